@@ -1,0 +1,240 @@
+"""The narrow interface between the gateway and its channel adapters.
+
+An adapter (one class per module, e.g. ``SmppAdapter`` in ``adapters/sms/smpp.py``) sees only
+what is defined here:
+
+* :class:`Intake`, the pipeline as an adapter sees it: hand it a normalized report (or a
+  non-report message such as a status query) and get the result *after* it is durably
+  committed. Only then may the adapter tell its transport "received".
+* :class:`OutboundMessage` / :class:`SendError`, what the outbox asks the adapter to send and how
+  the adapter says it failed (errors are data: retryable or not).
+* :class:`Adapter`, the lifecycle every adapter implements.
+
+Adapters never import the HTTP server, the store or each other.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from normalizer import Report, ReplyAddress
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class StoreUnavailableError(RuntimeError):
+    """The durable commit failed; the adapter must NOT acknowledge to its transport."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """An HTTP route a webhook adapter contributes to the single listener."""
+
+    method: str
+    path: str
+    handler: Handler
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What the pipeline decided about one inbound message, after the commit.
+
+    ``repeat`` is True when the same transport message was seen before (level-1 duplicate):
+    the adapter answers its transport exactly as the first time and sends nothing new.
+    ``duplicate_of`` is set when the same reporter sent the same complaint again (level 2).
+    """
+
+    tracking_id: str
+    status: str
+    repeat: bool = False
+    duplicate_of: str | None = None
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    at: datetime
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Public status of a report: never identity when anonymous, never text when confidential."""
+
+    tracking_id: str
+    status: str
+    channel: str
+    received_at: datetime
+    history: list[StatusEntry] = field(default_factory=list)
+    agency: str | None = None
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One stored part of a multipart transport message (SMS concatenation)."""
+
+    part: int
+    data: bytes
+    meta: dict[str, Any]
+
+
+class Intake(Protocol):
+    """The pipeline, as adapters see it. Every method returns only after the durable commit
+    and raises :class:`StoreUnavailableError` when it could not commit."""
+
+    async def submit(
+        self,
+        report: Report,
+        *,
+        inbound_key: str,
+        body_hash: str | None = None,
+        checkpoint: tuple[str, str] | None = None,
+    ) -> IntakeResult:
+        """File *report*. *inbound_key* identifies the transport message (channel + external
+        id, or an idempotency key) and absorbs redelivery. *checkpoint* (name, value) is
+        written in the same transaction, e.g. the X mentions cursor."""
+        ...
+
+    async def answer(
+        self,
+        *,
+        inbound_key: str,
+        reply_to: ReplyAddress,
+        template: str,
+        params: dict[str, str] | None = None,
+        tracking_id: str | None = None,
+    ) -> bool:
+        """Queue a templated reply to a message that is not a report (status query, help,
+        opt-out confirmation) exactly once per *inbound_key*. False when it was a repeat."""
+        ...
+
+    async def status(self, tracking_id: str) -> StatusView | None:
+        """Public status of a canonical tracking ID, or None when unknown."""
+        ...
+
+    async def add_followup(self, tracking_id: str, *, inbound_key: str, text: str) -> bool:
+        """Attach a follow-up message (e.g. a reply in a report's X thread) to a report."""
+        ...
+
+    async def set_opt_out(self, identity: str, opted_out: bool, *, inbound_key: str) -> bool:
+        """Record that *identity* (``phone:+62...``, ``x:123``) wants no status updates."""
+        ...
+
+    async def delivery_receipt(self, adapter: str, message_id: str, state: str) -> bool:
+        """Record a transport delivery receipt for an ack we sent (by its transport id)."""
+        ...
+
+    async def store_fragment(
+        self, group: str, part: int, total: int, data: bytes, meta: dict[str, Any]
+    ) -> list[Fragment] | None:
+        """Durably store one part of a multipart message. Returns every part (ordered) when
+        the group is complete, else None. A repeated part is absorbed."""
+        ...
+
+    async def expired_fragment_groups(self, older_than_s: float) -> dict[str, list[Fragment]]:
+        """Incomplete groups whose first part is older than *older_than_s* seconds."""
+        ...
+
+    async def drop_fragments(self, group: str) -> None:
+        """Forget a group once its report is committed."""
+        ...
+
+    async def get_checkpoint(self, name: str) -> str | None:
+        ...
+
+    async def set_checkpoint(self, name: str, value: str) -> None:
+        ...
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """An ack or status update the outbox asks an adapter to deliver.
+
+    ``text`` is already rendered from the operator's templates; ``payload`` carries the
+    structured form for channels that post JSON (signed callbacks).
+    """
+
+    outbox_id: int
+    kind: str
+    tracking_id: str | None
+    reply_to: ReplyAddress
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Success; ``message_id`` is the transport's id (SMSC message id, tweet id) for receipts."""
+
+    message_id: str | None = None
+
+
+class SendError(Exception):
+    """Delivery failed. ``retryable`` decides between backoff and the dead-letter table;
+    ``retry_after`` (seconds) is honoured when the peer gave one."""
+
+    def __init__(
+        self, message: str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass
+class Health:
+    """What ``/readyz`` and metrics show for one adapter."""
+
+    ok: bool
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """Everything an adapter receives from the gateway at start."""
+
+    intake: Intake
+    data_dir: Path
+    country: str
+    max_body_bytes: int
+
+
+class Adapter(abc.ABC):
+    """Base class of every channel adapter.
+
+    Lifecycle: ``start`` (connect, spawn workers), ``stop`` (drain, disconnect; idempotent).
+    Webhook adapters return their routes from :meth:`routes` before ``start``.
+    """
+
+    #: registry name, also the ``ReplyAddress.adapter`` of reports it files
+    name: str = ""
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        self.ctx = ctx
+
+    def routes(self) -> list[Route]:
+        return []
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Connect and start background workers."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Stop taking new work, finish in-flight commits, disconnect."""
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver an ack/status update. Raise :class:`SendError` on failure."""
+        raise SendError(f"adapter {self.name} cannot send", retryable=False)
+
+    def health(self) -> Health:
+        return Health(ok=True)

@@ -1,0 +1,278 @@
+"""Loading and validating ``config.toml``.
+
+``tomllib`` parses, ``${NAME}`` references are expanded from the environment, and pydantic
+models (unknown keys rejected) validate. Every problem is reported as ``key.path: message``
+so an operator can fix all of them in one pass; :class:`ConfigError` carries the list.
+Secrets are :class:`pydantic.SecretStr` and never appear in messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+
+from adapters.mobile.config import MobileConfig
+from adapters.sms.config import SmsConfig
+from adapters.twitter.config import TwitterConfig
+from adapters.web.config import WebConfig
+from adapters.web.open311_config import Open311Config
+from gateway.settings_base import Settings
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """The config is invalid; ``problems`` are ``key.path: message`` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class GatewaySection(Settings):
+    data_dir: Path = Path("data")
+    database: str = "sqlite:///data/lapor.db"
+    country: str = "ID"
+    timezone: str = "Asia/Jakarta"
+    log_level: str = "INFO"
+    #: largest accepted HTTP body (JSON); uploads have their own limit
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    #: seconds SIGTERM waits for in-flight work before giving up
+    shutdown_grace_s: float = 10.0
+
+    @field_validator("database")
+    @classmethod
+    def _sqlite_url(cls, value: str) -> str:
+        if not value.startswith("sqlite:///"):
+            raise ValueError("only sqlite:///PATH is supported")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database.removeprefix("sqlite:///"))
+
+
+class HttpSection(Settings):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    #: clients whose status lookups are limited, requests per minute per address
+    status_rate_per_min: int = 60
+
+
+class RetrySection(Settings):
+    max_attempts: int = Field(default=25, ge=1)
+    initial_backoff_s: float = Field(default=1.0, gt=0)
+    max_backoff_s: float = Field(default=900.0, gt=0)
+
+
+class CoreSection(Settings):
+    #: empty: the embedded case store (a table in the gateway's database)
+    url: str = ""
+    token: SecretStr = SecretStr("")
+    #: secret the core signs POST /v1/core/events with
+    events_secret: SecretStr = SecretStr("")
+    connect_timeout_s: float = 5.0
+    timeout_s: float = 15.0
+    retry: RetrySection = Field(default_factory=RetrySection)
+
+
+class OutboxSection(Settings):
+    poll_interval_s: float = Field(default=0.5, gt=0)
+    batch_size: int = Field(default=100, ge=1)
+    concurrency: int = Field(default=16, ge=1)
+    #: acks and callbacks give up (dead letter) after this many attempts
+    max_attempts: int = Field(default=12, ge=1)
+
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "received": "LAPOR! Laporan Anda diterima. No: {tracking_id}. Cek status: CEK {tracking_id} ke 1708",
+    "duplicate": "LAPOR! Laporan ini sudah kami terima sebelumnya dgn No: {tracking_id}. Tidak perlu dikirim ulang.",
+    "status": "LAPOR! No {tracking_id}: status {status}. {note}",
+    "status_update": "LAPOR! No {tracking_id} kini {status}. {note}",
+    "help": "LAPOR! 1708: ketik keluhan Anda lalu kirim ke 1708. Cek: CEK <nomor>. Rahasia: awali RAHASIA. Anonim: ANONIM",
+    "invalid_tracking_id": "LAPOR! Nomor {tracking_id} salah ketik. Periksa kembali nomor laporan Anda.",
+    "not_found": "LAPOR! Nomor {tracking_id} tidak ditemukan. Periksa kembali nomor laporan Anda.",
+    "opted_out": "LAPOR! Anda tidak akan menerima kabar status lagi. Kirim LAPOR untuk melapor.",
+}
+
+STATUS_LABELS_ID: dict[str, str] = {
+    "received": "diterima",
+    "verified": "diverifikasi",
+    "forwarded": "diteruskan ke instansi",
+    "in_progress": "sedang diproses",
+    "responded": "sudah ditanggapi",
+    "closed": "selesai",
+    "rejected": "ditolak",
+}
+
+
+class AcksSection(Settings):
+    templates: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    status_labels: dict[str, str] = Field(default_factory=lambda: dict(STATUS_LABELS_ID))
+    #: statuses whose change is pushed to the citizen (status_update template)
+    notify_statuses: list[str] = Field(
+        default_factory=lambda: ["verified", "forwarded", "responded", "closed", "rejected"]
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _complete(cls, value: dict[str, str]) -> dict[str, str]:
+        merged = dict(DEFAULT_TEMPLATES)
+        merged.update(value)
+        for key, template in merged.items():
+            try:
+                template.format_map(_Probe())
+            except (ValueError, IndexError) as exc:
+                raise ValueError(f"template {key!r} is not a valid format string: {exc}") from exc
+        return merged
+
+
+class _Probe(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class AdaptersSection(Settings):
+    web: WebConfig = Field(default_factory=WebConfig)
+    mobile: MobileConfig = Field(default_factory=MobileConfig)
+    open311: Open311Config = Field(default_factory=Open311Config)
+    sms: SmsConfig = Field(default_factory=SmsConfig)
+    twitter: TwitterConfig = Field(default_factory=TwitterConfig)
+
+
+class DedupSection(Settings):
+    #: same reporter, same complaint within this window -> duplicate_of (level 2)
+    window_hours: float = 72.0
+    #: word-shingle Jaccard similarity at or above which texts are "nearly the same"
+    same_reporter_threshold: float = Field(default=0.6, ge=0, le=1)
+    #: similarity at or above which other reporters' reports are linked (level 3)
+    similar_threshold: float = Field(default=0.5, ge=0, le=1)
+    similar_window_days: float = 30.0
+    max_similar_links: int = 5
+
+
+class FloodSection(Settings):
+    #: per reporter identity: burst and sustained rate (messages per minute)
+    sender_burst: int = 10
+    sender_per_min: float = 6.0
+    #: per channel
+    channel_burst: int = 2000
+    channel_per_s: float = 500.0
+    #: webhook intake answers 503 when this many outbox rows are pending
+    max_outbox_backlog: int = 100_000
+
+
+class Config(Settings):
+    gateway: GatewaySection = Field(default_factory=GatewaySection)
+    http: HttpSection = Field(default_factory=HttpSection)
+    core: CoreSection = Field(default_factory=CoreSection)
+    outbox: OutboxSection = Field(default_factory=OutboxSection)
+    acks: AcksSection = Field(default_factory=AcksSection)
+    dedup: DedupSection = Field(default_factory=DedupSection)
+    flood: FloodSection = Field(default_factory=FloodSection)
+    adapters: AdaptersSection = Field(default_factory=AdaptersSection)
+
+
+def expand_env(value: Any, path: str, env: Mapping[str, str], problems: list[str]) -> Any:
+    """Replace ``${NAME}`` in every string; an unset variable is a problem at *path*."""
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(f"{path}: environment variable {name} is not set")
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{path}.{k}" if path else k, env, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{path}[{i}]", env, problems) for i, v in enumerate(value)]
+    return value
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(root)"
+
+
+def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """Validate an already-parsed TOML document."""
+    problems: list[str] = []
+    expanded = expand_env(data, "", os.environ if env is None else env, problems)
+    try:
+        config = Config.model_validate(expanded)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False):
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{_loc(err['loc'])}: {msg}")
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, expand and validate *path*; raise :class:`ConfigError` with every problem.
+
+    Relative paths in ``[gateway]`` are resolved against the config file's folder so the
+    gateway behaves the same whatever the working directory.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from None
+    config = parse_config(data, env)
+    return _resolve_paths(config, path.parent)
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    gw = config.gateway
+    data_dir = gw.data_dir if gw.data_dir.is_absolute() else (base / gw.data_dir).resolve()
+    db = gw.database_path
+    db = db if db.is_absolute() else (base / db).resolve()
+    new_gw = gw.model_copy(update={"data_dir": data_dir, "database": f"sqlite:///{db}"})
+    return config.model_copy(update={"gateway": new_gw})
+
+
+def template_warnings(config: Config, sample_tracking_id: str = "1234-5678-9012") -> list[str]:
+    """Templates that, filled with a realistic ID, no longer fit one GSM-7 SMS segment."""
+    from normalizer.gsm import fits_one_segment
+
+    warnings = []
+    params = _Probe(tracking_id=sample_tracking_id, status="sedang diproses", note="", agency="", date="25/11/2026")
+    for key, template in config.acks.templates.items():
+        text = " ".join(template.format_map(params).split())
+        if not fits_one_segment(text):
+            warnings.append(
+                f"acks.templates.{key}: does not fit one 160-character GSM-7 SMS segment "
+                f"when filled ({len(text)} characters)"
+            )
+    return warnings
