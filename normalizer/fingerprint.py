@@ -1,0 +1,257 @@
+"""Fingerprints of complaint text, for recognising the same complaint sent again.
+
+Citizens resend a complaint from another phone app, retype it on the web form, or forward
+it to @lapor1708 with a mention in front. To compare two texts we reduce each to a canonical
+word sequence:
+
+* lower case, NFKC (full-width and styled letters fold to plain ones), accents kept;
+* the keyword prefix ``LAPOR``/``LAPOR!``/``#lapor``, @mentions, #hashtags' ``#`` and URLs
+  removed (they say how the complaint arrived, not what it is about);
+* punctuation becomes a word break, digits stay (house numbers, RT/RW, dates matter);
+* common Indonesian SMS abbreviations and slang expand to one spelling (``yg`` -> ``yang``,
+  ``gak``/``ga``/``nggak`` -> ``tidak``), and letter repetition (``tolongggg``) is squeezed so
+  spelling variants do not look like different words.
+
+From that sequence we derive word shingles (sets of ``k`` consecutive words), an exact
+fingerprint hash, Jaccard similarity and containment (how much of an earlier text is inside
+a later one: the "same complaint plus new detail" case).
+
+Everything here is pure and deterministic across processes (no ``hash()`` randomisation), so
+fingerprints computed today match those stored yesterday.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+#: SMS abbreviations and informal spellings -> the form we compare on. Keys are whole words
+#: after lower-casing. Kept to unambiguous expansions: a wrong entry merges different words.
+ABBREVIATIONS: dict[str, str] = {
+    "yg": "yang",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "dng": "dengan",
+    "tdk": "tidak",
+    "tak": "tidak",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "engga": "tidak",
+    "enggak": "tidak",
+    "kagak": "tidak",
+    "sdh": "sudah",
+    "udah": "sudah",
+    "udh": "sudah",
+    "dah": "sudah",
+    "blm": "belum",
+    "blum": "belum",
+    "krn": "karena",
+    "karna": "karena",
+    "utk": "untuk",
+    "untk": "untuk",
+    "jln": "jalan",
+    "jl": "jalan",
+    "jlan": "jalan",
+    "dll": "dan lain lain",
+    "dsb": "dan sebagainya",
+    "dri": "dari",
+    "sy": "saya",
+    "sya": "saya",
+    "aku": "saya",
+    "kmi": "kami",
+    "kmr": "kemarin",
+    "kmrn": "kemarin",
+    "skrg": "sekarang",
+    "skr": "sekarang",
+    "skrng": "sekarang",
+    "bgt": "sekali",
+    "banget": "sekali",
+    "bnyk": "banyak",
+    "byk": "banyak",
+    "lg": "lagi",
+    "lgi": "lagi",
+    "hrs": "harus",
+    "msh": "masih",
+    "masi": "masih",
+    "tp": "tapi",
+    "tpi": "tapi",
+    "jg": "juga",
+    "jga": "juga",
+    "aja": "saja",
+    "aj": "saja",
+    "sj": "saja",
+    "kalo": "kalau",
+    "klo": "kalau",
+    "kl": "kalau",
+    "gmn": "bagaimana",
+    "gimana": "bagaimana",
+    "bgmn": "bagaimana",
+    "knp": "kenapa",
+    "napa": "kenapa",
+    "trs": "terus",
+    "trus": "terus",
+    "dpn": "depan",
+    "dkt": "dekat",
+    "deket": "dekat",
+    "sblh": "sebelah",
+    "blkg": "belakang",
+    "dkat": "dekat",
+    "pd": "pada",
+    "org": "orang",
+    "tlg": "tolong",
+    "tolongin": "tolong",
+    "mhn": "mohon",
+    "sgr": "segera",
+    "bln": "bulan",
+    "mgg": "minggu",
+    "mggu": "minggu",
+    "hr": "hari",
+    "thn": "tahun",
+    "th": "tahun",
+    "tgl": "tanggal",
+    "kel": "kelurahan",
+    "kec": "kecamatan",
+    "kab": "kabupaten",
+    "gg": "gang",
+    "sdn": "sd negeri",
+    "bolong": "berlubang",
+    "blg": "bilang",
+    "kpd": "kepada",
+    "bpk": "bapak",
+    "pak": "bapak",
+    "bu": "ibu",
+    "min": "admin",
+    "mimin": "admin",
+    "dgr": "dengar",
+    "liat": "lihat",
+    "lht": "lihat",
+    "bkn": "bukan",
+    "smpai": "sampai",
+    "sampe": "sampai",
+    "ampe": "sampai",
+    "tsb": "tersebut",
+    "spt": "seperti",
+    "kyk": "seperti",
+    "kayak": "seperti",
+    "sbg": "sebagai",
+    "stlh": "setelah",
+    "sblm": "sebelum",
+    "bs": "bisa",
+    "bsa": "bisa",
+    "sgt": "sangat",
+    "bnr": "benar",
+    "bener": "benar",
+    "emg": "memang",
+    "emang": "memang",
+    "mo": "mau",
+    "pengen": "ingin",
+    "pgn": "ingin",
+}
+
+#: words so common in complaints that they say nothing about *which* problem it is; dropped
+#: from the features used for level-3 similarity (not from level-2 comparison, where a
+#: resend keeps them anyway).
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    yang dan di ke dari ini itu ada sudah tidak belum untuk dengan karena pada juga saja
+    saya kami kita kalian mereka dia anda bapak ibu admin tolong mohon segera harap lagi
+    sangat sekali banyak sudah masih terus tapi atau kalau bagaimana kenapa apa sama oleh
+    akan bisa harus jadi sampai para nya pun lah kah dong deh sih ya yg mas mbak kak gan
+    hari minggu bulan tahun sejak sekarang kemarin tersebut seperti memang benar mau ingin
+    lapor laporan melaporkan keluhan mengeluhkan warga terima kasih tks thx makasih
+    """.split()
+)
+
+_PREFIX = re.compile(r"^\s*(?:#?lapor\b[!.:,\-\s]*)+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<!\w)@\w+")
+# keep letters and digits (any script); everything else splits words
+_NON_WORD = re.compile(r"[^\w]+|_+")
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+# "2x", "rt05", "rw.03": digits glued to letters are split so "rt 05" == "rt05"
+_DIGIT_EDGE = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+# Indonesian reduplication written with a 2: "lampu2" -> "lampu"
+_REDUP_2 = re.compile(r"^([a-z]{3,})2$")
+
+
+def tokens(text: str) -> list[str]:
+    """Canonical word sequence of *text* (see the module docstring for every rule)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _PREFIX.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    out: list[str] = []
+    for raw in _NON_WORD.split(text):
+        if not raw:
+            continue
+        redup = _REDUP_2.match(raw)
+        if redup:
+            raw = redup.group(1)
+        for word in _DIGIT_EDGE.split(raw):
+            if not word:
+                continue
+            word = _REPEAT.sub(r"\1", word)
+            expanded = ABBREVIATIONS.get(word, word)
+            out.extend(expanded.split())
+    # a prefix can also follow a mention: "@lapor1708 LAPOR jalan rusak"
+    while out and out[0] == "lapor":
+        out.pop(0)
+    return out
+
+
+def normalize(text: str) -> str:
+    """The canonical form of *text* as one string: :func:`tokens` joined by spaces.
+
+    This is what the store keeps as the report's fingerprint text, so the comparison can be
+    redone later without the original (which may be confidential).
+    """
+    return " ".join(tokens(text))
+
+
+def fingerprint(text: str) -> str:
+    """Exact fingerprint: hex SHA-256 of :func:`normalize` (stable across processes)."""
+    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+
+
+def shingles(words: Sequence[str], k: int = 2) -> frozenset[str]:
+    """Set of *k*-word shingles of *words*; a text shorter than *k* is one shingle."""
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    if not words:
+        return frozenset()
+    if len(words) <= k:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + k]) for i in range(len(words) - k + 1))
+
+
+def content_words(words: Iterable[str]) -> list[str]:
+    """*words* without :data:`STOPWORDS` and one-letter words, order kept."""
+    return [w for w in words if w not in STOPWORDS and len(w) > 1]
+
+
+def features(normalized: str) -> frozenset[str]:
+    """Level-3 features of an already :func:`normalize`-d text: its content words plus their
+    2-word shingles. Unigrams catch rewording by a different person; bigrams weigh shared
+    phrases ("lampu jalan", "jalan berlubang") above shared single words (a street name)."""
+    words = content_words(normalized.split())
+    return frozenset(words) | shingles(words, 2)
+
+
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    """|a ∩ b| / |a ∪ b|; two empty sets are identical (1.0)."""
+    if not a and not b:
+        return 1.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def containment(inner: frozenset[str] | set[str], outer: frozenset[str] | set[str]) -> float:
+    """Share of *inner* found in *outer* (|inner ∩ outer| / |inner|); empty inner is 0.0."""
+    if not inner:
+        return 0.0
+    return len(inner & outer) / len(inner)
