@@ -1,0 +1,271 @@
+"""Levels 2 and 3 of duplicate detection: the decision for one new report.
+
+Level 1 (the same transport message again) is the store's inbound-key constraint. This
+module answers the two questions that need the text:
+
+**Level 2, same reporter.** The store gives us the recent reports that share at least one
+normalized identity with the new one (``Reporter.identity_keys()``: E.164 phone across SMS,
+web and mobile, X user id, e-mail, app user id) inside ``window_hours``. Against each of
+them, using :mod:`normalizer.fingerprint`:
+
+* same fingerprint text, or word-pair Jaccard >= ``same_reporter_threshold``, or the new
+  text is (almost) wholly inside the earlier one (``containment_threshold``; a resend that
+  lost its tail) -> ``DUPLICATE``;
+* the earlier text is (almost) wholly inside the new one and the new one adds at least
+  ``addendum_min_new_words`` words -> ``ADDENDUM`` (new detail for the same case);
+* otherwise ``NEW``.
+
+Both DUPLICATE and ADDENDUM link to the *first* report of the chain (a prior that is itself
+a duplicate contributes its ``duplicate_of``), so the core case store gets one case per
+problem and the repeat arrives as an addendum event on it. When several priors match, the
+best score wins; ties go to the oldest.
+
+**Level 3, other reporters.** :class:`gateway.similarity.SimilarityIndex` returns recent
+reports whose content words look alike; they become ``similar_to`` links (tracking ID and
+score) for case handlers. The reporter's own priors are left out (they are level 2's
+business).
+
+**Privacy.** Level 2 only ever links to a report the *same identity* filed, so the
+``duplicate`` reply (which shows ``duplicate_of``) cannot reveal someone else's report;
+reports without any identity (anonymous web form) never get a level-2 link. Level-3 links
+are for case handlers only: :meth:`DedupDecision.citizen_tracking_id` is the one value a
+citizen-facing reply may show. Anonymous and confidential reports are indexed like any other
+(the index keeps only the fingerprint signature, never the text).
+
+**Store contract.** What the pipeline must supply:
+
+* to :meth:`Deduplicator.decide`: the same reporter's recent reports as objects with
+  ``tracking_id``, ``text`` (the original or normalized text; it is normalized again, which
+  is idempotent), ``received_at`` (aware datetime) and ``duplicate_of`` (``None`` for an
+  original). In the SQLite store that is ``report_identities(identity, received_at,
+  tracking_id)`` (primary key in that order, so the lookup is an index range scan) joined
+  to ``reports(tracking_id, body, received_at, duplicate_of)`` with
+  ``identity IN (...) AND received_at >= now - window``;
+* to :meth:`Deduplicator.load` at start: ``(tracking_id, fingerprint_text, identity_keys,
+  received_at, region, category)`` rows of the last ``similar_window_days`` (older rows
+  are skipped; ``identity_keys`` is accepted for the row shape and not needed by the index).
+
+Threads: the SQLite store runs ``decide`` inside its write transaction on the database
+thread while ``add`` runs on the event loop after commit, so the index is guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from datasketch import MinHash
+
+from gateway.config import DedupSection
+from gateway.similarity import IndexEntry, SimilarityIndex
+from normalizer.fingerprint import containment, jaccard, normalize, shingles
+from normalizer.report import Report, SimilarLink
+
+#: word-pair shingles for level 2: word order matters for "the same message again"
+SHINGLE_K = 2
+#: most recent priors compared (a flooding sender must not make decide() slow)
+MAX_PRIORS = 100
+
+
+class Level2(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    ADDENDUM = "addendum"
+
+
+class PriorLike(Protocol):
+    """A recent report of the same reporter (``gateway.store.PriorReport`` fits)."""
+
+    @property
+    def tracking_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def duplicate_of(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PriorReport:
+    """Minimal :class:`PriorLike` for callers without a store (benchmarks, tests)."""
+
+    tracking_id: str
+    text: str
+    received_at: datetime
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class DedupDecision:
+    """Outcome for one new report."""
+
+    level2: Level2
+    #: first tracking ID of the chain (DUPLICATE and ADDENDUM), else None
+    duplicate_of: str | None = None
+    #: level-2 similarity with the matched prior (1.0 for identical fingerprints)
+    score: float = 0.0
+    similar_to: list[SimilarLink] = field(default_factory=list)
+    #: the report's normalized text, for storage and the index
+    fingerprint_text: str = ""
+
+    @property
+    def addendum(self) -> bool:
+        return self.level2 is Level2.ADDENDUM
+
+    def citizen_tracking_id(self, own_tracking_id: str) -> str:
+        """The one tracking ID a reply to this citizen may show: the original of their own
+        chain, or their new report. Never a level-3 link (someone else's report)."""
+        return self.duplicate_of or own_tracking_id
+
+
+@dataclass(frozen=True, slots=True)
+class Level2Match:
+    level2: Level2
+    score: float
+
+
+def compare(
+    new_words: Sequence[str], old_words: Sequence[str], config: DedupSection
+) -> Level2Match:
+    """Level-2 verdict of a new text against one earlier text of the same reporter (pure)."""
+    if list(new_words) == list(old_words):
+        return Level2Match(Level2.DUPLICATE, 1.0)
+    new_sh = shingles(new_words, SHINGLE_K)
+    old_sh = shingles(old_words, SHINGLE_K)
+    if not new_sh or not old_sh:
+        return Level2Match(Level2.NEW, 0.0)
+    old_in_new = containment(old_sh, new_sh)
+    extra = len(set(new_words) - set(old_words))
+    if old_in_new >= config.containment_threshold and extra >= config.addendum_min_new_words:
+        return Level2Match(Level2.ADDENDUM, old_in_new)
+    score = jaccard(new_sh, old_sh)
+    if score >= config.same_reporter_threshold:
+        return Level2Match(Level2.DUPLICATE, score)
+    # a resend that lost its tail (SMS cut at a segment boundary): the new text is inside
+    # the old one. Three word pairs at least, so "jalan rusak" alone links nothing.
+    new_in_old = containment(new_sh, old_sh)
+    if len(new_sh) >= 3 and new_in_old >= config.containment_threshold:
+        return Level2Match(Level2.DUPLICATE, new_in_old)
+    return Level2Match(Level2.NEW, score)
+
+
+def decide_level2(
+    report_text: str,
+    received_at: datetime,
+    priors: Sequence[PriorLike],
+    config: DedupSection,
+) -> tuple[Level2, str | None, float]:
+    """Level-2 decision against the same reporter's priors: (verdict, original, score)."""
+    words = normalize(report_text).split()
+    window = timedelta(hours=config.window_hours)
+    best: tuple[float, datetime, Level2, str] | None = None
+    recent = sorted(priors, key=lambda p: p.received_at)[-MAX_PRIORS:]
+    for prior in recent:
+        if not (received_at - window <= prior.received_at <= received_at + timedelta(minutes=5)):
+            continue
+        match = compare(words, normalize(prior.text).split(), config)
+        if match.level2 is Level2.NEW:
+            continue
+        root = prior.duplicate_of or prior.tracking_id
+        # best score wins; on a tie the older prior (its chain's root is the first report)
+        if best is None or match.score > best[0]:
+            best = (match.score, prior.received_at, match.level2, root)
+    if best is None:
+        return Level2.NEW, None, 0.0
+    return best[2], best[3], round(best[0], 3)
+
+
+class Deduplicator:
+    """Level-2 decisions plus the level-3 similarity index, as the pipeline uses them."""
+
+    def __init__(self, config: DedupSection) -> None:
+        self.config = config
+        self.index = SimilarityIndex(
+            threshold=config.similar_threshold,
+            num_perm=config.num_perm,
+            window=timedelta(days=config.similar_window_days),
+            max_candidates=config.max_candidates,
+            partition_by=config.partition_by,
+        )
+        self._lock = threading.Lock()
+        # decide() computes the MinHash; add() for the same report reuses it
+        self._last: tuple[str, MinHash] | None = None
+
+    async def load(
+        self,
+        rows: AsyncIterable[tuple[str, str, Sequence[str], datetime, str | None, str | None]]
+        | Iterable[tuple[str, str, Sequence[str], datetime, str | None, str | None]],
+        *,
+        now: datetime | None = None,
+    ) -> int:
+        """Warm the similarity index from stored reports; returns how many were indexed.
+
+        ``fingerprint_text`` may be the stored original text: it is normalized here (the
+        operation is idempotent on already normalized text)."""
+        entries: list[IndexEntry] = []
+        if isinstance(rows, AsyncIterable):
+            async for row in rows:
+                entries.append(_entry(row))
+        else:
+            entries.extend(_entry(row) for row in rows)
+        reference = now or max((e.received_at for e in entries), default=None)
+        if reference is None:
+            return 0
+        with self._lock:
+            return self.index.add_many(entries, now=reference)
+
+    def decide(self, report: Report, recent_same_reporter: Sequence[PriorLike]) -> DedupDecision:
+        """Level 2 against the same reporter's priors, level 3 from the index (no I/O)."""
+        text = normalize(report.text)
+        level2, original, score = decide_level2(
+            report.text, report.received_at, recent_same_reporter, self.config
+        )
+        own = {p.tracking_id for p in recent_same_reporter}
+        own.update(p.duplicate_of for p in recent_same_reporter if p.duplicate_of)
+        if report.tracking_id:
+            own.add(report.tracking_id)
+        region = report.location.region if report.location else None
+        with self._lock:
+            minhash = self.index.signature(text)
+            self._last = (text, minhash)
+            found = self.index.query(
+                text,
+                region=region,
+                category=report.category,
+                exclude=own,
+                limit=self.config.max_similar_links,
+                minhash=minhash,
+            )
+        return DedupDecision(
+            level2=level2,
+            duplicate_of=original,
+            score=score,
+            similar_to=[SimilarLink(tracking_id=c.tracking_id, score=c.score) for c in found],
+            fingerprint_text=text,
+        )
+
+    def add(self, tracking_id: str, report: Report) -> None:
+        """Index a committed report so later reports can link to it."""
+        text = normalize(report.text)
+        region = report.location.region if report.location else None
+        with self._lock:
+            cached = self._last
+            minhash = cached[1] if cached is not None and cached[0] == text else None
+            self.index.add(
+                tracking_id,
+                text,
+                report.received_at,
+                region=region,
+                category=report.category,
+                minhash=minhash,
+            )
+
+
+def _entry(row: tuple[str, str, Sequence[str], datetime, str | None, str | None]) -> IndexEntry:
+    tracking_id, text, _identities, received_at, region, category = row
+    return IndexEntry(tracking_id, normalize(text), received_at, region, category)
