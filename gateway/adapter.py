@@ -15,7 +15,6 @@ Adapters never import the HTTP server, the store or each other.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +23,24 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from normalizer import Report, ReplyAddress
+from normalizer import ReplyAddress, Report
+from outbox.jobs import SendError
+
+__all__ = [
+    "Adapter",
+    "AdapterContext",
+    "Fragment",
+    "Health",
+    "Intake",
+    "IntakeResult",
+    "OutboundMessage",
+    "Route",
+    "SendError",
+    "SendResult",
+    "StatusEntry",
+    "StatusView",
+    "StoreUnavailableError",
+]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -148,11 +164,9 @@ class Intake(Protocol):
         """Forget a group once its report is committed."""
         ...
 
-    async def get_checkpoint(self, name: str) -> str | None:
-        ...
+    async def get_checkpoint(self, name: str) -> str | None: ...
 
-    async def set_checkpoint(self, name: str, value: str) -> None:
-        ...
+    async def set_checkpoint(self, name: str, value: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -179,18 +193,6 @@ class SendResult:
     message_id: str | None = None
 
 
-class SendError(Exception):
-    """Delivery failed. ``retryable`` decides between backoff and the dead-letter table;
-    ``retry_after`` (seconds) is honoured when the peer gave one."""
-
-    def __init__(
-        self, message: str, *, retryable: bool, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
 @dataclass
 class Health:
     """What ``/readyz`` and metrics show for one adapter."""
@@ -208,9 +210,12 @@ class AdapterContext:
     data_dir: Path
     country: str
     max_body_bytes: int
+    #: global back-pressure: seconds a webhook should ask clients to wait (503 +
+    #: Retry-After) when the store or outbox lags, else None
+    overloaded: Callable[[], float | None] = field(default=lambda: None)
 
 
-class Adapter(abc.ABC):
+class Adapter:
     """Base class of every channel adapter.
 
     Lifecycle: ``start`` (connect, spawn workers), ``stop`` (drain, disconnect; idempotent).
@@ -226,10 +231,10 @@ class Adapter(abc.ABC):
     def routes(self) -> list[Route]:
         return []
 
-    async def start(self) -> None:  # noqa: B027 - optional hook
+    async def start(self) -> None:
         """Connect and start background workers."""
 
-    async def stop(self) -> None:  # noqa: B027 - optional hook
+    async def stop(self) -> None:
         """Stop taking new work, finish in-flight commits, disconnect."""
 
     async def send(self, message: OutboundMessage) -> SendResult:

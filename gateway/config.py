@@ -219,7 +219,9 @@ def expand_env(value: Any, path: str, env: Mapping[str, str], problems: list[str
 
         return _ENV_REF.sub(sub, value)
     if isinstance(value, dict):
-        return {k: expand_env(v, f"{path}.{k}" if path else k, env, problems) for k, v in value.items()}
+        return {
+            k: expand_env(v, f"{path}.{k}" if path else k, env, problems) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [expand_env(v, f"{path}[{i}]", env, problems) for i, v in enumerate(value)]
     return value
@@ -287,7 +289,13 @@ def template_warnings(config: Config, sample_tracking_id: str = "1234-5678-9012"
     from normalizer.gsm import fits_one_segment
 
     warnings = []
-    params = _Probe(tracking_id=sample_tracking_id, status="sedang diproses", note="", agency="", date="25/11/2026")
+    params = _Probe(
+        tracking_id=sample_tracking_id,
+        status="sedang diproses",
+        note="",
+        agency="",
+        date="25/11/2026",
+    )
     for key, template in config.acks.templates.items():
         text = " ".join(template.format_map(params).split())
         if not fits_one_segment(text):

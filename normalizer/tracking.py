@@ -96,7 +96,9 @@ def parse(raw: str) -> str:
             TrackingIdProblem.MALFORMED, f"a tracking ID has {LENGTH} digits"
         )
     if not is_valid(compact):
-        raise InvalidTrackingIdError(TrackingIdProblem.BAD_CHECK, "tracking ID check digit is wrong")
+        raise InvalidTrackingIdError(
+            TrackingIdProblem.BAD_CHECK, "tracking ID check digit is wrong"
+        )
     return compact
 
 

@@ -1,0 +1,96 @@
+"""Assembly of the single aiohttp listener: ops endpoints, gateway endpoints, adapter routes.
+
+Adapters never see the server; they hand over :class:`gateway.adapter.Route` rows and the
+app mounts them. One error middleware turns every failure into the JSON error shape
+``{"error": {"code", "message", "field"?}}`` without stack traces.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.http import HttpError
+from gateway import metrics
+from gateway.adapter import StoreUnavailableError
+from gateway.openapi import openapi_document
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    channel = request.path.split("/")[2] if request.path.startswith("/v1/") else "http"
+    try:
+        return await handler(request)
+    except HttpError as exc:
+        metrics.REJECTED.labels(channel, exc.code).inc()
+        return exc.response()
+    except StoreUnavailableError:
+        metrics.REJECTED.labels(channel, "store_unavailable").inc()
+        log.error("store unavailable; answered 503")
+        return HttpError(
+            503,
+            "store_unavailable",
+            "the report could not be stored; retry later",
+            headers={"Retry-After": "5"},
+        ).response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _STATUS_CODES.get(exc.status, "http_error")
+        metrics.REJECTED.labels(channel, code).inc()
+        return HttpError(exc.status, code, exc.reason).response()
+    except Exception:
+        log.exception("unhandled error in request handler", extra={"path": request.path})
+        return HttpError(500, "internal", "internal error").response()
+
+
+def build_app(gw: Gateway) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=gw.config.gateway.max_body_bytes
+    )
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        report = await gw.readiness()
+        return web.json_response(report, status=200 if report["ready"] else 503)
+
+    async def metrics_view(_: web.Request) -> web.Response:
+        await gw.refresh_gauges()
+        resp = web.Response(body=generate_latest())
+        resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return resp
+
+    async def openapi(_: web.Request) -> web.Response:
+        return web.json_response(openapi_document(gw))
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/v1/reports/{tracking_id}", gw.status_api.get_status)
+    app.router.add_post("/v1/core/events", gw.status_api.post_event)
+    for adapter in gw.adapters.values():
+        for route in adapter.routes():
+            app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    return app

@@ -1,0 +1,274 @@
+"""``lapor-gateway``: run the gateway and operate it.
+
+Subcommands: ``run``, ``check-config``, ``outbox dead-letters|replay|release``,
+``case list|show|set-status``. Operator commands open the same SQLite file as the running
+gateway (WAL allows it) and go through the same code paths (``case set-status`` is the
+same event path as ``POST /v1/core/events``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.config import Config, ConfigError, load_config, template_warnings
+
+EXIT_CONFIG = 2
+Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+# -- run ------------------------------------------------------------------------------------
+
+
+async def _run(config: Config, _: argparse.Namespace) -> int:
+    from gateway.logs import setup_logging
+    from gateway.service import Gateway
+
+    setup_logging(config.gateway.log_level)
+    gw = Gateway(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await gw.start()
+    print(
+        f"lapor-gateway listening on http://{config.http.host}:{gw.port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    await stop.wait()
+    await gw.stop()
+    return 0
+
+
+async def _check_config(config: Config, _: argparse.Namespace) -> int:
+    for warning in template_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
+    print("config OK")
+    return 0
+
+
+# -- store-backed operator commands -----------------------------------------------------------
+
+
+async def _with_pipeline(config: Config, fn: Callable[[Any], Awaitable[int]]) -> int:
+    from gateway.pipeline import Pipeline
+    from gateway.store.sqlite import SqliteStore
+
+    store = SqliteStore(config.gateway.database_path)
+    await store.open()
+    try:
+        return await fn(Pipeline(store, config))
+    finally:
+        await store.close()
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        print("(none)")
+        return
+    keys = list(rows[0].keys())
+    print("\t".join(keys))
+    for row in rows:
+        print("\t".join("" if row[k] is None else str(row[k]) for k in keys))
+
+
+async def _dead_letters(config: Config, args: argparse.Namespace) -> int:
+    async def fn(p: Any) -> int:
+        _print_rows(await p.store.dead_letters(args.limit), args.json)
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+async def _replay(config: Config, args: argparse.Namespace) -> int:
+    if not args.all and not args.ids:
+        print("give outbox IDs or --all", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def fn(p: Any) -> int:
+        count = await p.store.replay(None if args.all else [int(i) for i in args.ids])
+        print(f"replayed {count} dead letter(s); the running gateway delivers them")
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+async def _release(config: Config, args: argparse.Namespace) -> int:
+    async def fn(p: Any) -> int:
+        ids = None if args.all else [_tid(t) for t in args.tracking_ids]
+        count = await p.store.release_held(ids)
+        print(f"released {count} held outbox row(s)")
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+def _tid(raw: str) -> str:
+    from normalizer import tracking
+
+    try:
+        return tracking.parse(raw)
+    except tracking.InvalidTrackingIdError as exc:
+        raise SystemExit(f"{raw}: {exc}") from None
+
+
+async def _case_list(config: Config, args: argparse.Namespace) -> int:
+    async def fn(p: Any) -> int:
+        _print_rows(await p.store.list_reports(args.status, args.limit), args.json)
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+async def _case_show(config: Config, args: argparse.Namespace) -> int:
+    from normalizer.tracking import display
+
+    tid = _tid(args.tracking_id)
+
+    async def fn(p: Any) -> int:
+        found = await p.store.get_report(tid)
+        if found is None:
+            print(f"{display(tid)}: not found", file=sys.stderr)
+            return 1
+        report, status = found
+        view = await p.store.status_view(tid)
+        doc = report.model_dump(mode="json", exclude={"raw"})
+        doc["status"] = status
+        doc["history"] = [
+            {"at": h.at.isoformat(), "status": h.status, "note": h.note} for h in view.history
+        ]
+        doc["followups"] = await p.store.followups(tid)
+        doc["outbox"] = [
+            {
+                k: r[k]
+                for k in (
+                    "id",
+                    "kind",
+                    "target",
+                    "state",
+                    "attempts",
+                    "last_error",
+                    "delivery_state",
+                )
+            }
+            for r in await p.store.outbox_rows(tid)
+        ]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+async def _case_set_status(config: Config, args: argparse.Namespace) -> int:
+    from gateway.pipeline import EVENT_STATUSES
+    from gateway.store import CoreEvent
+
+    if args.status not in EVENT_STATUSES:
+        print(f"status must be one of {', '.join(sorted(EVENT_STATUSES))}", file=sys.stderr)
+        return EXIT_CONFIG
+    tid = _tid(args.tracking_id)
+
+    async def fn(p: Any) -> int:
+        result = await p.apply_core_event(
+            CoreEvent(
+                tracking_id=tid,
+                status=args.status,
+                at=datetime.now(UTC),
+                note=args.note,
+                agency=args.agency,
+            )
+        )
+        if not result.known:
+            print("not found", file=sys.stderr)
+            return 1
+        print(f"status set to {args.status}; the citizen is notified through the outbox")
+        return 0
+
+    return await _with_pipeline(config, fn)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config", type=Path, default=Path("config.toml"), help="config file (default config.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Command, parent: Any = sub, **kw: Any) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, **kw)
+        p.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file")
+        p.set_defaults(fn=fn)
+        return p
+
+    add("run", _run, help="start every enabled adapter, the relay and the HTTP listener")
+    add("check-config", _check_config, help="validate the config; exit 2 listing every problem")
+
+    outbox = sub.add_parser("outbox", help="outbox operations").add_subparsers(
+        dest="sub", required=True
+    )
+    p = add("dead-letters", _dead_letters, outbox, help="list rows that gave up")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p = add("replay", _replay, outbox, help="retry dead letters")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--all", action="store_true")
+    p = add("release", _release, outbox, help="release reports held by flood control")
+    p.add_argument("tracking_ids", nargs="*")
+    p.add_argument("--all", action="store_true")
+
+    case = sub.add_parser("case", help="reports and the embedded case store").add_subparsers(
+        dest="sub", required=True
+    )
+    p = add("list", _case_list, case, help="list reports")
+    p.add_argument("--status")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p = add("show", _case_show, case, help="show one report (operator view)")
+    p.add_argument("tracking_id")
+    p = add("set-status", _case_set_status, case, help="move a report along (embedded case store)")
+    p.add_argument("tracking_id")
+    p.add_argument("status")
+    p.add_argument("--note")
+    p.add_argument("--agency")
+
+    for register in EXTRA_COMMANDS:
+        register(sub, add)
+    return parser
+
+
+#: adapters' subcommands (e.g. ``sms inject``) register here: fn(subparsers, add) -> None
+EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = _load(args.config)
+    code: int = asyncio.run(args.fn(config, args))
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Routes outbox rows to whoever delivers them: the core case store or an adapter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from gateway import metrics
+from gateway.adapter import Adapter, OutboundMessage, SendError
+from gateway.store.sqlite import SqliteStore
+from normalizer import ReplyAddress, Report
+from outbox.core_client import CoreClient, Delivered
+from outbox.jobs import OutboxItem
+
+
+def core_document(report: Report) -> dict[str, Any]:
+    """The JSON the core case store receives: the whole report, flags included, so the core
+    can hide identity (anonymous) and content (confidential) from agencies and the public."""
+    return report.model_dump(mode="json")
+
+
+class GatewayDeliverer:
+    """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter."""
+
+    def __init__(
+        self, store: SqliteStore, adapters: Mapping[str, Adapter], core: CoreClient | None
+    ) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.core = core
+
+    async def __call__(self, item: OutboxItem) -> Delivered:
+        if item.kind in ("forward", "addendum"):
+            return await self._to_core(item)
+        if item.kind == "ack":
+            return await self._to_adapter(item)
+        raise SendError(f"unknown outbox kind {item.kind!r}", retryable=False)
+
+    async def _to_core(self, item: OutboxItem) -> Delivered:
+        if item.tracking_id is None:
+            raise SendError("outbox row has no tracking ID", retryable=False)
+        found = await self.store.get_report(item.tracking_id)
+        if found is None:
+            raise SendError("report not found", retryable=False)
+        report, _status = found
+        document = core_document(report)
+        if item.kind == "addendum":
+            original = str(item.payload["original"])
+            document["addendum_to"] = original
+            if self.core is None:
+                await self.store.embedded_core_addendum(original, document)
+                return Delivered()
+            return await self.core.addendum(original, item.tracking_id, document)
+        if self.core is None:
+            case_id = await self.store.embedded_core_receive(item.tracking_id, document)
+            delivered = Delivered(core_case_id=case_id)
+        else:
+            delivered = await self.core.forward(item.tracking_id, document)
+        metrics.FORWARD_LATENCY.observe(max(0.0, time.time() - report.received_at.timestamp()))
+        return delivered
+
+    async def _to_adapter(self, item: OutboxItem) -> Delivered:
+        adapter = self.adapters.get(item.target)
+        if adapter is None:
+            raise SendError(f"adapter {item.target} is not enabled", retryable=True)
+        payload = item.payload
+        message = OutboundMessage(
+            outbox_id=item.id,
+            kind=str(payload.get("kind", "ack")),
+            tracking_id=item.tracking_id,
+            reply_to=ReplyAddress.model_validate(payload["reply_to"]),
+            text=str(payload["text"]),
+            payload=dict(payload.get("data") or {}),
+            confidential=bool(payload.get("confidential", False)),
+        )
+        result = await adapter.send(message)
+        return Delivered(message_id=result.message_id)

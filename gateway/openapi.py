@@ -1,0 +1,165 @@
+"""``GET /openapi.json``: the HTTP contract, generated from the same pydantic models that
+validate requests, so the document cannot drift from the code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic.json_schema import models_json_schema
+
+from adapters.json_intake import ReportBody
+from gateway.status_api import CoreEventBody
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }
+    },
+}
+_INTAKE_RESULT = {
+    "type": "object",
+    "required": ["tracking_id", "status", "duplicate_of"],
+    "properties": {
+        "tracking_id": {"type": "string"},
+        "status": {"type": "string"},
+        "duplicate_of": {"type": ["string", "null"]},
+    },
+}
+_SIGNED = [
+    {"name": "X-Lapor-Timestamp", "in": "header", "required": True, "schema": {"type": "string"}},
+    {"name": "X-Lapor-Signature", "in": "header", "required": True, "schema": {"type": "string"}},
+]
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _intake_op(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [
+                *_SIGNED,
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ReportBody"}}
+                },
+            },
+            "responses": {
+                "201": _json(_INTAKE_RESULT, "New report"),
+                "200": _json(_INTAKE_RESULT, "Repeat of an earlier request"),
+                "400": _err("Not JSON"),
+                "401": _err("Missing, bad or stale signature"),
+                "409": _err("Idempotency-Key reused with another body"),
+                "413": _err("Body too large"),
+                "422": _err("Invalid field"),
+                "503": _err("Store unavailable or overloaded"),
+            },
+        }
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [(ReportBody, "validation"), (CoreEventBody, "validation")],
+        ref_template="#/components/schemas/{model}",
+    )
+    defs: dict[str, Any] = top.get("$defs", {})
+    return defs
+
+
+def openapi_document(gw: Gateway) -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/healthz": {
+            "get": {"summary": "Process is up", "responses": {"200": {"description": "OK"}}}
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Store, relay and enabled transports usable",
+                "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
+            }
+        },
+        "/metrics": {
+            "get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text"}}}
+        },
+        "/v1/reports/{tracking_id}": {
+            "get": {
+                "summary": "Public status of a report (no identity, no text)",
+                "parameters": [
+                    {
+                        "name": "tracking_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "Status and history"},
+                    "400": _err("Malformed tracking ID or wrong check digit"),
+                    "404": _err("Unknown tracking ID"),
+                    "429": _err("Rate limited"),
+                },
+            }
+        },
+        "/v1/core/events": {
+            "post": {
+                "summary": "Status update from the core case store (signed)",
+                "parameters": _SIGNED,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/CoreEventBody"}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "Recorded"},
+                    "401": _err("Bad signature"),
+                    "404": _err("Unknown tracking ID"),
+                    "422": _err("Invalid field"),
+                },
+            }
+        },
+    }
+    if "web" in gw.adapters:
+        paths["/v1/web/reports"] = _intake_op("File a report from the web form")
+    for adapter in gw.adapters.values():
+        extra = getattr(adapter, "openapi_paths", None)
+        if callable(extra):
+            paths.update(extra())
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lapor-gateway",
+            "version": "0.1.0",
+            "description": "Multichannel ingestion gateway for public-service complaints",
+        },
+        "paths": paths,
+        "components": {"schemas": _schemas()},
+    }

@@ -1,0 +1,43 @@
+"""The explicit adapter table: which adapters exist and how each is built from config.
+
+No directory scanning: an adapter exists because a row here names it. Each row maps a
+registry name (also the ``ReplyAddress.adapter`` its reports carry) to a function that
+returns the adapter when its config section is enabled, else None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.adapter import Adapter, AdapterContext
+from gateway.config import Config
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    name: str
+    config_key: str
+    build: Callable[[AdapterContext, Config], Adapter | None]
+
+
+def _web(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.web.adapter import WebAdapter
+
+    section = config.adapters.web
+    return WebAdapter(ctx, section) if section.enabled else None
+
+
+ADAPTERS: list[AdapterSpec] = [
+    AdapterSpec("web", "adapters.web", _web),
+]
+
+
+def build_adapters(ctx: AdapterContext, config: Config) -> dict[str, Adapter]:
+    """Instantiate every enabled adapter, keyed by registry name."""
+    built: dict[str, Adapter] = {}
+    for spec in ADAPTERS:
+        adapter = spec.build(ctx, config)
+        if adapter is not None:
+            built[spec.name] = adapter
+    return built

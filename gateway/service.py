@@ -1,0 +1,188 @@
+"""The running gateway: store, pipeline, adapters, outbox relay and HTTP listener.
+
+Start order: store (migrations) -> pipeline -> adapters built -> HTTP listening -> adapters
+started -> relay. Stop order (SIGTERM): stop listening and let in-flight requests finish
+their commits -> stop the relay (its batch in flight is recorded) -> stop adapters (they
+finish in-flight commits and disconnect) -> close the store (queued writes commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from gateway import metrics
+from gateway.adapter import Adapter, AdapterContext
+from gateway.app import build_app
+from gateway.config import Config
+from gateway.delivery import GatewayDeliverer
+from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.registry import build_adapters
+from gateway.status_api import StatusApi
+from gateway.store.sqlite import SqliteStore
+from outbox.backoff import RetryPolicy
+from outbox.core_client import CoreClient
+from outbox.jobs import OutboxItem
+from outbox.relay import Relay
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = SqliteStore(config.gateway.database_path)
+        self.pipeline = Pipeline(self.store, config)
+        self.ctx = AdapterContext(
+            intake=self.pipeline,
+            data_dir=config.gateway.data_dir,
+            country=config.gateway.country,
+            max_body_bytes=config.gateway.max_body_bytes,
+            overloaded=self.overloaded,
+        )
+        self.adapters: dict[str, Adapter] = {}
+        self.core: CoreClient | None = None
+        if config.core.url:
+            self.core = CoreClient(
+                config.core.url,
+                config.core.token.get_secret_value(),
+                connect_timeout_s=config.core.connect_timeout_s,
+                timeout_s=config.core.timeout_s,
+            )
+        retry = config.core.retry
+        self._core_policy = RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts
+        )
+        self._ack_policy = RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts
+        )
+        self.relay = Relay(
+            self.store,
+            GatewayDeliverer(self.store, self.adapters, self.core),
+            policy_for=self._policy_for,
+            poll_interval_s=config.outbox.poll_interval_s,
+            batch_size=config.outbox.batch_size,
+            concurrency=config.outbox.concurrency,
+            observe=self._observe,
+        )
+        self.pipeline.after_commit = self.relay.wake
+        self.status_api = StatusApi(
+            self.pipeline,
+            events_secret=config.core.events_secret.get_secret_value().encode(),
+            max_body=config.gateway.max_body_bytes,
+            rate_per_min=config.http.status_rate_per_min,
+        )
+        self._runner: web.AppRunner | None = None
+        self._monitor: asyncio.Task[None] | None = None
+        self._pending = 0
+        self.port: int | None = None
+
+    def _policy_for(self, item: OutboxItem) -> RetryPolicy:
+        return self._core_policy if item.target == CORE_TARGET else self._ack_policy
+
+    def _observe(self, item: OutboxItem, result: str, started: float) -> None:
+        metrics.DELIVERIES.labels(item.kind, item.target, result).inc()
+        if result == "dead":
+            metrics.DEAD_LETTERS.labels(item.kind, item.target).inc()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.open()
+        await self.pipeline.start()
+        self.adapters.update(build_adapters(self.ctx, self.config))
+        app = build_app(self)
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=self.config.gateway.shutdown_grace_s
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
+        await site.start()
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.config.http.port
+        for adapter in self.adapters.values():
+            await adapter.start()
+        if self.core is not None:
+            await self.core.start()
+        self.relay.start()
+        self._monitor = asyncio.create_task(self._monitor_loop(), name="gauges")
+        log.info(
+            "gateway started",
+            extra={
+                "host": self.config.http.host,
+                "port": self.port,
+                "adapters": sorted(self.adapters),
+                "core": "http" if self.core else "embedded",
+            },
+        )
+
+    async def stop(self) -> None:
+        log.info("gateway stopping")
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        if self._runner is not None:
+            with contextlib.suppress(Exception):
+                await self._runner.shutdown()
+        await self.relay.stop()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter stop failed", extra={"adapter": adapter.name})
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.core is not None:
+            await self.core.close()
+        await self.pipeline.stop()
+        await self.store.close()
+        log.info("gateway stopped")
+
+    # -- health ----------------------------------------------------------------------------
+
+    async def refresh_gauges(self) -> None:
+        depth = await self.store.outbox_depth()
+        for state in ("pending", "held", "done", "dead"):
+            metrics.OUTBOX_DEPTH.labels(state).set(depth.get(state, 0))
+        self._pending = depth.get("pending", 0)
+        for name, adapter in self.adapters.items():
+            metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)
+
+    async def _monitor_loop(self) -> None:
+        while True:
+            try:
+                await self.refresh_gauges()
+            except Exception:
+                log.warning("could not refresh gauges")
+            await asyncio.sleep(2.0)
+
+    def overloaded(self) -> float | None:
+        """Retry-After seconds when the outbox backlog is past the configured bound."""
+        if self._pending > self.config.flood.max_outbox_backlog:
+            return 30.0
+        return None
+
+    async def readiness(self) -> dict[str, Any]:
+        store_ok = await self.store.healthy()
+        relay_ok = self.relay.alive and time.time() - self.relay.last_loop_at < 60
+        adapters = {}
+        all_ok = store_ok and relay_ok
+        for name, adapter in self.adapters.items():
+            health = adapter.health()
+            adapters[name] = {"ok": health.ok, "detail": health.detail, **health.extra}
+            all_ok = all_ok and health.ok
+        return {
+            "ready": all_ok,
+            "store": {"ok": store_ok},
+            "relay": {"ok": relay_ok, "paused_targets": self.relay.paused_targets()},
+            "outbox_pending": self._pending,
+            "adapters": adapters,
+        }

@@ -1,0 +1,50 @@
+"""What the relay works on: due outbox rows (jobs) and the verdict on each attempt.
+
+Defined here, not in the store, so the relay depends on nothing but these types; the
+store returns them and persists the outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A due outbox row.
+
+    ``kind``: ``forward`` (report to the core case store), ``addendum`` (a repeat or
+    follow-up for an existing case), ``ack`` (text to the citizen through ``target``, the
+    adapter's registry name).
+    """
+
+    id: int
+    kind: str
+    tracking_id: str | None
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OutboxOutcome:
+    """``done``, ``retry`` (after ``retry_in_s``) or ``dead`` (dead-letter table)."""
+
+    id: int
+    state: str
+    error: str | None = None
+    retry_in_s: float = 0.0
+    message_id: str | None = None
+    core_case_id: str | None = None
+
+
+class SendError(Exception):
+    """A delivery attempt failed. Errors are data: ``retryable`` decides between backoff and
+    the dead-letter table; ``retry_after`` (seconds) is honoured when the peer sent one."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -1,0 +1,194 @@
+"""The outbox relay: delivers every outbox row at least once, in order of arrival.
+
+Loop: take due rows (oldest first), deliver them with bounded concurrency through the
+deliverer for their target (the core case store, or the adapter that received the report),
+then record every outcome in one store write. A retryable failure schedules the row again
+after a tenacity backoff (``Retry-After`` honoured) and *pauses its whole target* for that
+long, so a core that is down is probed by one row at a time instead of being hammered by
+the backlog, and the backlog drains in order when it returns. A permanent failure, or too
+many attempts, moves the row to the dead-letter state where ``lapor-gateway outbox
+dead-letters`` shows it and ``outbox replay`` brings it back.
+
+Exactly-once toward the core relies on the ``Idempotency-Key`` (a crash after the core
+accepted but before we recorded it causes one repeat, which the core absorbs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from outbox.backoff import RetryPolicy
+from outbox.core_client import Delivered
+from outbox.jobs import OutboxItem, OutboxOutcome, SendError
+
+log = logging.getLogger(__name__)
+
+
+class OutboxQueue(Protocol):
+    async def due_outbox(
+        self, now: float, limit: int, exclude_targets: frozenset[str] = frozenset()
+    ) -> list[OutboxItem]: ...
+
+    async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None: ...
+
+
+class Deliverer(Protocol):
+    async def __call__(self, item: OutboxItem) -> Delivered: ...
+
+
+#: (kind, target, result) -> None; lets the gateway count attempts without a dependency here
+Observer = Callable[[OutboxItem, str, float], None]
+
+
+class Relay:
+    def __init__(
+        self,
+        queue: OutboxQueue,
+        deliver: Deliverer,
+        *,
+        policy_for: Callable[[OutboxItem], RetryPolicy],
+        poll_interval_s: float = 0.5,
+        batch_size: int = 100,
+        concurrency: int = 16,
+        observe: Observer | None = None,
+    ) -> None:
+        self.queue = queue
+        self.deliver = deliver
+        self.policy_for = policy_for
+        self.poll_interval_s = poll_interval_s
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.observe = observe
+        self._paused_until: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.last_loop_at = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    def wake(self) -> None:
+        """Called after a commit that queued rows, so acks go out without waiting a poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the batch in flight (its outcomes are recorded), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def paused_targets(self) -> dict[str, float]:
+        now = time.time()
+        return {t: until - now for t, until in self._paused_until.items() if until > now}
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self.last_loop_at = time.time()
+            try:
+                processed = await self.run_once()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying after the poll interval")
+                processed = 0
+            if processed >= self.batch_size:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+
+    # -- one pass --------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        now = time.time()
+        paused = frozenset(t for t, until in self._paused_until.items() if until > now)
+        items = await self.queue.due_outbox(now, self.batch_size, paused)
+        if not items:
+            return 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+        newly_paused: set[str] = set()
+
+        async def attempt(item: OutboxItem) -> OutboxOutcome | None:
+            async with semaphore:
+                if item.target in newly_paused:
+                    return None  # its target failed earlier in this batch: leave it due
+                return await self._attempt(item, newly_paused)
+
+        results = await asyncio.gather(*(attempt(i) for i in items))
+        outcomes = [o for o in results if o is not None]
+        await self.queue.finish_outbox(outcomes)
+        return len(items)
+
+    async def _attempt(self, item: OutboxItem, newly_paused: set[str]) -> OutboxOutcome:
+        policy = self.policy_for(item)
+        started = time.time()
+        try:
+            delivered = await self.deliver(item)
+        except SendError as exc:
+            attempts = item.attempts + 1
+            if exc.retryable and not policy.gives_up(attempts):
+                delay = policy.delay(attempts, exc.retry_after)
+                failures = self._failures.get(item.target, 0) + 1
+                self._failures[item.target] = failures
+                pause = policy.delay(failures, exc.retry_after)
+                self._paused_until[item.target] = time.time() + pause
+                newly_paused.add(item.target)
+                self._note(item, "retry", started)
+                log.warning(
+                    "outbox delivery failed, will retry",
+                    extra={
+                        "outbox_id": item.id,
+                        "kind": item.kind,
+                        "target": item.target,
+                        "error": str(exc),
+                        "retry_in_s": round(delay, 2),
+                    },
+                )
+                return OutboxOutcome(item.id, "retry", error=str(exc), retry_in_s=delay)
+            self._note(item, "dead", started)
+            log.error(
+                "outbox delivery gave up (dead letter)",
+                extra={
+                    "outbox_id": item.id,
+                    "kind": item.kind,
+                    "target": item.target,
+                    "error": str(exc),
+                    "attempts": attempts,
+                },
+            )
+            return OutboxOutcome(item.id, "dead", error=str(exc))
+        except Exception as exc:  # a bug in a deliverer must not kill the relay
+            log.exception("outbox deliverer crashed", extra={"outbox_id": item.id})
+            attempts = item.attempts + 1
+            if policy.gives_up(attempts):
+                return OutboxOutcome(item.id, "dead", error=f"internal error: {type(exc).__name__}")
+            return OutboxOutcome(
+                item.id,
+                "retry",
+                error=f"internal error: {type(exc).__name__}",
+                retry_in_s=policy.delay(attempts),
+            )
+        self._failures.pop(item.target, None)
+        self._paused_until.pop(item.target, None)
+        self._note(item, "done", started)
+        return OutboxOutcome(
+            item.id, "done", message_id=delivered.message_id, core_case_id=delivered.core_case_id
+        )
+
+    def _note(self, item: OutboxItem, result: str, started: float) -> None:
+        if self.observe is not None:
+            self.observe(item, result, started)
