@@ -76,7 +76,7 @@ class SqliteStore:
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=FULL")
         await self._db.execute("PRAGMA busy_timeout=5000")
-        await self._db._execute(migrate, self._db._conn)
+        await _in_db_thread(self._db, migrate)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         self._reader.row_factory = aiosqlite.Row
@@ -135,7 +135,7 @@ class SqliteStore:
         assert self._db is not None
         db = self._db
         try:
-            outcomes = await db._execute(_run_batch, db._conn, [p.fn for p in batch])
+            outcomes = await _in_db_thread(db, _run_batch, [p.fn for p in batch])
         except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
             log.error("store commit failed: %s", type(exc).__name__)
             for pending in batch:
@@ -350,6 +350,12 @@ class SqliteStore:
             "SELECT text FROM followups WHERE tracking_id = ? ORDER BY id", (tracking_id,)
         )
         return [str(r["text"]) for r in rows]
+
+
+async def _in_db_thread(db: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(sqlite3_connection, *args)`` in aiosqlite's worker thread (see module doc)."""
+    result: T = await db._execute(fn, db._conn, *args)  # type: ignore[no-untyped-call]
+    return result
 
 
 def _run_batch(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:

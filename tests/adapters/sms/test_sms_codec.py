@@ -14,28 +14,116 @@ from adapters.sms.codec import Alphabet
     ("data", "dc", "dc0", "text", "alphabet", "klass", "replaced"),
     [
         pytest.param(b"Hello", 0x00, "gsm0338", "Hello", Alphabet.GSM7, None, 0, id="gsm-ascii"),
-        pytest.param(b"\x00\x01\x02\x04", 0x00, "gsm0338", "@£$è", Alphabet.GSM7, None, 0, id="gsm-basic"),
-        pytest.param(b"\x1b\x65 \x1b\x28\x1b\x29", 0x00, "gsm0338", "€ {}", Alphabet.GSM7, None, 0, id="gsm-extension"),
-        pytest.param(b"\x1b\x41", 0x00, "gsm0338", "A", Alphabet.GSM7, None, 0, id="gsm-unknown-ext-shows-basic"),
-        pytest.param(b"ab\x1b", 0x00, "gsm0338", "ab\ufffd", Alphabet.GSM7, None, 1, id="gsm-trailing-escape"),
-        pytest.param(b"a\x80\xffb", 0x00, "gsm0338", "a\ufffd\ufffdb", Alphabet.GSM7, None, 2, id="gsm-invalid-octets"),
+        pytest.param(
+            b"\x00\x01\x02\x04", 0x00, "gsm0338", "@£$è", Alphabet.GSM7, None, 0, id="gsm-basic"
+        ),
+        pytest.param(
+            b"\x1b\x65 \x1b\x28\x1b\x29",
+            0x00,
+            "gsm0338",
+            "€ {}",
+            Alphabet.GSM7,
+            None,
+            0,
+            id="gsm-extension",
+        ),
+        pytest.param(
+            b"\x1b\x41",
+            0x00,
+            "gsm0338",
+            "A",
+            Alphabet.GSM7,
+            None,
+            0,
+            id="gsm-unknown-ext-shows-basic",
+        ),
+        pytest.param(
+            b"ab\x1b", 0x00, "gsm0338", "ab\ufffd", Alphabet.GSM7, None, 1, id="gsm-trailing-escape"
+        ),
+        pytest.param(
+            b"a\x80\xffb",
+            0x00,
+            "gsm0338",
+            "a\ufffd\ufffdb",
+            Alphabet.GSM7,
+            None,
+            2,
+            id="gsm-invalid-octets",
+        ),
         pytest.param(b"caf\xe9", 0x00, "latin1", "café", Alphabet.LATIN1, None, 0, id="dc0-latin1"),
-        pytest.param(b"abc\xe9", 0x01, "gsm0338", "abc\ufffd", Alphabet.IA5, None, 1, id="ia5-high-byte"),
+        pytest.param(
+            b"abc\xe9", 0x01, "gsm0338", "abc\ufffd", Alphabet.IA5, None, 1, id="ia5-high-byte"
+        ),
         pytest.param(b"caf\xe9", 0x03, "gsm0338", "café", Alphabet.LATIN1, None, 0, id="latin1"),
-        pytest.param("Jalan rusak".encode("utf-16-be"), 0x08, "gsm0338", "Jalan rusak", Alphabet.UCS2, None, 0, id="ucs2"),
-        pytest.param("banjir 🌊😡".encode("utf-16-be"), 0x08, "gsm0338", "banjir 🌊😡", Alphabet.UCS2, None, 0, id="ucs2-surrogates"),
-        pytest.param(b"\xd8\x3d\x00\x41", 0x08, "gsm0338", "\ufffdA", Alphabet.UCS2, None, 1, id="ucs2-lone-surrogate"),
-        pytest.param(b"\x00A\x00", 0x08, "gsm0338", "A\ufffd", Alphabet.UCS2, None, 1, id="ucs2-odd-length"),
-        pytest.param(b"\xff\xfd", 0x08, "gsm0338", "\ufffd", Alphabet.UCS2, None, 0, id="ucs2-real-fffd-not-counted"),
+        pytest.param(
+            "Jalan rusak".encode("utf-16-be"),
+            0x08,
+            "gsm0338",
+            "Jalan rusak",
+            Alphabet.UCS2,
+            None,
+            0,
+            id="ucs2",
+        ),
+        pytest.param(
+            "banjir 🌊😡".encode("utf-16-be"),
+            0x08,
+            "gsm0338",
+            "banjir 🌊😡",
+            Alphabet.UCS2,
+            None,
+            0,
+            id="ucs2-surrogates",
+        ),
+        pytest.param(
+            b"\xd8\x3d\x00\x41",
+            0x08,
+            "gsm0338",
+            "\ufffdA",
+            Alphabet.UCS2,
+            None,
+            1,
+            id="ucs2-lone-surrogate",
+        ),
+        pytest.param(
+            b"\x00A\x00", 0x08, "gsm0338", "A\ufffd", Alphabet.UCS2, None, 1, id="ucs2-odd-length"
+        ),
+        pytest.param(
+            b"\xff\xfd",
+            0x08,
+            "gsm0338",
+            "\ufffd",
+            Alphabet.UCS2,
+            None,
+            0,
+            id="ucs2-real-fffd-not-counted",
+        ),
         pytest.param(b"Hi", 0xF0, "gsm0338", "Hi", Alphabet.GSM7, 0, 0, id="f0-class0-flash"),
         pytest.param(b"Hi", 0xF1, "gsm0338", "Hi", Alphabet.GSM7, 1, 0, id="f1-class1"),
         pytest.param(b"Hi", 0xF3, "gsm0338", "Hi", Alphabet.GSM7, 3, 0, id="f3-class3"),
-        pytest.param(b"\x01\xe9", 0xF6, "gsm0338", "\x01é", Alphabet.BINARY, 2, 0, id="f6-8bit-class2"),
-        pytest.param("Ok".encode("utf-16-be"), 0x18, "gsm0338", "Ok", Alphabet.UCS2, 0, 0, id="general-group-ucs2-class0"),
-        pytest.param(b"Ok", 0x11, "gsm0338", "Ok", Alphabet.GSM7, 1, 0, id="general-group-gsm-class1"),
+        pytest.param(
+            b"\x01\xe9", 0xF6, "gsm0338", "\x01é", Alphabet.BINARY, 2, 0, id="f6-8bit-class2"
+        ),
+        pytest.param(
+            "Ok".encode("utf-16-be"),
+            0x18,
+            "gsm0338",
+            "Ok",
+            Alphabet.UCS2,
+            0,
+            0,
+            id="general-group-ucs2-class0",
+        ),
+        pytest.param(
+            b"Ok", 0x11, "gsm0338", "Ok", Alphabet.GSM7, 1, 0, id="general-group-gsm-class1"
+        ),
         pytest.param(b"\x00\xff", 0x04, "gsm0338", "\x00ÿ", Alphabet.BINARY, None, 0, id="binary"),
-        pytest.param(b"\xbf\xe0", 0x06, "gsm0338", "\u041f\u0440", Alphabet.OTHER, None, 0, id="cyrillic"),
-        pytest.param(b"x", 0x0B, "gsm0338", "x", Alphabet.LATIN1, None, 0, id="reserved-falls-back"),
+        pytest.param(
+            b"\xbf\xe0", 0x06, "gsm0338", "\u041f\u0440", Alphabet.OTHER, None, 0, id="cyrillic"
+        ),
+        pytest.param(
+            b"x", 0x0B, "gsm0338", "x", Alphabet.LATIN1, None, 0, id="reserved-falls-back"
+        ),
         pytest.param(b"", 0x00, "gsm0338", "", Alphabet.GSM7, None, 0, id="empty"),
     ],
 )
@@ -64,7 +152,9 @@ def test_encode(text: str, encoded: bytes, dc: int) -> None:
 @pytest.mark.parametrize(
     ("septets", "fill", "packed"),
     [
-        pytest.param(codec.encode_gsm7("hellohello"), 0, bytes.fromhex("E8329BFD4697D9EC37"), id="hellohello"),
+        pytest.param(
+            codec.encode_gsm7("hellohello"), 0, bytes.fromhex("E8329BFD4697D9EC37"), id="hellohello"
+        ),
         pytest.param(codec.encode_gsm7("Test"), 0, bytes.fromhex("D4F29C0E"), id="test"),
         pytest.param(codec.encode_gsm7("A"), 1, b"\x82", id="fill-bit"),
     ],

@@ -17,8 +17,14 @@ COMPLAINT = "jalan rusak parah di depan SDN 3 sudah dua bulan"
         pytest.param("LAPOR " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT), id="lapor-prefix"),
         pytest.param("#lapor# " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT), id="hash-lapor"),
         pytest.param("Lapor: " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT), id="lapor-colon"),
-        pytest.param("ANONIM " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT, anonymous=True), id="anonim"),
-        pytest.param("rahasia. " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT, confidential=True), id="rahasia"),
+        pytest.param(
+            "ANONIM " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT, anonymous=True), id="anonim"
+        ),
+        pytest.param(
+            "rahasia. " + COMPLAINT,
+            ParsedSms(Intent.REPORT, COMPLAINT, confidential=True),
+            id="rahasia",
+        ),
         pytest.param(
             "#LAPOR #RAHASIA #ANONIM " + COMPLAINT,
             ParsedSms(Intent.REPORT, COMPLAINT, anonymous=True, confidential=True),
@@ -29,7 +35,9 @@ COMPLAINT = "jalan rusak parah di depan SDN 3 sudah dua bulan"
             ParsedSms(Intent.REPORT, COMPLAINT, anonymous=True, confidential=True),
             id="flags-any-order",
         ),
-        pytest.param("PAPUA " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT, region="Papua"), id="region"),
+        pytest.param(
+            "PAPUA " + COMPLAINT, ParsedSms(Intent.REPORT, COMPLAINT, region="Papua"), id="region"
+        ),
         pytest.param(
             "Papua Barat, " + COMPLAINT,
             ParsedSms(Intent.REPORT, COMPLAINT, region="Papua Barat"),
@@ -40,19 +48,41 @@ COMPLAINT = "jalan rusak parah di depan SDN 3 sudah dua bulan"
             ParsedSms(Intent.REPORT, COMPLAINT, confidential=True, region="Aceh"),
             id="region-and-flag",
         ),
-        pytest.param("Laporan: " + COMPLAINT, ParsedSms(Intent.REPORT, "Laporan: " + COMPLAINT), id="laporan-is-not-lapor"),
-        pytest.param("CEK 1234-5678-9012", ParsedSms(Intent.STATUS, tracking_raw="1234-5678-9012"), id="cek"),
-        pytest.param("#cek#123456789012", ParsedSms(Intent.STATUS, tracking_raw="123456789012"), id="cek-hash"),
-        pytest.param("status: 1234 5678 9012", ParsedSms(Intent.STATUS, tracking_raw="1234 5678 9012"), id="status"),
+        pytest.param(
+            "Laporan: " + COMPLAINT,
+            ParsedSms(Intent.REPORT, "Laporan: " + COMPLAINT),
+            id="laporan-is-not-lapor",
+        ),
+        pytest.param(
+            "CEK 1234-5678-9012", ParsedSms(Intent.STATUS, tracking_raw="1234-5678-9012"), id="cek"
+        ),
+        pytest.param(
+            "#cek#123456789012",
+            ParsedSms(Intent.STATUS, tracking_raw="123456789012"),
+            id="cek-hash",
+        ),
+        pytest.param(
+            "status: 1234 5678 9012",
+            ParsedSms(Intent.STATUS, tracking_raw="1234 5678 9012"),
+            id="status",
+        ),
         pytest.param("LAPOR CEK 123", ParsedSms(Intent.STATUS, tracking_raw="123"), id="lapor-cek"),
         pytest.param("CEK", ParsedSms(Intent.HELP), id="cek-without-id"),
         pytest.param("BANTUAN", ParsedSms(Intent.HELP), id="bantuan"),
         pytest.param("help!", ParsedSms(Intent.HELP), id="help"),
         pytest.param("#INFO", ParsedSms(Intent.HELP), id="info"),
-        pytest.param("Info, " + COMPLAINT, ParsedSms(Intent.REPORT, "Info, " + COMPLAINT), id="info-then-complaint"),
+        pytest.param(
+            "Info, " + COMPLAINT,
+            ParsedSms(Intent.REPORT, "Info, " + COMPLAINT),
+            id="info-then-complaint",
+        ),
         pytest.param("STOP", ParsedSms(Intent.STOP), id="stop"),
         pytest.param("berhenti.", ParsedSms(Intent.STOP), id="berhenti"),
-        pytest.param("Stop pungli di kelurahan kami!", ParsedSms(Intent.REPORT, "Stop pungli di kelurahan kami!"), id="stop-as-complaint"),
+        pytest.param(
+            "Stop pungli di kelurahan kami!",
+            ParsedSms(Intent.REPORT, "Stop pungli di kelurahan kami!"),
+            id="stop-as-complaint",
+        ),
         pytest.param("halo", ParsedSms(Intent.HELP), id="too-short"),
         pytest.param("LAPOR", ParsedSms(Intent.HELP), id="only-keyword"),
         pytest.param("RAHASIA ok", ParsedSms(Intent.HELP, confidential=True), id="flag-too-short"),

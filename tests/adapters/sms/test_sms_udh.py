@@ -13,9 +13,18 @@ from adapters.sms.udh import Concat, UdhError
 @pytest.mark.parametrize(
     ("payload", "concat", "body"),
     [
-        pytest.param(b"\x05\x00\x03\x2a\x03\x01hello", Concat(0x2A, 3, 1, 8), b"hello", id="iei00-8bit"),
-        pytest.param(b"\x06\x08\x04\x12\x34\x02\x02rest", Concat(0x1234, 2, 2, 16), b"rest", id="iei08-16bit"),
-        pytest.param(b"\x0b\x05\x04\x0b\x84\x23\xf0\x00\x03\x07\x02\x02xy", Concat(7, 2, 2, 8), b"xy", id="ports-then-concat"),
+        pytest.param(
+            b"\x05\x00\x03\x2a\x03\x01hello", Concat(0x2A, 3, 1, 8), b"hello", id="iei00-8bit"
+        ),
+        pytest.param(
+            b"\x06\x08\x04\x12\x34\x02\x02rest", Concat(0x1234, 2, 2, 16), b"rest", id="iei08-16bit"
+        ),
+        pytest.param(
+            b"\x0b\x05\x04\x0b\x84\x23\xf0\x00\x03\x07\x02\x02xy",
+            Concat(7, 2, 2, 8),
+            b"xy",
+            id="ports-then-concat",
+        ),
         pytest.param(b"\x04\x05\x02\x0b\x84body", None, b"body", id="no-concat"),
         pytest.param(b"\x00abc", None, b"abc", id="empty-udh"),
         pytest.param(b"\x05\x00\x03\x01\x01\x01", Concat(1, 1, 1, 8), b"", id="header-only"),
