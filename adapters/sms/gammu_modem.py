@@ -118,6 +118,8 @@ class ModemWorker:
         self._poisoned: set[str] = set()
         self._polls = 0
         self.next_free_at = 0.0
+        self._queued = 0
+        self._stopped = False
         self.up = False
         self.state = "starting"
         self.last_error: str | None = None
@@ -132,6 +134,9 @@ class ModemWorker:
         self._task = asyncio.create_task(self._run(), name=f"gammu-{self.name}")
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         self._stopping.set()
         if self._task is not None:
             try:
@@ -362,15 +367,23 @@ class ModemWorker:
     # -- send ------------------------------------------------------------------------------
 
     def queue_delay(self) -> float:
-        return max(0.0, self.next_free_at - time.monotonic())
+        """Seconds before a new send would start here: pacing plus sends waiting in line."""
+        return max(0.0, self.next_free_at - time.monotonic()) + self._queued / self.modem.rate
 
     async def send(self, number: str, text: str) -> list[int]:
         """Send *text* (all its parts) to *number*, paced at this modem's rate."""
+        self._queued += 1  # before any await, so concurrent sends see this modem as busier
+        try:
+            return await self._send(number, text)
+        finally:
+            self._queued -= 1
+
+    async def _send(self, number: str, text: str) -> list[int]:
         async with self._send_lock:
             parts = await self._call(self.device.encode, number, text)
             refs: list[int] = []
             for part in parts:
-                wait = self.queue_delay()
+                wait = max(0.0, self.next_free_at - time.monotonic())
                 if wait:
                     await asyncio.sleep(wait)
                 self.next_free_at = time.monotonic() + 1.0 / self.modem.rate
