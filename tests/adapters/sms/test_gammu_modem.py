@@ -16,7 +16,7 @@ import gammu
 import pytest
 
 from adapters.sms.config import GammuConfig, ModemConfig
-from adapters.sms.gammu_device import ModemDevice
+from adapters.sms.gammu_device import ModemDevice, ensure_dummy_layout
 from adapters.sms.gammu_inject import deliver_parts, read_sent, write_inbox
 from adapters.sms.gammu_modem import GammuAdapter, ModemWorker
 from gateway.adapter import AdapterContext, OutboundMessage, SendError
@@ -92,7 +92,7 @@ def device_of(adapter: GammuAdapter, name: str = "m1") -> Path:
 async def connected(adapter: GammuAdapter) -> list[ModemWorker]:
     """Connect every worker without starting the poll loops (deterministic polling)."""
     for worker in adapter.workers:
-        Path(worker.device.device).mkdir(parents=True, exist_ok=True)
+        ensure_dummy_layout(worker.device.device)
         await worker.connect()
     return adapter.workers
 
