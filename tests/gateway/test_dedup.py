@@ -1,0 +1,162 @@
+"""Level-2 decisions (same reporter) and level-3 links, without the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.config import DedupSection
+from gateway.dedup import Deduplicator, Level2, PriorReport, compare, decide_level2
+from normalizer.fingerprint import normalize
+from normalizer.report import Channel, Location, Report, Reporter
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+CFG = DedupSection()
+
+ORIGINAL = "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan air meluap ke jalan."
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "verdict"),
+    [
+        pytest.param(ORIGINAL, ORIGINAL, Level2.DUPLICATE, id="identical"),
+        pytest.param(
+            "SELOKAN DI JLN CIBIRU RAYA NO 45 MAMPET!!! KALAU HUJAN AIR MELUAP KE JALAN",
+            ORIGINAL,
+            Level2.DUPLICATE,
+            id="case-punct-abbrev",
+        ),
+        pytest.param(
+            "selokan jl cibiru raya no 45 mampet, klo hujan air meluap ke jln. mohon dibersihkan",
+            ORIGINAL,
+            Level2.DUPLICATE,
+            id="reworded",
+        ),
+        pytest.param(
+            ORIGINAL + " Sekarang air sudah masuk ke tiga rumah warga dan banyak nyamuk.",
+            ORIGINAL,
+            Level2.ADDENDUM,
+            id="addendum-new-detail",
+        ),
+        pytest.param(ORIGINAL + " Tolong ya", ORIGINAL, Level2.DUPLICATE, id="two-words-more"),
+        pytest.param(
+            "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan",
+            ORIGINAL,
+            Level2.DUPLICATE,
+            id="truncated-resend",
+        ),
+        pytest.param(
+            "Lampu jalan di Jl. Cibiru Raya mati sejak kemarin malam",
+            ORIGINAL,
+            Level2.NEW,
+            id="same-street-other-problem",
+        ),
+        pytest.param("jalan rusak", "jalan rusak parah di depan pasar", Level2.NEW, id="too-short"),
+    ],
+)
+def test_compare(new: str, old: str, verdict: Level2) -> None:
+    assert compare(normalize(new).split(), normalize(old).split(), CFG).level2 is verdict
+
+
+def prior(tid: str, text: str, minutes: float, duplicate_of: str | None = None) -> PriorReport:
+    return PriorReport(tid, text, T0 + timedelta(minutes=minutes), duplicate_of)
+
+
+def test_duplicate_links_to_first_of_chain() -> None:
+    priors = [prior("A", ORIGINAL, 0), prior("B", ORIGINAL, 10, duplicate_of="A")]
+    verdict, original, score = decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG)
+    assert (verdict, original, score) == (Level2.DUPLICATE, "A", 1.0)
+
+
+def test_addendum_links_to_original() -> None:
+    priors = [prior("A", ORIGINAL, 0)]
+    text = ORIGINAL + " Sekarang air sudah masuk ke tiga rumah warga."
+    verdict, original, _ = decide_level2(text, T0 + timedelta(hours=2), priors, CFG)
+    assert (verdict, original) == (Level2.ADDENDUM, "A")
+
+
+def test_outside_window_is_new() -> None:
+    priors = [prior("A", ORIGINAL, 0)]
+    late = T0 + timedelta(hours=CFG.window_hours, minutes=1)
+    assert decide_level2(ORIGINAL, late, priors, CFG) == (Level2.NEW, None, 0.0)
+
+
+def test_best_match_wins_over_older_weaker() -> None:
+    priors = [
+        prior("A", "Lampu jalan di Jl. Cibiru Raya mati sejak kemarin malam", 0),
+        prior("B", ORIGINAL, 5),
+    ]
+    assert decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG)[1] == "B"
+
+
+def test_same_reporter_different_problem_is_new() -> None:
+    priors = [prior("A", "Air PDAM di Cibiru Raya dekat masjid mati dua hari", 0)]
+    text = "Lampu penerangan jalan di Cibiru Raya dekat masjid mati sudah 2 minggu"
+    assert decide_level2(text, T0 + timedelta(hours=1), priors, CFG)[0] is Level2.NEW
+
+
+def report(
+    text: str, *, phone: str | None = None, region: str | None = None, **kw: object
+) -> Report:
+    return Report(
+        channel=Channel.SMS,
+        transport="test",
+        text=text,
+        received_at=T0 + timedelta(hours=1),
+        reporter=Reporter(phone=phone),
+        location=Location(region=region) if region else None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_deduplicator_level3_links_other_reporters_not_own() -> None:
+    dedup = Deduplicator(CFG)
+    dedup.add(
+        "OTHER", report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati", phone="0811111111")
+    )
+    dedup.add(
+        "MINE",
+        report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati total", phone="0812222222"),
+    )
+    new = report("lampu jalan cibiru raya dkt masjid al ikhlas gak nyala", phone="0812222222")
+    decision = dedup.decide(new, [prior("MINE", "Air PDAM mati", 0)])
+    assert decision.level2 is Level2.NEW
+    assert [link.tracking_id for link in decision.similar_to] == ["OTHER"]
+    assert decision.fingerprint_text == normalize(new.text)
+
+
+def test_deduplicator_duplicate_decision() -> None:
+    dedup = Deduplicator(CFG)
+    decision = dedup.decide(report(ORIGINAL, phone="0812222222"), [prior("A", ORIGINAL, 0)])
+    assert decision.level2 is Level2.DUPLICATE
+    assert decision.duplicate_of == "A"
+    assert not decision.addendum
+    assert decision.citizen_tracking_id("NEWID") == "A"
+    assert decision.similar_to == []
+
+
+def test_anonymous_strangers_never_become_duplicates() -> None:
+    """Two people with the same text: the second never learns the first's tracking ID."""
+    dedup = Deduplicator(CFG)
+    first = report(ORIGINAL, anonymous=True, confidential=True)
+    dedup.add("STRANGER", first)
+    second = report(ORIGINAL, anonymous=True)
+    decision = dedup.decide(second, [])  # no shared identity: the store finds no priors
+    assert decision.level2 is Level2.NEW
+    assert decision.duplicate_of is None
+    assert decision.citizen_tracking_id("MINE") == "MINE"
+    assert [link.tracking_id for link in decision.similar_to] == ["STRANGER"]
+
+
+async def test_load_warms_index_from_rows() -> None:
+    dedup = Deduplicator(CFG)
+
+    async def rows():  # type: ignore[no-untyped-def]
+        yield ("OLD", ORIGINAL, ["phone:+62811"], T0 - timedelta(days=60), None, None)
+        yield ("R1", ORIGINAL, ["phone:+62811"], T0, "kota-bandung", "drainase")
+
+    assert await dedup.load(rows(), now=T0) == 1
+    decision = dedup.decide(report(ORIGINAL, region="kota-bandung"), [])
+    assert [link.tracking_id for link in decision.similar_to] == ["R1"]
+    assert await Deduplicator(CFG).load([]) == 0

@@ -1,0 +1,129 @@
+"""The level-3 similarity index: links, filters, window eviction, warm-up, compaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.similarity import IndexEntry, SimilarityIndex
+from normalizer.fingerprint import normalize
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+LAMPU = "Lampu jalan di Jl. Cibiru Raya dekat masjid Al Ikhlas mati sudah 2 minggu"
+LAMPU_OTHER = "lampu jalan cibiru raya dkt masjid al ikhlas gak nyala udah lama"
+SAMPAH = "Sampah menumpuk di TPS dekat pasar, bau busuk sekali"
+
+
+def make(threshold: float = 0.3, **kw: object) -> SimilarityIndex:
+    return SimilarityIndex(threshold=threshold, **kw)  # type: ignore[arg-type]
+
+
+def test_links_similar_and_not_unrelated() -> None:
+    idx = make()
+    idx.add("A", normalize(LAMPU), T0)
+    idx.add("B", normalize(SAMPAH), T0)
+    found = idx.query(normalize(LAMPU_OTHER))
+    assert [c.tracking_id for c in found] == ["A"]
+    assert 0.3 <= found[0].score <= 1.0
+
+
+def test_identical_text_scores_one_and_best_first() -> None:
+    idx = make()
+    idx.add("A", normalize(LAMPU_OTHER), T0)
+    idx.add("B", normalize(LAMPU), T0)
+    found = idx.query(normalize(LAMPU))
+    assert found[0].tracking_id == "B"
+    assert found[0].score == 1.0
+
+
+def test_exclude_and_limit() -> None:
+    idx = make()
+    for i in range(4):
+        idx.add(f"T{i}", normalize(LAMPU), T0)
+    assert [c.tracking_id for c in idx.query(normalize(LAMPU), exclude={"T0"}, limit=2)] == [
+        "T1",
+        "T2",
+    ]
+
+
+def test_empty_text_links_nothing() -> None:
+    idx = make()
+    idx.add("A", normalize(LAMPU), T0)
+    idx.add("E", "", T0)  # only stopwords / nothing: not indexed
+    assert idx.query("") == []
+    assert len(idx) == 1
+
+
+@pytest.mark.parametrize(
+    ("partition", "stored", "query", "linked"),
+    [
+        pytest.param(("region",), "bandung", "bandung", True, id="same-region"),
+        pytest.param(("region",), "bandung", "surabaya", False, id="other-region"),
+        pytest.param(("region",), None, "surabaya", True, id="stored-without-region"),
+        pytest.param(("region",), "bandung", None, True, id="query-without-region"),
+        pytest.param((), "bandung", "surabaya", True, id="not-partitioned"),
+    ],
+)
+def test_region_partition(
+    partition: tuple[str, ...], stored: str | None, query: str | None, linked: bool
+) -> None:
+    idx = make(partition_by=partition)
+    idx.add("A", normalize(LAMPU), T0, region=stored)
+    assert bool(idx.query(normalize(LAMPU), region=query)) is linked
+
+
+def test_category_partition() -> None:
+    idx = make(partition_by=("category",))
+    idx.add("A", normalize(LAMPU), T0, category="penerangan")
+    assert idx.query(normalize(LAMPU), category="jalan") == []
+    assert idx.query(normalize(LAMPU), category="penerangan")
+
+
+def test_rejects_unknown_partition_and_bad_threshold() -> None:
+    with pytest.raises(ValueError, match="partition_by"):
+        make(partition_by=("city",))
+    with pytest.raises(ValueError, match="threshold"):
+        make(threshold=0.0)
+
+
+def test_window_eviction() -> None:
+    idx = make(window=timedelta(days=1))
+    idx.add("OLD", normalize(LAMPU), T0)
+    idx.add("NEW", normalize(SAMPAH), T0 + timedelta(days=2))
+    assert len(idx) == 1
+    assert idx.query(normalize(LAMPU)) == []
+
+
+def test_add_is_idempotent() -> None:
+    idx = make()
+    idx.add("A", normalize(LAMPU), T0)
+    idx.add("A", normalize(LAMPU), T0)
+    assert len(idx) == 1
+    assert len(idx.query(normalize(LAMPU))) == 1
+
+
+def test_bulk_warm_up_matches_single_adds() -> None:
+    texts = [LAMPU, LAMPU_OTHER, SAMPAH]
+    single = make()
+    for i, t in enumerate(texts):
+        single.add(f"T{i}", normalize(t), T0)
+    bulk = make()
+    entries = [IndexEntry(f"T{i}", normalize(t), T0) for i, t in enumerate(texts)]
+    entries.append(IndexEntry("ANCIENT", normalize(LAMPU), T0 - timedelta(days=90)))
+    assert bulk.add_many(entries, now=T0, batch=2) == 3
+    q = normalize("lampu jalan cibiru raya mati")
+    assert bulk.query(q) == single.query(q)
+
+
+def test_compaction_keeps_live_entries_queryable() -> None:
+    idx = make(window=timedelta(minutes=10))
+    for i in range(12_000):
+        idx.add(f"T{i}", f"keluhan{i} nomor{i} kasus{i}", T0 + timedelta(seconds=i))
+    # only the last 10 minutes stay; evicted slots were compacted away
+    assert len(idx) == 601
+    assert len(idx._ids) < 12_000
+    found = idx.query("keluhan11999 nomor11999 kasus11999")
+    assert [c.tracking_id for c in found] == ["T11999"]
+    assert idx.query("keluhan5 nomor5 kasus5") == []
