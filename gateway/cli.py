@@ -207,6 +207,46 @@ async def _case_set_status(config: Config, args: argparse.Namespace) -> int:
     return await _with_pipeline(config, fn)
 
 
+# -- sms: libgammu dummy phone (adapters/sms/gammu_inject.py) -------------------------------
+
+
+async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
+    from adapters.sms.gammu_inject import InjectError, inject
+
+    try:
+        files = inject(config, args.sender, args.text, modem=args.modem)
+    except InjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"put {len(files)} SMS part(s) into the simulated modem's inbox; a running gateway "
+        "reads it within [adapters.sms.gammu] poll_interval_s (see: lapor-gateway sms sent)"
+    )
+    return 0
+
+
+async def _sms_sent(config: Config, args: argparse.Namespace) -> int:
+    from adapters.sms.gammu_inject import sent_log
+
+    rows = sent_log(config)[-args.limit :]
+    keys = ("at", "modem", "to", "parts", "kind", "tracking_id", "text")
+    _print_rows([{k: row.get(k) for k in keys} for row in rows], args.json)
+    return 0
+
+
+def _sms_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    sms = sub.add_parser("sms", help="SMS test tools (libgammu dummy modem)").add_subparsers(
+        dest="sub", required=True
+    )
+    p = add("inject", _sms_inject, sms, help="put an SMS into the dummy modem's inbox")
+    p.add_argument("--from", dest="sender", required=True, help="sender MSISDN, e.g. 0812...")
+    p.add_argument("--modem", help="dummy modem name (default: the first one)")
+    p.add_argument("text", help="message text (long texts become a multipart SMS)")
+    p = add("sent", _sms_sent, sms, help="what the gateway sent through dummy modems")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -260,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: adapters' subcommands (e.g. ``sms inject``) register here: fn(subparsers, add) -> None
-EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
+    _sms_commands,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,6 +100,7 @@ class OutboxSection(Settings):
 DEFAULT_TEMPLATES: dict[str, str] = {
     "received": "LAPOR! Laporan Anda diterima. No: {tracking_id}. Cek status: CEK {tracking_id} ke 1708",
     "duplicate": "LAPOR! Laporan ini sudah kami terima sebelumnya dgn No: {tracking_id}. Tidak perlu dikirim ulang.",
+    "addendum": "LAPOR! Tambahan informasi Anda sudah kami catat pada laporan No: {tracking_id}. Terima kasih.",
     "status": "LAPOR! No {tracking_id}: status {status}. {note}",
     "status_update": "LAPOR! No {tracking_id} kini {status}. {note}",
     "help": "LAPOR! 1708: ketik keluhan Anda lalu kirim ke 1708. Cek: CEK <nomor>. Rahasia: awali RAHASIA. Anonim: ANONIM",
@@ -281,7 +282,22 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     db = gw.database_path
     db = db if db.is_absolute() else (base / db).resolve()
     new_gw = gw.model_copy(update={"data_dir": data_dir, "database": f"sqlite:///{db}"})
-    return config.model_copy(update={"gateway": new_gw})
+    config = config.model_copy(update={"gateway": new_gw})
+    return _resolve_modem_folders(config, base)
+
+
+def _resolve_modem_folders(config: Config, base: Path) -> Config:
+    """libgammu dummy modems use a folder as device: resolve it like every other path."""
+    sms = config.adapters.sms
+    modems = [
+        m.model_copy(update={"device": str((base / m.device).resolve())})
+        if m.is_dummy and not Path(m.device).is_absolute()
+        else m
+        for m in sms.gammu.modems
+    ]
+    gammu = sms.gammu.model_copy(update={"modems": modems})
+    adapters = config.adapters.model_copy(update={"sms": sms.model_copy(update={"gammu": gammu})})
+    return config.model_copy(update={"adapters": adapters})
 
 
 def template_warnings(config: Config, sample_tracking_id: str = "1234-5678-9012") -> list[str]:

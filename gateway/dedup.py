@@ -250,7 +250,10 @@ class Deduplicator:
         )
 
     def add(self, tracking_id: str, report: Report) -> None:
-        """Index a committed report so later reports can link to it."""
+        """Index a committed report so later reports can link to it. A level-2 duplicate or
+        addendum is not indexed: others link to the original it belongs to."""
+        if report.duplicate_of:
+            return
         text = normalize(report.text)
         region = report.location.region if report.location else None
         with self._lock:

@@ -50,7 +50,15 @@ class Deduplicator(Protocol):
 
 
 class FloodGate(Protocol):
+    """Flood control (see :mod:`gateway.flood`): ``allow`` charges the sender's and the
+    channel's buckets; a throttled report is ``hold``-ed and handed back by ``due`` once its
+    sender has calmed down."""
+
     def allow(self, report: Report) -> bool: ...
+
+    def hold(self, tracking_id: str, report: Report) -> None: ...
+
+    def due(self) -> list[str]: ...
 
 
 class Pipeline:
@@ -73,7 +81,25 @@ class Pipeline:
         self.after_commit: Callable[[], None] | None = None
 
     async def start(self) -> None:
-        """Warm in-memory state (e.g. the similarity index) from the store."""
+        """Warm in-memory state (the similarity index) from the store."""
+        load = getattr(self.dedup, "load", None)
+        if load is not None:
+            since = datetime.now(UTC) - timedelta(days=self.config.dedup.similar_window_days)
+            count = await load(await self.store.dedup_rows(since))
+            log.info("similarity index warmed", extra={"reports": count})
+
+    async def release_calmed(self) -> int:
+        """Release reports held by flood control whose senders have calmed down; returns the
+        number of outbox rows released (called periodically by the service)."""
+        if self.flood is None:
+            return 0
+        due = self.flood.due()
+        if not due:
+            return 0
+        released = await self.store.release_held(due)
+        if released:
+            self._committed()
+        return released
 
     async def stop(self) -> None:
         """Nothing to release today; kept for a symmetric lifecycle."""
@@ -119,11 +145,13 @@ class Pipeline:
                 metrics.DUPLICATES.labels(channel).inc()
             if throttled:
                 metrics.THROTTLED.labels(channel).inc()
+            filed = report.model_copy(
+                update={"tracking_id": result.tracking_id, "duplicate_of": result.duplicate_of}
+            )
             if self.dedup is not None:
-                self.dedup.add(
-                    result.tracking_id,
-                    report.model_copy(update={"tracking_id": result.tracking_id}),
-                )
+                self.dedup.add(result.tracking_id, filed)
+            if throttled and self.flood is not None:
+                self.flood.hold(result.tracking_id, filed)
             log.info(
                 "report filed",
                 extra={
@@ -167,8 +195,13 @@ class Pipeline:
         else:
             rows.append(OutboxRow("forward", CORE_TARGET, {}, tid, state))
             status = "received"
-        if report.reply_to is not None:
+        # a throttled report is not acknowledged one by one (the sender is flooding); the
+        # reply for a duplicate only ever shows the reporter's own original (level 2 links
+        # by identity), never a level-3 link to someone else's report
+        if report.reply_to is not None and not throttled:
             template = "received" if duplicate_of is None else "duplicate"
+            if addendum and "addendum" in self.config.acks.templates:
+                template = "addendum"
             shown = tid if duplicate_of is None else duplicate_of
             rows.append(
                 self._ack_row(

@@ -28,8 +28,16 @@ def _web(ctx: AdapterContext, config: Config) -> Adapter | None:
     return WebAdapter(ctx, section) if section.enabled else None
 
 
+def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.sms.gammu_modem import GammuAdapter
+
+    section = config.adapters.sms.gammu
+    return GammuAdapter(ctx, section, config.adapters.sms) if section.enabled else None
+
+
 ADAPTERS: list[AdapterSpec] = [
     AdapterSpec("web", "adapters.web", _web),
+    AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
 ]
 
 

@@ -20,7 +20,9 @@ from gateway import metrics
 from gateway.adapter import Adapter, AdapterContext
 from gateway.app import build_app
 from gateway.config import Config
+from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
+from gateway.flood import FloodControl, retry_after_for
 from gateway.pipeline import CORE_TARGET, Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
@@ -37,7 +39,10 @@ class Gateway:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = SqliteStore(config.gateway.database_path)
-        self.pipeline = Pipeline(self.store, config)
+        self.flood = FloodControl(config.flood)
+        self.pipeline = Pipeline(
+            self.store, config, dedup=Deduplicator(config.dedup), flood=self.flood
+        )
         self.ctx = AdapterContext(
             intake=self.pipeline,
             data_dir=config.gateway.data_dir,
@@ -80,6 +85,7 @@ class Gateway:
         self._runner: web.AppRunner | None = None
         self._monitor: asyncio.Task[None] | None = None
         self._pending = 0
+        self._store_ok = True
         self.port: int | None = None
 
     def _policy_for(self, item: OutboxItem) -> RetryPolicy:
@@ -153,6 +159,7 @@ class Gateway:
         for state in ("pending", "held", "done", "dead"):
             metrics.OUTBOX_DEPTH.labels(state).set(depth.get(state, 0))
         self._pending = depth.get("pending", 0)
+        self._store_ok = await self.store.healthy()
         for name, adapter in self.adapters.items():
             metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)
 
@@ -161,14 +168,19 @@ class Gateway:
             try:
                 await self.refresh_gauges()
             except Exception:
+                self._store_ok = False
                 log.warning("could not refresh gauges")
+            try:
+                await self.pipeline.release_calmed()
+                self.flood.prune()
+            except Exception:
+                log.warning("could not release held reports")
             await asyncio.sleep(2.0)
 
     def overloaded(self) -> float | None:
-        """Retry-After seconds when the outbox backlog is past the configured bound."""
-        if self._pending > self.config.flood.max_outbox_backlog:
-            return 30.0
-        return None
+        """Retry-After seconds when the outbox backlog is past the configured bound or the
+        store is not answering (see :func:`gateway.flood.retry_after_for`)."""
+        return retry_after_for(self._pending, self.config.flood.max_outbox_backlog, self._store_ok)
 
     async def readiness(self) -> dict[str, Any]:
         store_ok = await self.store.healthy()
@@ -184,5 +196,6 @@ class Gateway:
             "store": {"ok": store_ok},
             "relay": {"ok": relay_ok, "paused_targets": self.relay.paused_targets()},
             "outbox_pending": self._pending,
+            "flood": {**self.flood.stats(), "retry_after": self.overloaded()},
             "adapters": adapters,
         }

@@ -23,7 +23,7 @@ class RetryPolicy:
         if retry_after is not None and retry_after > 0:
             return min(retry_after, self.max_s)
         wait = tenacity.wait_exponential_jitter(
-            initial=self.initial_s, max=self.max_s, jitter=self.initial_s
+            multiplier=self.initial_s, max=self.max_s, jitter=self.initial_s
         )
         state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = max(1, attempt)

@@ -119,6 +119,7 @@ class Relay:
         items = await self.queue.due_outbox(now, self.batch_size, paused)
         if not items:
             return 0
+        items = self._probe_only(items)
         semaphore = asyncio.Semaphore(self.concurrency)
         newly_paused: set[str] = set()
 
@@ -132,6 +133,19 @@ class Relay:
         outcomes = [o for o in results if o is not None]
         await self.queue.finish_outbox(outcomes)
         return len(items)
+
+    def _probe_only(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """For a target that has been failing, send only its oldest row (a probe): the
+        backlog goes out again, in order, once the probe succeeds."""
+        probed: set[str] = set()
+        kept = []
+        for item in items:
+            if self._failures.get(item.target):
+                if item.target in probed:
+                    continue
+                probed.add(item.target)
+            kept.append(item)
+        return kept
 
     async def _attempt(self, item: OutboxItem, newly_paused: set[str]) -> OutboxOutcome:
         policy = self.policy_for(item)

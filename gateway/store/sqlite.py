@@ -332,6 +332,19 @@ class SqliteStore:
     async def replay(self, ids: list[int] | None) -> int:
         return await self.write(lambda c: q.replay(c, ids))
 
+    async def dedup_rows(
+        self, since: datetime
+    ) -> list[tuple[str, str, list[str], datetime, str | None, str | None]]:
+        """Rows that warm the similarity index (:meth:`gateway.dedup.Deduplicator.load`):
+        original reports (not level-2 duplicates) received at or after *since*."""
+        rows = await self._read(
+            "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, region, "
+            "category FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
+            "ORDER BY received_at",
+            (since.isoformat(),),
+        )
+        return [(r[0], r[1] or "", [], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+
     async def release_held(self, tracking_ids: list[str] | None) -> int:
         return await self.write(lambda c: q.release_held(c, tracking_ids))
 

@@ -1,0 +1,93 @@
+"""The Report schema: clean text, E.164 phones, UTC times, the public view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from normalizer import Channel, Report, Reporter, clean_text, to_e164
+from normalizer.phone import InvalidPhoneError
+from normalizer.privacy import mask_email, mask_phone, scrub
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("  Jalan rusak  ", "Jalan rusak", id="trim"),
+        pytest.param("Cafe\u0301", "Café", id="nfc"),
+        pytest.param("a\x00b\x07c\u200bd", "abcd", id="controls-and-zero-width"),
+        pytest.param("baris1\r\nbaris2\rbaris3", "baris1\nbaris2\nbaris3", id="line-endings"),
+        pytest.param("a\n\n\n\n\nb", "a\n\nb", id="blank-lines"),
+        pytest.param("\t x \t", "x", id="tabs"),
+    ],
+)
+def test_clean_text(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("081234567890", "+6281234567890", id="national"),
+        pytest.param("6281234567890", "+6281234567890", id="international-no-plus"),
+        pytest.param("+62 812-3456-7890", "+6281234567890", id="formatted"),
+        pytest.param("+14155552671", "+14155552671", id="foreign"),
+    ],
+)
+def test_phone_e164(raw: str, expected: str) -> None:
+    assert to_e164(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "1" * 30, "12"])
+def test_phone_rejects(raw: str) -> None:
+    with pytest.raises(InvalidPhoneError):
+        to_e164(raw)
+
+
+def test_empty_text_after_cleanup_is_rejected() -> None:
+    with pytest.raises(ValidationError):
+        Report(channel=Channel.WEB, transport="http", text=" \x00\u200b ")
+
+
+def test_received_at_becomes_utc_and_naive_is_rejected() -> None:
+    wib = timezone(timedelta(hours=7))
+    r = Report(
+        channel=Channel.SMS,
+        transport="t",
+        text="x",
+        received_at=datetime(2026, 1, 1, 7, tzinfo=wib),
+    )
+    assert r.received_at.utcoffset() == timedelta(0) and r.received_at.hour == 0
+    with pytest.raises(ValidationError):
+        Report(channel=Channel.SMS, transport="t", text="x", received_at=datetime(2026, 1, 1))
+
+
+def test_identity_keys_cross_channel() -> None:
+    a = Reporter(phone="0812-3456-7890", email="Budi@Example.ID")
+    b = Reporter(phone="+6281234567890")
+    assert "phone:+6281234567890" in a.identity_keys()
+    assert a.identity_keys()[0] == b.identity_keys()[0]
+    assert "email:budi@example.id" in a.identity_keys()
+
+
+def test_public_view_hides_identity_and_confidential_text() -> None:
+    r = Report(
+        channel=Channel.WEB,
+        transport="http",
+        text="rahasia",
+        anonymous=True,
+        confidential=True,
+        reporter=Reporter(name="Budi", phone="081234567890"),
+    )
+    view = r.public_view()
+    assert "text" not in view and "reporter_name" not in view
+    assert "Budi" not in str(view) and "0812" not in str(view)
+
+
+def test_masking() -> None:
+    assert mask_phone("+6281234567890") == "+62*******7890"
+    assert mask_email("budi@example.id") == "b***@example.id"
+    line = scrub("hubungi 081234567890 atau budi@example.id @budi_s")
+    assert "081234567890" not in line and "budi@example.id" not in line and "@budi_s" not in line
