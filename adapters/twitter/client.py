@@ -219,6 +219,32 @@ class XClient:
         doc = await self._call(self._api.get_users_mentions, user_id, **params)
         return cast(dict[str, Any], doc)
 
+    async def search_mentions(
+        self,
+        screen_name: str,
+        *,
+        since_id: str,
+        until_id: str,
+        next_token: str | None = None,
+        max_results: int = 100,
+    ) -> dict[str, Any]:
+        """One page of ``GET /2/tweets/search/recent`` for ``@screen_name`` between two ids:
+        the way to reach mentions older than the mentions timeline's 800-tweet depth."""
+        params: dict[str, Any] = {
+            "since_id": since_id,
+            "until_id": until_id,
+            "max_results": max(max_results, 10),
+            "tweet_fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "user_fields": USER_FIELDS,
+            "media_fields": MEDIA_FIELDS,
+            "place_fields": PLACE_FIELDS,
+        }
+        if next_token:
+            params["next_token"] = next_token
+        doc = await self._call(self._api.search_recent_tweets, f"@{screen_name}", **params)
+        return cast(dict[str, Any], doc)
+
     async def dm_events(
         self, *, pagination_token: str | None = None, max_results: int = 100
     ) -> dict[str, Any]:

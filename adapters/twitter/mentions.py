@@ -15,7 +15,12 @@ Cursor and correctness:
 * First start (no cursor): the floor ``x.mentions.start_id`` is computed from
   ``start_time`` (or now) and stored, so the first poll reads from there, not the last 800
   mentions, and a restart before the first mention keeps the same floor.
-* ``max_pages`` caps one poll; X itself stops the timeline at 800 mentions (8 pages).
+* The mentions timeline only reaches the newest 800 mentions. When a poll gets that many
+  (a storm, or a long outage), the gap between the cursor and the oldest one fetched is
+  filled from ``GET /2/tweets/search/recent`` (``@screen_name``, ``since_id``/``until_id``),
+  which reaches back 7 days. If the account's API tier refuses search, the gap is logged
+  and counted (``lapor_twitter_inbound_total{outcome="gap_unrecoverable"}``): the operator
+  sees it instead of losing mentions silently. ``max_pages`` caps each of the two walks.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from adapters.twitter import metrics
 from adapters.twitter.client import XClient
 from adapters.twitter.config import TwitterConfig, parse_start_time
+from adapters.twitter.errors import AuthError, ClientError, ForbiddenError
 from adapters.twitter.inbound import (
     Inbound,
     Skipped,
@@ -42,6 +49,8 @@ log = logging.getLogger(__name__)
 
 CURSOR = "x.mentions.since_id"
 FLOOR = "x.mentions.start_id"
+#: how deep X's mentions timeline reaches
+TIMELINE_DEPTH = 800
 
 
 async def start_floor(
@@ -85,18 +94,45 @@ class MentionsPoller:
         return cursor, max(since, floor)
 
     async def fetch(self, since: int, should_stop: Callable[[], bool]) -> list[Inbound | Skipped]:
-        """Every page newer than *since*; raises :class:`~.errors.XApiError` on failure."""
+        """Every mention newer than *since*; raises :class:`~.errors.XApiError` on failure."""
+        items = await self._walk(since, None, should_stop)
+        tweet_ids = [int(i.id) for i in items if isinstance(i, Inbound)]
+        if len(tweet_ids) >= TIMELINE_DEPTH and min(tweet_ids) > since + 1:
+            try:
+                items += await self._walk(since, str(min(tweet_ids)), should_stop)
+            except (AuthError, ForbiddenError, ClientError) as exc:
+                metrics.INBOUND.labels(self.source, "gap_unrecoverable").inc()
+                log.error(
+                    "more than %d mentions since the cursor and search refused (%s): "
+                    "mentions between ids %d and %d may be missing",
+                    TIMELINE_DEPTH, exc, since, min(tweet_ids),
+                )
+        return items
+
+    async def _walk(
+        self, since: int, until: str | None, should_stop: Callable[[], bool]
+    ) -> list[Inbound | Skipped]:
+        """Pages of the timeline (*until* None) or of search (below *until*), newest first."""
         items: list[Inbound | Skipped] = []
         token: str | None = None
         for page in range(self.config.max_pages):
             if should_stop():
                 return []
-            doc = await self.client.mentions(
-                self.config.user_id,
-                since_id=str(since),
-                pagination_token=token,
-                max_results=self.config.page_size,
-            )
+            if until is None:
+                doc = await self.client.mentions(
+                    self.config.user_id,
+                    since_id=str(since),
+                    pagination_token=token,
+                    max_results=self.config.page_size,
+                )
+            else:
+                doc = await self.client.search_mentions(
+                    self.config.screen_name,
+                    since_id=str(since),
+                    until_id=until,
+                    next_token=token,
+                    max_results=self.config.page_size,
+                )
             tweets, skipped = parse_tweet_page(doc)
             items.extend(tweets)
             items.extend(skipped)

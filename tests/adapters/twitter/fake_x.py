@@ -78,6 +78,7 @@ class FakeX:
         self.faults: list[Fault] = []
         self.reject_auth = False
         self.closed_dm_users: set[str] = set()
+        self.search_forbidden = False
         self._seq = itertools.count(1)
         self._tokens: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
@@ -89,6 +90,7 @@ class FakeX:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/2/users/{id}/mentions", self._mentions)
         app.router.add_post("/2/tweets", self._create_tweet)
+        app.router.add_get("/2/tweets/search/recent", self._search_recent)
         app.router.add_get("/2/dm_events", self._dm_events)
         app.router.add_post("/2/dm_conversations/with/{pid}/messages", self._create_dm)
         self._runner = web.AppRunner(app, access_log=None)
@@ -308,27 +310,43 @@ class FakeX:
 
     # -- endpoints -----------------------------------------------------------------------
 
-    async def _mentions(self, request: web.Request) -> web.Response:
+    async def _search_recent(self, request: web.Request) -> web.Response:
+        if self.search_forbidden:
+            return web.Response(
+                status=403,
+                body=problem(403, "Client Forbidden", "This endpoint requires a higher access level."),
+                content_type="application/problem+json",
+            )
+        if request.query.get("query") != f"@{self.username}":
+            return self._bad_request("unsupported query")
+        return await self._mentions(request, search=True)
+
+    async def _mentions(self, request: web.Request, *, search: bool = False) -> web.Response:
         q = request.query
-        if request.match_info["id"] != self.user_id:
+        if not search and request.match_info["id"] != self.user_id:
             return self._bad_request("not our user")
         try:
             size = int(q.get("max_results", "10"))
         except ValueError:
             return self._bad_request("max_results")
-        if not 5 <= size <= 100:
+        if not (10 if search else 5) <= size <= 100:
             return self._bad_request("The `max_results` query parameter value must be between 5 and 100")
         since = int(q["since_id"]) if q.get("since_id") else 0
+        until = int(q["until_id"]) if q.get("until_id") else None
         start = datetime.fromisoformat(q["start_time"].replace("Z", "+00:00")) if q.get("start_time") else None
         ids = [
             i for i in self.mention_ids
-            if int(i) > since and i not in self.unindexed
+            if int(i) > since and i not in self.unindexed and (until is None or int(i) < until)
             and (start is None or datetime.fromisoformat(
                 self.tweets[i]["created_at"].replace("Z", "+00:00")) >= start)
         ]
         ids.sort(key=int, reverse=True)
-        ids = ids[:800]  # the timeline's documented depth
-        page_ids, next_token = self._page([{"id": i} for i in ids], q)
+        if not search:
+            ids = ids[:800]  # the timeline's documented depth
+        query = dict(q)
+        if search and q.get("next_token"):
+            query["pagination_token"] = q["next_token"]
+        page_ids, next_token = self._page([{"id": i} for i in ids], query)
         if not page_ids:
             return web.json_response({"meta": {"result_count": 0}})
         fields = set(DEFAULT_FIELDS) | set(filter(None, q.get("tweet.fields", "").split(",")))
