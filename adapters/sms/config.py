@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, model_validator
 
 from gateway.settings_base import Settings
@@ -10,9 +12,9 @@ from gateway.settings_base import Settings
 class SmppBindConfig(Settings):
     """One bind_transceiver to one SMSC."""
 
-    name: str
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     host: str
-    port: int = 2775
+    port: int = Field(default=2775, ge=1, le=65535)
     system_id: str
     password: SecretStr = SecretStr("")
     system_type: str = ""
@@ -24,17 +26,42 @@ class SmppBindConfig(Settings):
     source_addr_npi: int = 0
     enquire_link_s: float = 30.0
     response_timeout_s: float = 10.0
-    tps: float = 10.0
-    window: int = 10
+    tps: float = Field(default=10.0, gt=0)
+    window: int = Field(default=10, ge=1)
     #: what data_coding 0 means on this SMSC: "gsm0338" (the standard) or "latin1"
-    data_coding_0: str = "gsm0338"
+    data_coding_0: Literal["gsm0338", "latin1"] = "gsm0338"
+    #: how replies address the citizen: international number without '+'
+    dest_addr_ton: int = 1
+    dest_addr_npi: int = 1
+    #: ask the SMSC for delivery receipts of our acks
+    registered_delivery: bool = True
+    #: deliver_sm being stored at once on this bind; beyond it we stop reading (TCP
+    #: back-pressure) instead of buffering
+    max_inflight: int = Field(default=256, ge=1)
+    #: reconnect backoff: exponential with jitter from initial to max; after
+    #: reconnect_attempts failures in a row the bind reports unhealthy and keeps trying at max
+    reconnect_initial_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=60.0, gt=0)
+    reconnect_attempts: int = Field(default=10, ge=1)
 
 
 class SmppConfig(Settings):
     enabled: bool = False
     binds: list[SmppBindConfig] = Field(default_factory=list)
     #: a partial multipart message becomes a report after this many seconds
-    multipart_timeout_s: float = 300.0
+    multipart_timeout_s: float = Field(default=300.0, gt=0)
+    #: how often incomplete multipart groups are checked
+    sweep_interval_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _binds(self) -> SmppConfig:
+        names = [b.name for b in self.binds]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"bind names must be unique: {', '.join(dupes)}")
+        if self.enabled and not self.binds:
+            raise ValueError("enabled without any [[adapters.sms.smpp.binds]]")
+        return self
 
 
 class ModemConfig(Settings):
@@ -43,7 +70,8 @@ class ModemConfig(Settings):
     ``model``/``connection``/``device`` are libgammu's own settings: a real USB modem is
     typically ``model = ""`` (auto), ``connection = "at115200"``, ``device = "/dev/ttyUSB0"``;
     libgammu's simulated phone is ``model = "dummy"``, ``connection = "none"`` and
-    ``device`` a folder. A relative ``device`` path is resolved against ``[gateway] data_dir``.
+    ``device`` a folder. A relative dummy folder is resolved against the config file's folder
+    (like every path in config.toml); built without a file (tests), against ``data_dir``.
     """
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")

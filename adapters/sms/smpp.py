@@ -1,0 +1,506 @@
+"""``SmppAdapter``: SMS 1708 over SMPP 3.4, one transceiver bind (or several) via ``smpplib``.
+
+Receive path (per ``deliver_sm``), in the event loop:
+
+1. delivery receipts (esm_class 0x04/0x20, also SME acks) -> ``intake.delivery_receipt``;
+   they never become reports;
+2. citizen messages: payload from ``message_payload`` or ``short_message``; concatenation
+   from the UDH (IEI 0x00 / 0x08) or the SAR TLVs; a part is stored with
+   ``intake.store_fragment`` and the message is handled when the group is complete;
+3. complete messages are decoded (:mod:`adapters.sms.codec`) and handed to the shared
+   :class:`~adapters.sms.conversation.SmsConversation`, which commits;
+4. only then ``deliver_sm_resp`` ESME_ROK. ``StoreUnavailableError`` -> ESME_RX_T_APPN
+   (temporary: the SMSC redelivers, and the redelivery is absorbed if it had committed).
+
+A broken UDH (length overrunning the message, part > total, total 0) is logged with its
+reason and the message is filed as a standalone SMS (header stripped when its length is
+sane) rather than dropped. A sender of 30 digits is kept as received and never answered.
+
+Send path: ``send()`` picks the bind named by ``reply_to.route`` (else any bound bind),
+segments the text (:mod:`adapters.sms.segment`), and sends each part with ``submit_sm``
+through a token bucket (``tps``) and a window of outstanding requests. ESME_RTHROTTLED /
+ESME_RMSGQFUL (and a system error or timeout) are retryable; other statuses and
+``generic_nack`` are permanent. The SMSC's message id of the first part is returned, and
+delivery receipts for it update the ack's delivery state.
+
+Link management: ``enquire_link`` every ``enquire_link_s``; no answer within
+``response_timeout_s`` means a dead link. Any end of session (dead link, socket error,
+SMSC ``unbind``, malformed stream) leads to reconnect + rebind with exponential backoff
+(tenacity), ``reconnect_attempts`` tries per round; after a failed round the bind is
+reported unhealthy and a new round starts after ``reconnect_max_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import smpplib.smpp
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from adapters.sms import multipart, receipt, udh
+from adapters.sms.codec import decode
+from adapters.sms.config import SmppBindConfig, SmsConfig
+from adapters.sms.conversation import InboundSms, SmsConversation
+from adapters.sms.segment import SegmentationError, segment
+from adapters.sms.smpp_link import (
+    ESME_RMSGQFUL,
+    ESME_ROK,
+    ESME_RSYSERR,
+    ESME_RTHROTTLED,
+    ESME_RX_T_APPN,
+    LinkClosedError,
+    SmppLink,
+)
+from gateway.adapter import (
+    Adapter,
+    AdapterContext,
+    Fragment,
+    Health,
+    OutboundMessage,
+    SendError,
+    SendResult,
+    StoreUnavailableError,
+)
+from normalizer.privacy import mask_phone
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = {ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR}
+THROTTLE_PAUSE_S = 1.0
+ESM_UDHI = 0x40
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("latin-1")
+    return str(value)
+
+
+class TokenBucket:
+    """``rate`` sends per second with a burst of ``max(1, rate)``; ``pause`` after throttling."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    def pause(self, seconds: float) -> None:
+        """Drain the bucket so nothing goes out for about *seconds* (SMSC said slow down)."""
+        self.tokens = -seconds * self.rate
+        self.updated = time.monotonic()
+
+
+class _Bind:
+    """One configured bind: its current link, reconnect loop, send throttle."""
+
+    def __init__(self, adapter: SmppAdapter, config: SmppBindConfig) -> None:
+        self.adapter = adapter
+        self.config = config
+        self.link: SmppLink | None = None
+        self.bucket = TokenBucket(config.tps)
+        self.window = asyncio.Semaphore(config.window)
+        self.refs = itertools.count(1)
+        self.task: asyncio.Task[None] | None = None
+        self.state = "starting"
+        self.stopping = False
+        self.bound_event = asyncio.Event()
+
+    @property
+    def bound(self) -> bool:
+        return self.link is not None and self.link.is_open
+
+    async def run(self) -> None:
+        cfg = self.config
+        while not self.stopping:
+            try:
+                link = await self._connect()
+            except Exception as exc:
+                self.state = f"unreachable ({exc.__class__.__name__})"
+                log.error(
+                    "smpp %s: bind failed %d times; retrying in %.0fs",
+                    cfg.name,
+                    cfg.reconnect_attempts,
+                    cfg.reconnect_max_s,
+                )
+                await asyncio.sleep(cfg.reconnect_max_s)
+                continue
+            self.link, self.state = link, "bound"
+            self.bound_event.set()
+            log.info("smpp %s: bound to %s:%d", cfg.name, cfg.host, cfg.port)
+            started = time.monotonic()
+            keepalive = asyncio.create_task(self._keepalive(link))
+            try:
+                await link.closed.wait()
+            finally:
+                keepalive.cancel()
+                self.link = None
+                self.bound_event.clear()
+                await asyncio.to_thread(link.join)
+            self.state = f"reconnecting ({link.close_reason})"
+            log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
+            if time.monotonic() - started < 5 and not self.stopping:
+                # a session that dies at once must not turn into a tight reconnect loop
+                await asyncio.sleep(cfg.reconnect_initial_s)
+
+    async def _connect(self) -> SmppLink:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
+            + wait_random(0, cfg.reconnect_initial_s),
+            stop=stop_after_attempt(cfg.reconnect_attempts),
+            retry=retry_if_exception_type(Exception),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if self.stopping:
+                    raise asyncio.CancelledError
+                link = self._new_link(loop)
+                await asyncio.to_thread(link.open)
+                link.start()
+                return link
+        raise AssertionError("unreachable")
+
+    def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:
+        holder: list[SmppLink] = []
+
+        def on_deliver(pdu: Any) -> None:
+            self.adapter._on_deliver(self, holder[0], pdu)
+
+        link = SmppLink(self.config, loop, on_deliver, max_inflight=self.config.max_inflight)
+        holder.append(link)
+        return link
+
+    async def _keepalive(self, link: SmppLink) -> None:
+        cfg = self.config
+        while link.is_open:
+            await asyncio.sleep(cfg.enquire_link_s)
+            pdu = smpplib.smpp.make_pdu("enquire_link", client=link.client)
+            try:
+                await link.request(pdu, cfg.response_timeout_s)
+            except TimeoutError:
+                log.warning("smpp %s: no enquire_link_resp: dead link", cfg.name)
+                link.close("dead link (enquire_link timeout)")
+                return
+            except LinkClosedError:
+                return
+
+    async def submit(self, dest: str, part: bytes, data_coding: int, esm_class: int) -> str:
+        cfg = self.config
+        await self.bucket.acquire()
+        async with self.window:
+            link = self.link
+            if link is None or not link.is_open:
+                raise SendError(f"smpp bind {cfg.name} is not bound", retryable=True)
+            pdu = smpplib.smpp.make_pdu(
+                "submit_sm",
+                client=link.client,
+                service_type="",
+                source_addr_ton=cfg.source_addr_ton,
+                source_addr_npi=cfg.source_addr_npi,
+                source_addr=cfg.source_addr,
+                dest_addr_ton=cfg.dest_addr_ton,
+                dest_addr_npi=cfg.dest_addr_npi,
+                destination_addr=dest,
+                esm_class=esm_class,
+                data_coding=data_coding,
+                registered_delivery=1 if cfg.registered_delivery else 0,
+                short_message=part,
+            )
+            try:
+                resp = await link.request(pdu, cfg.response_timeout_s)
+            except TimeoutError:
+                raise SendError("submit_sm_resp timed out", retryable=True) from None
+            except LinkClosedError as exc:
+                raise SendError(f"link closed: {exc}", retryable=True) from None
+        if resp is None or resp.command == "generic_nack":
+            status = getattr(resp, "status", None)
+            raise SendError(f"submit_sm rejected by generic_nack ({status})", retryable=False)
+        status = int(resp.status)
+        if status == ESME_ROK:
+            return _text(getattr(resp, "message_id", None))
+        if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
+            self.bucket.pause(THROTTLE_PAUSE_S)
+        raise SendError(
+            f"submit_sm failed with status 0x{status:08X}",
+            retryable=status in RETRYABLE_STATUSES,
+            retry_after=THROTTLE_PAUSE_S if status in RETRYABLE_STATUSES else None,
+        )
+
+
+class SmppAdapter(Adapter):
+    """SMS over SMPP; see the module docstring."""
+
+    name = "sms.smpp"
+
+    def __init__(self, ctx: AdapterContext, config: SmsConfig) -> None:
+        super().__init__(ctx)
+        self.sms = config
+        self.config = config.smpp
+        self.conversation = SmsConversation(ctx.intake, config, ctx.country)
+        self.binds = {b.name: _Bind(self, b) for b in self.config.binds}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.stats = {"received": 0, "receipts": 0, "temp_errors": 0, "fragments": 0}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for bind in self.binds.values():
+            bind.task = asyncio.create_task(bind.run(), name=f"smpp-{bind.config.name}")
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="smpp-sweeper")
+
+    async def wait_bound(self, wait_s: float = 5.0) -> None:
+        """Until every bind is bound (used by tests and benchmarks)."""
+        async with asyncio.timeout(wait_s):
+            for bind in self.binds.values():
+                await bind.bound_event.wait()
+
+    async def stop(self) -> None:
+        """Stop reading, let in-flight deliver_sm finish (commit + resp), unbind, close."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for bind in self.binds.values():
+            bind.stopping = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5.0)
+        for bind in self.binds.values():
+            link = bind.link
+            if link is not None and link.is_open:
+                with contextlib.suppress(Exception):
+                    unbind = smpplib.smpp.make_pdu("unbind", client=link.client)
+                    await link.request(unbind, 2.0)
+                link.close("local stop")
+            if bind.task is not None:
+                bind.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await bind.task
+            if link is not None:
+                await asyncio.to_thread(link.join)
+        if self._sweeper is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    def health(self) -> Health:
+        states = {name: b.state for name, b in self.binds.items()}
+        ok = any(b.bound for b in self.binds.values())
+        return Health(
+            ok=ok, detail=", ".join(f"{k}: {v}" for k, v in states.items()), extra=dict(self.stats)
+        )
+
+    # -- receive ---------------------------------------------------------------------------
+
+    def _on_deliver(self, bind: _Bind, link: SmppLink, pdu: Any) -> None:
+        task = asyncio.create_task(self._deliver(bind, link, pdu))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, bind: _Bind, link: SmppLink, pdu: Any) -> None:
+        status = ESME_ROK
+        try:
+            await self._receive(bind, pdu)
+        except StoreUnavailableError:
+            self.stats["temp_errors"] += 1
+            log.warning("smpp %s: store unavailable, answering ESME_RX_T_APPN", bind.config.name)
+            status = ESME_RX_T_APPN
+        except Exception:
+            log.exception("smpp %s: deliver_sm could not be handled", bind.config.name)
+            status = ESME_RSYSERR
+        link.respond(int(pdu.sequence), status)
+
+    async def _receive(self, bind: _Bind, pdu: Any) -> None:
+        esm_class = int(getattr(pdu, "esm_class", 0) or 0)
+        short_message = getattr(pdu, "short_message", None) or b""
+        if receipt.is_receipt(esm_class):
+            await self._receipt(bind, pdu, short_message)
+            return
+        payload = getattr(pdu, "message_payload", None) or short_message
+        if isinstance(payload, str):
+            payload = payload.encode("latin-1", errors="replace")
+        sender = _text(getattr(pdu, "source_addr", b""))
+        data_coding = int(getattr(pdu, "data_coding", 0) or 0)
+        meta: dict[str, Any] = {
+            "dc": data_coding,
+            "dc0": bind.config.data_coding_0,
+            "sender": sender,
+            "ton": int(getattr(pdu, "source_addr_ton", 0) or 0),
+            "dest": _text(getattr(pdu, "destination_addr", b"")),
+            "at": datetime.now(UTC).isoformat(),
+        }
+        body, concat = self._split_concat(bind, pdu, payload, esm_class, meta)
+        self.stats["received"] += 1
+        if concat is None or concat.total == 1:
+            await self._handle(bind, [Fragment(1, body, meta)], 1, None)
+            return
+        meta["total"] = concat.total
+        meta["ref"] = concat.ref
+        group = f"smpp:{bind.config.name}:{sender}:{concat.ref_bits}:{concat.ref}:{concat.total}"
+        self.stats["fragments"] += 1
+        parts = await self.ctx.intake.store_fragment(group, concat.part, concat.total, body, meta)
+        if parts is not None:
+            await self._handle(bind, parts, concat.total, group)
+
+    def _split_concat(
+        self, bind: _Bind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]
+    ) -> tuple[bytes, udh.Concat | None]:
+        """(user data without UDH, concatenation or None); bad headers are logged, not fatal."""
+        if esm_class & ESM_UDHI:
+            try:
+                header, body = udh.parse(payload)
+            except udh.UdhError as exc:
+                meta["udh_error"] = exc.reason
+                log.warning(
+                    "smpp %s: bad UDH (%s); filed as a single SMS", bind.config.name, exc.reason
+                )
+                if exc.reason in ("empty", "udh_overrun"):
+                    return payload, None
+                return payload[1 + payload[0] :], None
+            if header.concat is not None:
+                return body, header.concat
+            return body, None
+        ref = getattr(pdu, "sar_msg_ref_num", None)
+        total = getattr(pdu, "sar_total_segments", None)
+        seq = getattr(pdu, "sar_segment_seqnum", None)
+        if ref is not None and total is not None and seq is not None:
+            try:
+                return payload, udh.check_concat(int(ref), int(total), int(seq), 16)
+            except udh.UdhError as exc:
+                meta["udh_error"] = exc.reason
+                log.warning(
+                    "smpp %s: bad SAR TLVs (%s); filed as a single SMS",
+                    bind.config.name,
+                    exc.reason,
+                )
+        return payload, None
+
+    async def _handle(
+        self, bind: _Bind, parts: list[Fragment], total: int, group: str | None
+    ) -> None:
+        """Decode a complete (or expired partial) message, file it, then forget its parts."""
+        first = parts[0].meta
+        if total == 1:
+            text = decode(parts[0].data, int(first["dc"]), dc0=str(first["dc0"])).text
+            missing: list[int] = []
+        else:
+            text, missing = multipart.assemble(parts, total)
+        raw: dict[str, Any] = {
+            "data_coding": first.get("dc"),
+            "dest": first.get("dest"),
+            "source_addr_ton": first.get("ton"),
+        }
+        if total > 1:
+            raw.update(parts=total, concat_ref=first.get("ref"), missing_parts=missing)
+        if "udh_error" in first:
+            raw["udh_error"] = first["udh_error"]
+        received = min((str(p.meta.get("at", "")) for p in parts), default="")
+        sms = InboundSms(
+            adapter=self.name,
+            transport=f"smpp:{bind.config.name}",
+            route=bind.config.name,
+            sender=str(first.get("sender", "")),
+            text=text,
+            received_at=datetime.fromisoformat(received) if received else datetime.now(UTC),
+            raw=raw,
+        )
+        outcome = await self.conversation.handle(sms)
+        if group is not None:
+            await self.ctx.intake.drop_fragments(group)
+        log.debug("smpp %s: %s from %s", bind.config.name, outcome.action, mask_phone(sms.sender))
+
+    async def _receipt(self, bind: _Bind, pdu: Any, short_message: bytes) -> None:
+        try:
+            rec = receipt.parse_receipt(
+                short_message,
+                getattr(pdu, "receipted_message_id", None),
+                getattr(pdu, "message_state", None),
+            )
+        except receipt.ReceiptError:
+            log.warning("smpp %s: delivery receipt without message id ignored", bind.config.name)
+            return
+        self.stats["receipts"] += 1
+        await self.ctx.intake.delivery_receipt(self.name, rec.message_id, rec.state)
+
+    # -- multipart timeout -----------------------------------------------------------------
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_interval_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("smpp multipart sweep failed; retrying next interval")
+
+    async def sweep(self, older_than_s: float | None = None) -> int:
+        """File incomplete multipart messages older than the timeout (missing parts marked)."""
+        timeout = self.config.multipart_timeout_s if older_than_s is None else older_than_s
+
+        async def file_group(group: str, fragments: list[Fragment]) -> None:
+            bind_name = group.split(":", 2)[1]
+            bind = self.binds.get(bind_name)
+            if bind is None:
+                log.warning("smpp: expired group of unknown bind %s dropped", bind_name)
+                await self.ctx.intake.drop_fragments(group)
+                return
+            total = int(fragments[0].meta.get("total", group.rsplit(":", 1)[1]))
+            await self._handle(bind, fragments, total, group)
+
+        return await multipart.sweep_once(
+            self.ctx.intake, prefix="smpp:", older_than_s=timeout, handle=file_group
+        )
+
+    # -- send ------------------------------------------------------------------------------
+
+    def _pick(self, route: str | None) -> _Bind:
+        if route and route in self.binds and self.binds[route].bound:
+            return self.binds[route]
+        for bind in self.binds.values():
+            if bind.bound:
+                return bind
+        raise SendError("no SMPP bind is bound", retryable=True, retry_after=5.0)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        address = message.reply_to.address.strip()
+        digits = address.removeprefix("+")
+        if not address.startswith("+") or not digits.isdigit() or not 7 <= len(digits) <= 15:
+            raise SendError("reply address is not an E.164 MSISDN", retryable=False)
+        bind = self._pick(message.reply_to.route)
+        try:
+            seg = segment(message.text, ref=next(bind.refs) & 0xFF)
+        except SegmentationError as exc:
+            raise SendError(f"cannot segment reply: {exc}", retryable=False) from None
+        ids = [
+            await bind.submit(digits, part, seg.data_coding, seg.esm_class) for part in seg.parts
+        ]
+        return SendResult(message_id=ids[0] or None)

@@ -1,0 +1,335 @@
+"""One bound SMPP transceiver session: ``smpplib`` socket, reader thread, writer thread.
+
+``smpplib`` is synchronous, so each bind gets two threads and talks to asyncio through
+thread-safe hand-offs:
+
+* the **reader thread** frames PDUs off the socket (its own framing, so a read timeout in
+  the middle of a PDU cannot desynchronise the stream), parses them with ``smpplib``
+  (``allow_unknown_opt_params=True``: vendor TLVs are skipped, not fatal) and hands
+  requests and responses to the event loop with ``call_soon_threadsafe``;
+* the **writer thread** is the only one that writes to the socket, which serialises every
+  write (responses from the loop, keep-alive answers from the reader) without a lock held
+  across a blocking ``sendall``.
+
+Back-pressure: the reader takes a slot of ``max_inflight`` before handing a ``deliver_sm``
+to the loop and the slot is returned when its ``deliver_sm_resp`` is queued. When the store
+is slow the reader stops reading, TCP fills, and the SMSC holds further traffic in its own
+window instead of us buffering without bound (10,000 messages per second from one number
+cannot exhaust memory).
+
+Bad bytes: a PDU whose command_length is impossible (< 16 or > 64 KiB) means the stream is
+lost; we answer ``generic_nack`` (ESME_RINVCMDLEN) and drop the link so it is rebuilt. An
+unknown command id or a body ``smpplib`` cannot parse gets ``generic_nack`` with that PDU's
+sequence number and the session continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import select
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import smpplib.client
+import smpplib.consts
+import smpplib.exceptions
+import smpplib.smpp
+
+from adapters.sms.config import SmppBindConfig
+
+log = logging.getLogger(__name__)
+
+MAX_PDU = 64 * 1024
+ESME_ROK = 0x00
+ESME_RINVCMDLEN = 0x02
+ESME_RINVCMDID = 0x03
+ESME_RSYSERR = 0x08
+ESME_RMSGQFUL = 0x14
+ESME_RTHROTTLED = 0x58
+ESME_RX_T_APPN = 0x64
+CMD_GENERIC_NACK = 0x80000000
+_RESPONSE_BIT = 0x80000000
+_KNOWN_REQUESTS_WE_REFUSE = {"data_sm", "query_sm", "alert_notification"}
+
+
+class LinkClosedError(ConnectionError):
+    """The session ended (SMSC unbind, dead link, socket error, local stop)."""
+
+
+class _LockedSequence(smpplib.client.SimpleSequenceGenerator):  # type: ignore[misc]
+    """smpplib's generator is not thread-safe; the loop and reader threads both build PDUs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            return int(super().next_sequence())
+
+
+class _NoSequence:
+    """Client stand-in for PDUs we parse or whose sequence we set ourselves."""
+
+    sequence = 0
+
+    def next_sequence(self) -> int:
+        return 0
+
+
+_PARSER = _NoSequence()
+
+
+def make_response(command: str, sequence: int, status: int = ESME_ROK, **fields: Any) -> bytes:
+    """Encode a response PDU echoing *sequence* (smpplib ignores a ``sequence`` kwarg)."""
+    pdu = smpplib.smpp.make_pdu(command, client=_PARSER, status=status, **fields)
+    pdu.sequence = sequence
+    return bytes(pdu.generate())
+
+
+def generic_nack(sequence: int, status: int) -> bytes:
+    return struct.pack(">LLLL", 16, CMD_GENERIC_NACK, status, sequence)
+
+
+class SmppLink:
+    """A bound session. ``open()`` (blocking: run it in a thread) connects and binds;
+    ``start()`` launches the threads; ``closed`` is set when the session is over."""
+
+    def __init__(
+        self,
+        config: SmppBindConfig,
+        loop: asyncio.AbstractEventLoop,
+        on_deliver: Callable[[Any], None],
+        *,
+        max_inflight: int,
+    ) -> None:
+        self.config = config
+        self.loop = loop
+        self.on_deliver = on_deliver
+        self.client = smpplib.client.Client(
+            config.host,
+            config.port,
+            timeout=config.response_timeout_s,
+            sequence_generator=_LockedSequence(),
+            allow_unknown_opt_params=True,
+            logger_name=f"smpplib.{config.name}",
+        )
+        self.closed = asyncio.Event()
+        self.close_reason = ""
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._out: queue.Queue[bytes | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._slots = threading.BoundedSemaphore(max_inflight)
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect and bind_transceiver (blocking). Raises OSError / smpplib errors."""
+        cfg = self.config
+        self.client.connect()
+        try:
+            self.client.bind_transceiver(
+                system_id=cfg.system_id,
+                password=cfg.password.get_secret_value(),
+                system_type=cfg.system_type,
+                addr_ton=cfg.addr_ton,
+                addr_npi=cfg.addr_npi,
+                address_range=cfg.address_range,
+            )
+        except BaseException:
+            self.client.disconnect()
+            raise
+
+    def start(self) -> None:
+        for target, label in ((self._read_loop, "rd"), (self._write_loop, "wr")):
+            thread = threading.Thread(
+                target=target, name=f"smpp-{self.config.name}-{label}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self, reason: str) -> None:
+        """End the session from any thread; idempotent."""
+        if self._stop.is_set():
+            return
+        self.close_reason = reason
+        self._stop.set()
+        self._out.put(None)
+        sock = self.client._socket
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._closed_in_loop)
+
+    def _closed_in_loop(self) -> None:
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(LinkClosedError(self.close_reason))
+        self._pending.clear()
+        self.closed.set()
+
+    def join(self, timeout: float = 2.0) -> None:
+        """Wait for the threads (blocking) and release the socket."""
+        for thread in self._threads:
+            thread.join(timeout)
+        with contextlib.suppress(Exception):
+            self.client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
+            self.client.disconnect()
+
+    @property
+    def is_open(self) -> bool:
+        return not self._stop.is_set()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes for the writer thread (thread-safe)."""
+        if not self._stop.is_set():
+            self._out.put(data)
+
+    def respond(self, sequence: int, status: int, command: str = "deliver_sm_resp") -> None:
+        """Answer a request and give its back-pressure slot back."""
+        try:
+            self.write(make_response(command, sequence, status))
+        finally:
+            if command == "deliver_sm_resp":
+                with contextlib.suppress(ValueError):
+                    self._slots.release()
+
+    async def request(self, pdu: Any, wait_s: float) -> Any:
+        """Send a request PDU built in the loop thread and await its response PDU."""
+        if self._stop.is_set():
+            raise LinkClosedError(self.close_reason or "closed")
+        seq = int(pdu.sequence)
+        fut: asyncio.Future[Any] = self.loop.create_future()
+        self._pending[seq] = fut
+        try:
+            self.write(bytes(pdu.generate()))
+            return await asyncio.wait_for(fut, wait_s)
+        finally:
+            self._pending.pop(seq, None)
+
+    def _write_loop(self) -> None:
+        sock = self.client._socket
+        while True:
+            item = self._out.get()
+            if item is None:
+                return
+            batch = [item]
+            # coalesce what is queued: one syscall for many responses under load
+            while len(batch) < 256:
+                try:
+                    nxt = self._out.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._send(sock, batch)
+                    return
+                batch.append(nxt)
+            if not self._send(sock, batch):
+                return
+
+    def _send(self, sock: socket.socket, batch: list[bytes]) -> bool:
+        try:
+            sock.sendall(b"".join(batch))
+            return True
+        except OSError as exc:
+            self.close(f"write failed: {exc.__class__.__name__}")
+            return False
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        sock = self.client._socket
+        buf = bytearray()
+        try:
+            while not self._stop.is_set():
+                readable, _, _ = select.select([sock], [], [], 0.25)
+                if not readable:
+                    continue
+                chunk = sock.recv(65536)
+                if not chunk:
+                    self.close("connection closed by SMSC")
+                    return
+                buf += chunk
+                while len(buf) >= 4:
+                    length = struct.unpack(">L", buf[:4])[0]
+                    if length < 16 or length > MAX_PDU:
+                        seq = struct.unpack(">L", buf[12:16])[0] if len(buf) >= 16 else 0
+                        log.warning("smpp %s: impossible PDU length %d", self.config.name, length)
+                        self.write(generic_nack(seq, ESME_RINVCMDLEN))
+                        self.close("malformed PDU length")
+                        return
+                    if len(buf) < length:
+                        break
+                    raw = bytes(buf[:length])
+                    del buf[:length]
+                    self._dispatch(raw)
+        except (OSError, ValueError) as exc:
+            self.close(f"read failed: {exc.__class__.__name__}")
+        except Exception:
+            log.exception("smpp %s: reader crashed", self.config.name)
+            self.close("reader crashed")
+
+    def _dispatch(self, raw: bytes) -> None:
+        command_id, status, seq = struct.unpack(">LLL", raw[4:16])
+        try:
+            pdu = smpplib.smpp.parse_pdu(raw, client=_PARSER, allow_unknown_opt_params=True)
+        except smpplib.exceptions.UnknownCommandError:
+            pdu = None
+            log.warning("smpp %s: unknown command id 0x%08X", self.config.name, command_id)
+            if not command_id & _RESPONSE_BIT:
+                self.write(generic_nack(seq, ESME_RINVCMDID))
+            return
+        except Exception as exc:
+            log.warning(
+                "smpp %s: unparseable PDU 0x%08X (%s)",
+                self.config.name,
+                command_id,
+                exc.__class__.__name__,
+            )
+            if command_id & _RESPONSE_BIT:
+                self._resolve(seq, None)
+            else:
+                self.write(generic_nack(seq, ESME_RINVCMDLEN))
+            return
+        command = pdu.command
+        if command == "deliver_sm":
+            while not self._slots.acquire(timeout=0.25):
+                if self._stop.is_set():
+                    return
+            self.loop.call_soon_threadsafe(self.on_deliver, pdu)
+        elif command == "enquire_link":
+            self.write(make_response("enquire_link_resp", seq))
+        elif command == "unbind":
+            self.write(make_response("unbind_resp", seq))
+            log.info("smpp %s: SMSC sent unbind", self.config.name)
+            self.close("unbind from SMSC")
+        elif command_id & _RESPONSE_BIT:
+            if command == "generic_nack":
+                log.warning(
+                    "smpp %s: generic_nack 0x%08X for sequence %d", self.config.name, status, seq
+                )
+            self._resolve(seq, pdu)
+        elif command in _KNOWN_REQUESTS_WE_REFUSE:
+            self.write(generic_nack(seq, ESME_RINVCMDID))
+        else:
+            log.warning("smpp %s: unexpected %s", self.config.name, command)
+            self.write(generic_nack(seq, ESME_RINVCMDID))
+
+    def _resolve(self, seq: int, pdu: Any) -> None:
+        def settle() -> None:
+            fut = self._pending.get(seq)
+            if fut is not None and not fut.done():
+                fut.set_result(pdu)
+
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(settle)
