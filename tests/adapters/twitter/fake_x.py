@@ -47,6 +47,8 @@ class Fault:
     body: bytes = b""
     content_type: str = "application/json"
     delay_s: float = 0.0
+    #: set when a request hits this fault (tests wait on it instead of polling)
+    hit: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def problem(status: int, title: str, detail: str) -> bytes:
@@ -153,7 +155,9 @@ class FakeX:
             or (self.tweets[reply_to]["conversation_id"] if reply_to in self.tweets else tweet_id),
             "lang": "in",
             "entities": {
-                "mentions": [{"start": 0, "end": 10, "username": self.username, "id": self.user_id}],
+                "mentions": [
+                    {"start": 0, "end": 10, "username": self.username, "id": self.user_id}
+                ],
                 "hashtags": [
                     {"start": 0, "end": 0, "tag": w[1:].strip(".,!?")}
                     for w in text.split()
@@ -193,8 +197,15 @@ class FakeX:
         """A late-indexed mention becomes visible (with its old id)."""
         self.unindexed.discard(tweet_id)
 
-    def dm(self, sender_id: str, text: str, *, at: datetime | None = None, to: str | None = None,
-           media: dict[str, Any] | None = None) -> str:
+    def dm(
+        self,
+        sender_id: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        to: str | None = None,
+        media: dict[str, Any] | None = None,
+    ) -> str:
         event_id = self.next_id(at)
         peer = to or self.user_id
         a, b = sorted([sender_id, peer if sender_id != peer else self.user_id])
@@ -220,8 +231,13 @@ class FakeX:
         return fault
 
     def rate_limit(
-        self, method: str, path_prefix: str, *, reset_in_s: float | None = 60,
-        reset_24h_in_s: float | None = None, times: int = 1
+        self,
+        method: str,
+        path_prefix: str,
+        *,
+        reset_in_s: float | None = 60,
+        reset_24h_in_s: float | None = None,
+        times: int = 1,
     ) -> Fault:
         now = time.time()
         headers = {"x-rate-limit-limit": "180", "x-rate-limit-remaining": "0"}
@@ -231,8 +247,14 @@ class FakeX:
             headers["x-user-limit-24hour-limit"] = "100"
             headers["x-user-limit-24hour-remaining"] = "0"
             headers["x-user-limit-24hour-reset"] = str(int(now + reset_24h_in_s))
-        return self.fail(method, path_prefix, 429, headers=headers, times=times,
-                         body=problem(429, "Too Many Requests", "Too Many Requests"))
+        return self.fail(
+            method,
+            path_prefix,
+            429,
+            headers=headers,
+            times=times,
+            body=problem(429, "Too Many Requests", "Too Many Requests"),
+        )
 
     def calls(self, path_prefix: str, method: str = "GET") -> list[dict[str, str]]:
         return [q for m, p, q in self.requests if m == method and p.startswith(path_prefix)]
@@ -245,6 +267,7 @@ class FakeX:
         for fault in list(self.faults):
             if fault.method == request.method and request.path.startswith(fault.path_prefix):
                 fault.times -= 1
+                fault.hit.set()
                 if fault.times <= 0:
                     self.faults.remove(fault)
                 if fault.delay_s:
@@ -271,12 +294,19 @@ class FakeX:
         if not auth.startswith("OAuth "):
             return False
         params = oauth_sig.collect_parameters(
-            uri_query=request.query_string, headers={"Authorization": auth},
+            uri_query=request.query_string,
+            headers={"Authorization": auth},
             exclude_oauth_signature=True,
         )
-        oauth = dict(oauth_sig.collect_parameters(headers={"Authorization": auth},
-                                                  exclude_oauth_signature=False))
-        if oauth.get("oauth_consumer_key") != CONSUMER_KEY or oauth.get("oauth_token") != ACCESS_TOKEN:
+        oauth = dict(
+            oauth_sig.collect_parameters(
+                headers={"Authorization": auth}, exclude_oauth_signature=False
+            )
+        )
+        if (
+            oauth.get("oauth_consumer_key") != CONSUMER_KEY
+            or oauth.get("oauth_token") != ACCESS_TOKEN
+        ):
             return False
         req = SimpleNamespace(
             params=params,
@@ -286,7 +316,9 @@ class FakeX:
         )
         return bool(oauth_sig.verify_hmac_sha1(req, CONSUMER_SECRET, ACCESS_SECRET))
 
-    def _page(self, items: list[dict[str, Any]], query: Any) -> tuple[list[dict[str, Any]], str | None]:
+    def _page(
+        self, items: list[dict[str, Any]], query: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
         try:
             size = int(query.get("max_results", "10"))
         except ValueError:
@@ -302,9 +334,12 @@ class FakeX:
 
     def _bad_request(self, message: str) -> web.Response:
         return web.json_response(
-            {"errors": [{"parameters": {}, "message": message}], "title": "Invalid Request",
-             "detail": "One or more parameters to your request was invalid.",
-             "type": "https://api.twitter.com/2/problems/invalid-request"},
+            {
+                "errors": [{"parameters": {}, "message": message}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            },
             status=400,
         )
 
@@ -314,7 +349,9 @@ class FakeX:
         if self.search_forbidden:
             return web.Response(
                 status=403,
-                body=problem(403, "Client Forbidden", "This endpoint requires a higher access level."),
+                body=problem(
+                    403, "Client Forbidden", "This endpoint requires a higher access level."
+                ),
                 content_type="application/problem+json",
             )
         if request.query.get("query") != f"@{self.username}":
@@ -330,15 +367,27 @@ class FakeX:
         except ValueError:
             return self._bad_request("max_results")
         if not (10 if search else 5) <= size <= 100:
-            return self._bad_request("The `max_results` query parameter value must be between 5 and 100")
+            return self._bad_request(
+                "The `max_results` query parameter value must be between 5 and 100"
+            )
         since = int(q["since_id"]) if q.get("since_id") else 0
         until = int(q["until_id"]) if q.get("until_id") else None
-        start = datetime.fromisoformat(q["start_time"].replace("Z", "+00:00")) if q.get("start_time") else None
+        start = (
+            datetime.fromisoformat(q["start_time"].replace("Z", "+00:00"))
+            if q.get("start_time")
+            else None
+        )
         ids = [
-            i for i in self.mention_ids
-            if int(i) > since and i not in self.unindexed and (until is None or int(i) < until)
-            and (start is None or datetime.fromisoformat(
-                self.tweets[i]["created_at"].replace("Z", "+00:00")) >= start)
+            i
+            for i in self.mention_ids
+            if int(i) > since
+            and i not in self.unindexed
+            and (until is None or int(i) < until)
+            and (
+                start is None
+                or datetime.fromisoformat(self.tweets[i]["created_at"].replace("Z", "+00:00"))
+                >= start
+            )
         ]
         ids.sort(key=int, reverse=True)
         if not search:
@@ -351,16 +400,15 @@ class FakeX:
             return web.json_response({"meta": {"result_count": 0}})
         fields = set(DEFAULT_FIELDS) | set(filter(None, q.get("tweet.fields", "").split(",")))
         expansions = set(filter(None, q.get("expansions", "").split(",")))
-        data = [
-            {k: v for k, v in self.tweets[p["id"]].items() if k in fields}
-            for p in page_ids
-        ]
+        data = [{k: v for k, v in self.tweets[p["id"]].items() if k in fields} for p in page_ids]
         doc: dict[str, Any] = {"data": data}
         includes = self._includes([self.tweets[p["id"]] for p in page_ids], expansions)
         if includes:
             doc["includes"] = includes
         meta: dict[str, Any] = {
-            "result_count": len(data), "newest_id": data[0]["id"], "oldest_id": data[-1]["id"]
+            "result_count": len(data),
+            "newest_id": data[0]["id"],
+            "oldest_id": data[-1]["id"],
         }
         if next_token:
             meta["next_token"] = next_token
@@ -384,7 +432,8 @@ class FakeX:
                 for ref in t.get("referenced_tweets", []):
                     if ref["id"] in self.tweets:
                         refs[ref["id"]] = {
-                            k: v for k, v in self.tweets[ref["id"]].items()
+                            k: v
+                            for k, v in self.tweets[ref["id"]].items()
                             if k in ("id", "text", "author_id", "edit_history_tweet_ids")
                         }
         out: dict[str, Any] = {}
@@ -407,8 +456,11 @@ class FakeX:
         if not text or len(text) > 280:
             return self._bad_request("text must be 1..280 characters")
         if any(p["text"] == text for p in self.posted):
-            return web.Response(status=403, body=problem(403, "Forbidden", DUPLICATE_DETAIL),
-                                content_type="application/problem+json")
+            return web.Response(
+                status=403,
+                body=problem(403, "Forbidden", DUPLICATE_DETAIL),
+                content_type="application/problem+json",
+            )
         tweet_id = self.next_id()
         self.posted.append({"id": tweet_id, **body})
         return web.json_response(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fake_x import FakeX
-from x_harness import CITIZEN, CITIZEN2, Db, db, fake_x, make_adapter  # noqa: F401
+from x_harness import CITIZEN, CITIZEN2, Db
 
 from adapters.twitter.mentions import CURSOR
 from gateway.adapter import StoreUnavailableError
@@ -25,7 +25,7 @@ PLACE = {
 }
 
 
-async def test_mention_becomes_report_with_everything(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_mention_becomes_report_with_everything(fake_x: FakeX, make_adapter, db: Db) -> None:
     long_text = "@lapor1708 #lapor Jalan Soekarno-Hatta berlubang besar " + "sangat berbahaya " * 30
     tid = fake_x.mention(
         CITIZEN,
@@ -44,13 +44,20 @@ async def test_mention_becomes_report_with_everything(fake_x: FakeX, make_adapte
     assert report["reporter"]["x_user_id"] == CITIZEN
     assert report["reporter"]["x_handle"] == "budi_s"
     assert report["attachments"] == [
-        {"url": "https://pbs.twimg.com/media/abc.jpg", "content_type": "image/jpeg",
-         "sha256": None, "size": None}
+        {
+            "url": "https://pbs.twimg.com/media/abc.jpg",
+            "content_type": "image/jpeg",
+            "sha256": None,
+            "size": None,
+        }
     ]
     assert report["location"]["address"] == "Kota Bandung, Jawa Barat"
     assert round(report["location"]["lat"], 3) == -6.905
     assert report["reply_to"] == {
-        "adapter": "twitter", "address": CITIZEN, "route": None, "in_reply_to": tid,
+        "adapter": "twitter",
+        "address": CITIZEN,
+        "route": None,
+        "in_reply_to": tid,
         "mode": "tweet",
     }
     assert report["confidential"] is False
@@ -59,9 +66,9 @@ async def test_mention_becomes_report_with_everything(fake_x: FakeX, make_adapte
     assert json.loads(ack["payload"])["reply_to"]["in_reply_to"] == tid
 
 
-async def test_ignored_tweets_move_the_cursor(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_ignored_tweets_move_the_cursor(fake_x: FakeX, make_adapter, db: Db) -> None:
     original = fake_x.mention(CITIZEN, "@lapor1708 sampah menumpuk di pasar")
-    fake_x.mention(CITIZEN2, f"RT @budi_s: sampah menumpuk", retweet_of=original)
+    fake_x.mention(CITIZEN2, "RT @budi_s: sampah menumpuk", retweet_of=original)
     fake_x.mention(fake_x.user_id, "@budi_s terima kasih")  # our own tweet
     fake_x.mention(CITIZEN2, "@lapor1708")  # only the mention, no text
     fake_x.mention(CITIZEN2, "@lapor1708 #lapor")  # only the hashtag
@@ -72,7 +79,7 @@ async def test_ignored_tweets_move_the_cursor(fake_x: FakeX, make_adapter, db: D
     assert db.checkpoint(CURSOR) == last
 
 
-async def test_require_hashtag(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_require_hashtag(fake_x: FakeX, make_adapter, db: Db) -> None:
     fake_x.mention(CITIZEN, "@lapor1708 tanpa tagar")
     tagged = fake_x.mention(CITIZEN2, "@lapor1708 banjir di Kemang #Lapor")
     adapter = make_adapter(require_hashtag=True)
@@ -80,7 +87,7 @@ async def test_require_hashtag(fake_x: FakeX, make_adapter, db: Db) -> None:  # 
     assert db.external_ids() == [tagged]
 
 
-async def test_rahasia_is_confidential_and_invites_dm(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_rahasia_is_confidential_and_invites_dm(fake_x: FakeX, make_adapter, db: Db) -> None:
     fake_x.mention(CITIZEN, "@lapor1708 RAHASIA pungli di kantor kelurahan")
     adapter = make_adapter()
     await adapter.run_job("mentions")
@@ -89,7 +96,7 @@ async def test_rahasia_is_confidential_and_invites_dm(fake_x: FakeX, make_adapte
     assert json.loads(row["body"])["reply_to"]["route"] == "dm_invite"
 
 
-async def test_first_start_begins_at_start_time(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_first_start_begins_at_start_time(fake_x: FakeX, make_adapter, db: Db) -> None:
     now = datetime.now(UTC)
     fake_x.mention(CITIZEN, "@lapor1708 keluhan lama", at=now - timedelta(days=3))
     new = fake_x.mention(CITIZEN, "@lapor1708 keluhan baru", at=now - timedelta(minutes=1))
@@ -100,9 +107,13 @@ async def test_first_start_begins_at_start_time(fake_x: FakeX, make_adapter, db:
 
 
 async def test_first_start_without_start_time_is_now_and_survives_restart(
-    fake_x: FakeX, make_adapter, db: Db  # noqa: F811
+    fake_x: FakeX,
+    make_adapter,
+    db: Db,
 ) -> None:
-    fake_x.mention(CITIZEN, "@lapor1708 sebelum gateway jalan", at=datetime.now(UTC) - timedelta(hours=2))
+    fake_x.mention(
+        CITIZEN, "@lapor1708 sebelum gateway jalan", at=datetime.now(UTC) - timedelta(hours=2)
+    )
     first = make_adapter(start_time="")
     assert await first.run_job("mentions") == 0
     await first.stop()
@@ -113,10 +124,11 @@ async def test_first_start_without_start_time_is_now_and_survives_restart(
     assert db.external_ids() == [missed]
 
 
-async def test_overlap_catches_late_indexed_mention(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_overlap_catches_late_indexed_mention(fake_x: FakeX, make_adapter, db: Db) -> None:
     now = datetime.now(UTC)
-    late = fake_x.mention(CITIZEN, "@lapor1708 terindeks terlambat", at=now - timedelta(seconds=30),
-                          indexed=False)
+    late = fake_x.mention(
+        CITIZEN, "@lapor1708 terindeks terlambat", at=now - timedelta(seconds=30), indexed=False
+    )
     seen = fake_x.mention(CITIZEN2, "@lapor1708 langsung terindeks", at=now - timedelta(seconds=5))
     adapter = make_adapter(overlap_s=120)
     await adapter.run_job("mentions")
@@ -128,11 +140,14 @@ async def test_overlap_catches_late_indexed_mention(fake_x: FakeX, make_adapter,
     assert len(db.acks()) == 2  # the repeat of `seen` in the overlap sent nothing new
 
 
-async def test_thousand_mentions_in_one_poll(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_thousand_mentions_in_one_poll(fake_x: FakeX, make_adapter, db: Db) -> None:
     base = datetime.now(UTC) - timedelta(minutes=30)
     ids = [
-        fake_x.mention(CITIZEN if i % 2 else CITIZEN2, f"@lapor1708 keluhan nomor {i}",
-                       at=base + timedelta(milliseconds=i))
+        fake_x.mention(
+            CITIZEN if i % 2 else CITIZEN2,
+            f"@lapor1708 keluhan nomor {i}",
+            at=base + timedelta(milliseconds=i),
+        )
         for i in range(1000)
     ]
     adapter = make_adapter(page_size=100, max_pages=20)
@@ -145,14 +160,20 @@ async def test_thousand_mentions_in_one_poll(fake_x: FakeX, make_adapter, db: Db
 
 
 async def test_storm_with_search_refused_is_reported_not_hidden(
-    fake_x: FakeX, make_adapter, db: Db  # noqa: F811
+    fake_x: FakeX,
+    make_adapter,
+    db: Db,
 ) -> None:
     from prometheus_client import REGISTRY
 
     def gaps() -> float:
-        return REGISTRY.get_sample_value(
-            "lapor_twitter_inbound_total", {"source": "mentions", "outcome": "gap_unrecoverable"}
-        ) or 0.0
+        return (
+            REGISTRY.get_sample_value(
+                "lapor_twitter_inbound_total",
+                {"source": "mentions", "outcome": "gap_unrecoverable"},
+            )
+            or 0.0
+        )
 
     before = gaps()
     base = datetime.now(UTC) - timedelta(minutes=30)
@@ -182,11 +203,16 @@ class CrashingIntake:
 
 
 async def test_restart_mid_pagination_loses_and_duplicates_nothing(
-    fake_x: FakeX, make_adapter, db: Db, pipeline: Any  # noqa: F811
+    fake_x: FakeX,
+    make_adapter,
+    db: Db,
+    pipeline: Any,
 ) -> None:
     base = datetime.now(UTC) - timedelta(minutes=10)
-    ids = [fake_x.mention(CITIZEN, f"@lapor1708 aduan {i}", at=base + timedelta(seconds=i))
-           for i in range(35)]
+    ids = [
+        fake_x.mention(CITIZEN, f"@lapor1708 aduan {i}", at=base + timedelta(seconds=i))
+        for i in range(35)
+    ]
     # 1) the API dies on page 3 of 4: nothing handled, cursor untouched
     fake_x.fail("GET", "/2/users/", None, delay_s=0)  # page 1 passes
     fake_x.fail("GET", "/2/users/", None, delay_s=0)  # page 2 passes
@@ -200,8 +226,7 @@ async def test_restart_mid_pagination_loses_and_duplicates_nothing(
     slow = fake_x.fail("GET", "/2/users/", None, delay_s=0.5)
     second = make_adapter()
     job = asyncio.create_task(second.run_job("mentions"))
-    while slow in fake_x.faults:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(slow.hit.wait(), 5)
     await second.stop()
     await job
     assert db.external_ids() == []
@@ -220,14 +245,16 @@ async def test_restart_mid_pagination_loses_and_duplicates_nothing(
     assert await fourth.run_job("mentions") == 0
 
 
-async def test_status_query_by_mention(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_status_query_by_mention(fake_x: FakeX, make_adapter, db: Db) -> None:
     fake_x.mention(CITIZEN, "@lapor1708 got macet parah")
     adapter = make_adapter()
     await adapter.run_job("mentions")
     (row,) = db.reports()
     tracking_id = row["tracking_id"]
     query = fake_x.mention(CITIZEN2, f"@lapor1708 CEK {display(tracking_id)}")
-    typo = fake_x.mention(CITIZEN2, f"@lapor1708 cek {tracking_id[:-1]}{(int(tracking_id[-1]) + 1) % 10}")
+    typo = fake_x.mention(
+        CITIZEN2, f"@lapor1708 cek {tracking_id[:-1]}{(int(tracking_id[-1]) + 1) % 10}"
+    )
     await adapter.run_job("mentions")
     assert len(db.reports()) == 1
     answers = [json.loads(a["payload"]) for a in db.acks()][1:]
@@ -236,7 +263,7 @@ async def test_status_query_by_mention(fake_x: FakeX, make_adapter, db: Db) -> N
     assert "salah ketik" in answers[1]["text"]
 
 
-async def test_reply_in_thread_is_a_followup(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_reply_in_thread_is_a_followup(fake_x: FakeX, make_adapter, db: Db) -> None:
     root = fake_x.mention(CITIZEN, "@lapor1708 pohon tumbang di Jl. Merdeka")
     adapter = make_adapter()
     await adapter.run_job("mentions")
@@ -249,7 +276,7 @@ async def test_reply_in_thread_is_a_followup(fake_x: FakeX, make_adapter, db: Db
     assert sorted(db.external_ids(), key=int) == [root, other]  # a stranger files their own
 
 
-async def test_rate_limit_backs_off_until_latest_reset(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_rate_limit_backs_off_until_latest_reset(fake_x: FakeX, make_adapter, db: Db) -> None:
     fake_x.rate_limit("GET", "/2/users/", reset_in_s=60, reset_24h_in_s=7200)
     adapter = make_adapter()
     assert await adapter.run_job("mentions") is None
@@ -261,7 +288,7 @@ async def test_rate_limit_backs_off_until_latest_reset(fake_x: FakeX, make_adapt
     assert adapter.health().ok  # a rate limit is not a configuration problem
 
 
-async def test_rate_limit_without_headers_uses_floor(fake_x: FakeX, make_adapter) -> None:  # noqa: F811
+async def test_rate_limit_without_headers_uses_floor(fake_x: FakeX, make_adapter) -> None:
     fake_x.fail("GET", "/2/users/", 429, body=b"slow down", content_type="text/plain")
     adapter = make_adapter(backoff_floor_s=30)
     started = time.time()
@@ -269,7 +296,7 @@ async def test_rate_limit_without_headers_uses_floor(fake_x: FakeX, make_adapter
     assert 29 <= adapter.backoff["mentions"].blocked_until - started <= 31
 
 
-async def test_401_is_unhealthy_until_credentials_work(fake_x: FakeX, make_adapter) -> None:  # noqa: F811
+async def test_401_is_unhealthy_until_credentials_work(fake_x: FakeX, make_adapter) -> None:
     fake_x.reject_auth = True
     adapter = make_adapter()
     await adapter.run_job("mentions")
@@ -281,7 +308,9 @@ async def test_401_is_unhealthy_until_credentials_work(fake_x: FakeX, make_adapt
     assert adapter.health().ok
 
 
-async def test_scheduler_polls_and_slows_down_when_idle(fake_x: FakeX, make_adapter, db: Db) -> None:  # noqa: F811
+async def test_scheduler_polls_and_slows_down_when_idle(
+    fake_x: FakeX, make_adapter, db: Db
+) -> None:
     adapter = make_adapter(poll_interval_s=0.05, idle_poll_interval_s=0.3, idle_after_polls=2)
     await adapter.start()
     tid = fake_x.mention(CITIZEN, "@lapor1708 air PDAM mati tiga hari")
