@@ -100,9 +100,9 @@ class PriorReport:
     duplicate_of: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class DedupDecision:
-    """Outcome for one new report."""
+    """Outcome for one new report (fits the pipeline's ``DedupDecision`` protocol)."""
 
     level2: Level2
     #: first tracking ID of the chain (DUPLICATE and ADDENDUM), else None
@@ -112,10 +112,11 @@ class DedupDecision:
     similar_to: list[SimilarLink] = field(default_factory=list)
     #: the report's normalized text, for storage and the index
     fingerprint_text: str = ""
+    #: True for ADDENDUM (derived from ``level2``)
+    addendum: bool = field(init=False, default=False)
 
-    @property
-    def addendum(self) -> bool:
-        return self.level2 is Level2.ADDENDUM
+    def __post_init__(self) -> None:
+        self.addendum = self.level2 is Level2.ADDENDUM
 
     def citizen_tracking_id(self, own_tracking_id: str) -> str:
         """The one tracking ID a reply to this citizen may show: the original of their own
@@ -219,14 +220,15 @@ class Deduplicator:
         with self._lock:
             return self.index.add_many(entries, now=reference)
 
-    def decide(self, report: Report, recent_same_reporter: Sequence[PriorLike]) -> DedupDecision:
-        """Level 2 against the same reporter's priors, level 3 from the index (no I/O)."""
+    def decide(self, report: Report, prior: Sequence[PriorLike]) -> DedupDecision:
+        """Level 2 against *prior* (the same reporter's recent reports, from the store) and
+        level 3 from the index; pure CPU, no I/O."""
         text = normalize(report.text)
         level2, original, score = decide_level2(
-            report.text, report.received_at, recent_same_reporter, self.config
+            report.text, report.received_at, prior, self.config
         )
-        own = {p.tracking_id for p in recent_same_reporter}
-        own.update(p.duplicate_of for p in recent_same_reporter if p.duplicate_of)
+        own = {p.tracking_id for p in prior}
+        own.update(p.duplicate_of for p in prior if p.duplicate_of)
         if report.tracking_id:
             own.add(report.tracking_id)
         region = report.location.region if report.location else None
