@@ -92,6 +92,8 @@ ADAPTER_NAME = "sms.gammu"
 FUTURE_SKEW = timedelta(minutes=5)
 #: the receiving modem is preferred for a reply unless its queue is this much longer
 ROUTE_PREFERENCE_S = 5.0
+#: stop() waits this long for an in-flight modem call (a hung modem must not block shutdown)
+STOP_TIMEOUT_S = 5.0
 
 
 class ModemWorker:
@@ -140,12 +142,12 @@ class ModemWorker:
         self._stopping.set()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout=self.modem.command_timeout_s)
+                await asyncio.wait_for(self._task, timeout=STOP_TIMEOUT_S)
             except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
         try:
-            await self._call(self.device.disconnect)
-        except ModemError:
+            await asyncio.wait_for(self._call(self.device.disconnect), timeout=STOP_TIMEOUT_S)
+        except (ModemError, TimeoutError):
             pass
         self._set_down("stopped")
         self._executor.shutdown(wait=False, cancel_futures=True)

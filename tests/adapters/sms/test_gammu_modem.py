@@ -178,9 +178,16 @@ async def test_incomplete_multipart_becomes_report_after_timeout(
     (report,) = reports(db)
     assert "[bagian 2 dari 3 tidak diterima]" in report["text"]
     assert report["raw"]["missing_parts"] == [2]
-    # the late part, arriving after the partial report, is filed on its own timeout, not lost
+    # the late part, arriving after the partial report, is not lost: it is filed on its own
+    write_inbox(str(device), [parts[1]])
     await worker.poll_once()
-    assert len(reports(db)) == 1
+    assert inbox_files(device) == [] and len(reports(db)) == 1
+    await asyncio.sleep(0.4)
+    await worker.poll_once()
+    late = reports(db)[1]
+    assert late["raw"]["missing_parts"] == [1, 3]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM fragments").fetchone()[0] == 0
 
 
 async def test_unicode_is_kept_exactly(make_adapter: Callable[..., GammuAdapter], db: Path) -> None:
