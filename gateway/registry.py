@@ -35,9 +35,17 @@ def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
     return GammuAdapter(ctx, section, config.adapters.sms) if section.enabled else None
 
 
+def _twitter(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.twitter.adapter import TwitterAdapter
+
+    section = config.adapters.twitter
+    return TwitterAdapter(ctx, section) if section.enabled else None
+
+
 ADAPTERS: list[AdapterSpec] = [
     AdapterSpec("web", "adapters.web", _web),
     AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
+    AdapterSpec("twitter", "adapters.twitter", _twitter),
 ]
 
 
