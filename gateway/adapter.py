@@ -92,6 +92,8 @@ class StatusView:
     received_at: datetime
     history: list[StatusEntry] = field(default_factory=list)
     agency: str | None = None
+    #: the report's category (Open311 service_code); a classification, not personal data
+    category: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,20 @@ def _web(ctx: AdapterContext, config: Config) -> Adapter | None:
     return WebAdapter(ctx, section) if section.enabled else None
 
 
+def _mobile(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.mobile.adapter import MobileAdapter
+
+    section = config.adapters.mobile
+    return MobileAdapter(ctx, section) if section.enabled else None
+
+
+def _open311(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.web.open311 import Open311Adapter
+
+    section = config.adapters.open311
+    return Open311Adapter(ctx, section) if section.enabled else None
+
+
 def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
     from adapters.sms.gammu_modem import GammuAdapter
 
@@ -44,6 +58,8 @@ def _twitter(ctx: AdapterContext, config: Config) -> Adapter | None:
 
 ADAPTERS: list[AdapterSpec] = [
     AdapterSpec("web", "adapters.web", _web),
+    AdapterSpec("mobile", "adapters.mobile", _mobile),
+    AdapterSpec("open311", "adapters.open311", _open311),
     AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
     AdapterSpec("twitter", "adapters.twitter", _twitter),
 ]

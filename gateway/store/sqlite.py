@@ -227,7 +227,8 @@ class SqliteStore:
 
     async def status_view(self, tracking_id: str) -> StatusView | None:
         rows = await self._read(
-            "SELECT status, channel, received_at, agency FROM reports WHERE tracking_id = ?",
+            "SELECT status, channel, received_at, agency, category FROM reports "
+            "WHERE tracking_id = ?",
             (tracking_id,),
         )
         if not rows:
@@ -243,6 +244,7 @@ class SqliteStore:
             channel=row["channel"],
             received_at=datetime.fromisoformat(row["received_at"]),
             agency=row["agency"],
+            category=row["category"],
             history=[
                 StatusEntry(at=datetime.fromisoformat(h["at"]), status=h["status"], note=h["note"])
                 for h in history
