@@ -13,11 +13,11 @@
   the pipeline absorbs it.
 * **Which parts belong together.** :func:`group_name` names a concatenation set in the
   pipeline's fragment store: modem, sender, reference (8 or 16 bit) and part count.
-* **What an incomplete set reads like.** :func:`assemble` joins the parts and marks each
-  missing part in the text, in Bahasa Indonesia, for the case handler.
 
-Part texts are kept as UTF-16 code units (``surrogatepass``) until assembly, because a phone
-may cut a UCS-2 message between the two halves of an emoji; only the joined text is decoded.
+libgammu hands us each part already decoded. Part texts are stored as UTF-16 code units
+(``surrogatepass``) and joined by the shared ``adapters.sms.multipart.assemble`` (the same
+missing-part marks as SMPP), because a phone may cut a UCS-2 message between the two halves
+of an emoji; only the joined units are decoded.
 """
 
 from __future__ import annotations
@@ -144,8 +144,18 @@ def encode_part_text(text: str) -> bytes:
 
 
 def part_meta(part: InboxPart) -> dict[str, Any]:
-    """What the fragment store keeps beside a part's text (no location: it is not identity)."""
-    return {"sender": part.sender, "sent_at": _ts(part.sent_at), "coding": part.coding}
+    """What the fragment store keeps beside a part's text (no location: it is not identity).
+
+    ``dc`` 8 (UCS-2) tells the shared ``multipart.assemble`` how to decode the stored
+    UTF-16 units, whatever alphabet the part had on the air (``coding`` keeps that)."""
+    assert part.concat is not None
+    return {
+        "sender": part.sender,
+        "sent_at": _ts(part.sent_at),
+        "coding": part.coding,
+        "dc": 8,
+        "total": part.concat.total,
+    }
 
 
 def multipart_id(group: str, parts: Iterable[tuple[int, bytes, Mapping[str, Any]]]) -> str:
@@ -154,32 +164,6 @@ def multipart_id(group: str, parts: Iterable[tuple[int, bytes, Mapping[str, Any]
     for number, data, meta in sorted(parts, key=lambda p: p[0]):
         fields += [str(number), str(meta.get("sent_at", "-")), data.hex()]
     return _digest("multi", *fields)
-
-
-def missing_marker(part: int, total: int) -> str:
-    return f"[bagian {part} dari {total} tidak diterima]"
-
-
-def assemble(total: int, parts: Mapping[int, bytes]) -> tuple[str, list[int]]:
-    """Join parts 1..*total* in order; a missing part becomes a marker. Returns the text and
-    the missing part numbers. Consecutive parts are joined as UTF-16 before decoding so a
-    surrogate pair cut across two parts is restored; an unpaired half becomes U+FFFD."""
-    pieces: list[str] = []
-    missing: list[int] = []
-    run = b""
-    for number in range(1, total + 1):
-        data = parts.get(number)
-        if data is None:
-            if run:
-                pieces.append(run.decode("utf-16-be", "replace"))
-                run = b""
-            missing.append(number)
-            pieces.append(f" {missing_marker(number, total)} ")
-        else:
-            run += data
-    if run:
-        pieces.append(run.decode("utf-16-be", "replace"))
-    return "".join(pieces).strip(), missing
 
 
 def delivery_state(status: int) -> str:

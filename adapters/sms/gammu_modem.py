@@ -44,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from adapters.sms import multipart
 from adapters.sms.config import GammuConfig, ModemConfig, SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation, normalize_sender
 from adapters.sms.gammu_device import ModemDevice, ensure_dummy_layout, resolve_device
@@ -61,7 +62,6 @@ from adapters.sms.gammu_errors import (
 from adapters.sms.gammu_inbox import (
     InboxPart,
     PartKind,
-    assemble,
     delivery_state,
     encode_part_text,
     group_name,
@@ -325,8 +325,7 @@ class ModemWorker:
             await self.ctx.intake.drop_fragments(group)
 
     async def _deliver_group(self, group: str, total: int, fragments: list[Fragment]) -> None:
-        by_part = {f.part: f.data for f in fragments}
-        text, missing = assemble(total, by_part)
+        text, missing = multipart.assemble(fragments, total)
         first = min(fragments, key=lambda f: f.part)
         sent_at = _parse_ts(str(first.meta.get("sent_at", "")))
         unique = multipart_id(group, [(f.part, f.data, f.meta) for f in fragments])
@@ -345,17 +344,17 @@ class ModemWorker:
 
     async def sweep_expired(self) -> None:
         """File multipart sets of this modem whose parts stopped arriving."""
-        prefix = group_prefix(self.name)
-        groups = await self.ctx.intake.expired_fragment_groups(self.config.multipart_timeout_s)
-        for group, fragments in groups.items():
-            if not group.startswith(prefix) or not fragments:
-                continue
-            try:
-                total = int(group.split(":", 5)[4])
-            except (IndexError, ValueError):
-                continue
-            await self._deliver_group(group, total, fragments)
-            await self.ctx.intake.drop_fragments(group)
+        await multipart.sweep_once(
+            self.ctx.intake,
+            prefix=group_prefix(self.name),
+            older_than_s=self.config.multipart_timeout_s,
+            handle=self._file_expired,
+        )
+
+    async def _file_expired(self, group: str, fragments: list[Fragment]) -> None:
+        total = int(fragments[0].meta.get("total") or group.split(":", 5)[4])
+        await self._deliver_group(group, total, fragments)
+        await self.ctx.intake.drop_fragments(group)
 
     async def _receipt(self, part: InboxPart) -> None:
         recipient = normalize_sender(part.sender, self.ctx.country) or part.sender

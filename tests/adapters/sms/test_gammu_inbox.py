@@ -7,19 +7,21 @@ from datetime import UTC, datetime, timedelta, timezone
 import gammu
 import pytest
 
+from adapters.sms import multipart
 from adapters.sms.gammu_errors import ErrorKind, ModemError, classify
 from adapters.sms.gammu_inbox import (
     Concat,
     PartKind,
-    assemble,
     concat_info,
     delivery_state,
     encode_part_text,
     group_name,
     multipart_id,
     parse_part,
+    part_meta,
     single_id,
 )
+from gateway.adapter import Fragment
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 
@@ -114,37 +116,48 @@ def test_multipart_id_depends_on_parts_present() -> None:
     assert multipart_id(group, one) != multipart_id(group, both)
 
 
+def _fragments(parts: dict[int, bytes], total: int) -> list[Fragment]:
+    part = parse_part(
+        "m1",
+        raw_sms(
+            UDH={"Type": "ConcatenatedMessages", "ID8bit": 9, "PartNumber": 1, "AllParts": total}
+        ),
+    )
+    return [Fragment(n, data, part_meta(part)) for n, data in sorted(parts.items())]
+
+
 @pytest.mark.parametrize(
     ("total", "parts", "text", "missing"),
     [
         pytest.param(2, {1: "Jalan ", 2: "rusak"}, "Jalan rusak", [], id="complete"),
         pytest.param(
             3,
-            {1: "Jalan ", 3: "parah"},
-            "Jalan  [bagian 2 dari 3 tidak diterima] parah",
+            {1: "Jalan", 3: "parah"},
+            "Jalan [...bagian 2/3 tidak diterima...] parah",
             [2],
             id="middle-missing",
         ),
         pytest.param(
-            2, {2: "rusak"}, "[bagian 1 dari 2 tidak diterima] rusak", [1], id="first-missing"
+            2, {2: "rusak"}, " [...bagian 1/2 tidak diterima...] rusak", [1], id="first-missing"
         ),
     ],
 )
-def test_assemble(total: int, parts: dict[int, str], text: str, missing: list[int]) -> None:
-    got_text, got_missing = assemble(total, {n: encode_part_text(t) for n, t in parts.items()})
-    assert (got_text, got_missing) == (text, missing)
+def test_stored_parts_assemble_with_the_shared_reassembly(
+    total: int, parts: dict[int, str], text: str, missing: list[int]
+) -> None:
+    frags = _fragments({n: encode_part_text(t) for n, t in parts.items()}, total)
+    assert multipart.assemble(frags, total) == (text, missing)
 
 
-def test_assemble_rejoins_surrogate_pair_split_across_parts() -> None:
-    emoji = "💡"
-    high, low = emoji.encode("utf-16-be")[:2], emoji.encode("utf-16-be")[2:]
-    text, missing = assemble(2, {1: b"\x00a" + high, 2: low + b"\x00b"})
-    assert text == "a💡b" and missing == []
+def test_surrogate_pair_split_across_parts_is_rejoined() -> None:
+    halves = encode_part_text("💡")
+    frags = _fragments({1: encode_part_text("a") + halves[:2], 2: halves[2:] + b"\x00b"}, 2)
+    assert multipart.assemble(frags, 2) == ("a💡b", [])
 
 
-def test_assemble_lone_surrogate_becomes_replacement_char() -> None:
-    high = "💡".encode("utf-16-be")[:2]
-    text, _ = assemble(2, {1: b"\x00a" + high})
+def test_lone_surrogate_becomes_replacement_char() -> None:
+    frags = _fragments({1: encode_part_text("a") + encode_part_text("💡")[:2]}, 2)
+    text, _ = multipart.assemble(frags, 2)
     assert "\ufffd" in text and text.encode("utf-8")
 
 

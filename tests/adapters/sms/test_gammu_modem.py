@@ -176,7 +176,7 @@ async def test_incomplete_multipart_becomes_report_after_timeout(
     await asyncio.sleep(0.4)
     await worker.poll_once()
     (report,) = reports(db)
-    assert "[bagian 2 dari 3 tidak diterima]" in report["text"]
+    assert "[...bagian 2/3 tidak diterima...]" in report["text"]
     assert report["raw"]["missing_parts"] == [2]
     # the late part, arriving after the partial report, is not lost: it is filed on its own
     write_inbox(str(device), [parts[1]])
