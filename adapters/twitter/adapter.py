@@ -76,7 +76,9 @@ class TwitterAdapter(Adapter):
             self.pollers[MENTIONS] = MentionsPoller(self.client, self.processor, ctx.intake, config)
         if config.poll_dms:
             self.pollers[DMS] = DmPoller(self.client, self.processor, ctx.intake, config)
-        self.webhook = WebhookHandler(self.processor, config, ctx.max_body_bytes)
+        self.webhook = WebhookHandler(
+            self.processor, config, ctx.max_body_bytes, overloaded=ctx.overloaded
+        )
         self.backoff = {
             family: Backoff(floor_s=config.backoff_floor_s, max_s=config.backoff_max_s)
             for family in (MENTIONS, DMS, "write")

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,10 +163,17 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> we
 
 
 class WebhookHandler:
-    def __init__(self, processor: Processor, config: TwitterConfig, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        processor: Processor,
+        config: TwitterConfig,
+        max_body_bytes: int,
+        overloaded: Callable[[], float | None] = lambda: None,
+    ) -> None:
         self.processor = processor
         self.config = config
         self.max_body_bytes = max_body_bytes
+        self.overloaded = overloaded
         self._secret = config.consumer_secret.get_secret_value().encode()
 
     async def crc(self, request: web.Request) -> web.Response:
@@ -190,6 +198,12 @@ class WebhookHandler:
         if not signature_valid(self._secret, request.headers.get(SIGNATURE_HEADER), body):
             metrics.WEBHOOK.labels("bad_signature").inc()
             return _error(401, "bad_signature", f"missing or invalid {SIGNATURE_HEADER}")
+        wait = self.overloaded()
+        if wait is not None:
+            metrics.WEBHOOK.labels("overloaded").inc()
+            response = _error(503, "overloaded", "gateway is catching up; retry later")
+            response.headers["Retry-After"] = str(max(int(wait), 1))
+            return response
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError):
