@@ -28,6 +28,11 @@ SIM locked) tear the state machine down and the worker reconnects with exponenti
 backoff, forever, capped at ``reconnect_max_s``: a modem that comes back is used again
 without restarting the gateway.
 
+Why not ``gammu.LinkSMS``: it links only the parts present in one read, so it cannot wait
+across polls or restarts, and leaving parts on the modem until the set is complete fills a
+SIM's few dozen slots. Parts are grouped by their UDH (reference, count) and kept in the
+fragment store instead; ``gammu.DecodeSMS`` is what the tests use to check injected sets.
+
 Send: GSM-7 when possible, UCS-2 otherwise (never degraded), concatenated when long. The
 modem the citizen wrote to is preferred; otherwise, or when it is backlogged or down, the
 least-busy connected modem, each paced at its configured rate. If every modem fails the
@@ -128,6 +133,7 @@ class ModemWorker:
         self.errors = 0
         self.signal_percent: int | None = None
         self.network: str = "unknown"
+        self.registered: bool | None = None
         MODEM_UP.labels(modem=self.name).set(0)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -231,6 +237,7 @@ class ModemWorker:
         self.network = signal.network_state
         if signal.percent is not None:
             SIGNAL_PERCENT.labels(modem=self.name).set(signal.percent)
+        self.registered = signal.registered
         if signal.registered is not None:
             NETWORK_REGISTERED.labels(modem=self.name).set(1 if signal.registered else 0)
             if not signal.registered:
@@ -400,10 +407,15 @@ class ModemWorker:
 
     # -- health ----------------------------------------------------------------------------
 
+    @property
+    def usable(self) -> bool:
+        """Connected and not known to be off the network."""
+        return self.up and self.registered is not False
+
     def status(self) -> dict[str, Any]:
         return {
-            "ok": self.up,
-            "state": self.state,
+            "ok": self.usable,
+            "state": self.state if self.registered is not False else ErrorKind.NO_NETWORK.value,
             "simulated": self.modem.is_dummy,
             "signal_percent": self.signal_percent,
             "network": self.network,
@@ -448,7 +460,7 @@ class GammuAdapter(Adapter):
         def cost(w: ModemWorker) -> float:
             return w.queue_delay() - (ROUTE_PREFERENCE_S if w.name == route else 0.0)
 
-        return sorted((w for w in self.workers if w.up), key=cost)
+        return sorted((w for w in self.workers if w.up), key=lambda w: (not w.usable, cost(w)))
 
     async def send(self, message: OutboundMessage) -> SendResult:
         number = normalize_sender(message.reply_to.address, self.ctx.country)
@@ -489,9 +501,9 @@ class GammuAdapter(Adapter):
 
     def health(self) -> Health:
         modems = {w.name: w.status() for w in self.workers}
-        ok = any(w.up for w in self.workers)
+        ok = any(w.usable for w in self.workers)
         detail = ", ".join(
-            f"{w.name}: {'ok' if w.up else w.state}"
+            f"{w.name}: {'ok' if w.usable else w.status()['state']}"
             + (f" signal {w.signal_percent}%" if w.up and w.signal_percent is not None else "")
             + (" (simulated)" if w.modem.is_dummy else "")
             for w in self.workers

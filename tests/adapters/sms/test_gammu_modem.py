@@ -14,9 +14,10 @@ from typing import Any
 
 import gammu
 import pytest
+from prometheus_client import REGISTRY
 
 from adapters.sms.config import GammuConfig, ModemConfig
-from adapters.sms.gammu_device import ModemDevice, ensure_dummy_layout
+from adapters.sms.gammu_device import ModemDevice, Signal, ensure_dummy_layout
 from adapters.sms.gammu_inject import deliver_parts, read_sent, write_inbox
 from adapters.sms.gammu_modem import GammuAdapter, ModemWorker
 from gateway.adapter import AdapterContext, OutboundMessage, SendError
@@ -439,3 +440,24 @@ async def test_device_folder_disappears_and_returns(
     await until(lambda: worker.up and len(reports(db)) == 1)
     assert adapter.health().ok
     assert reports(db)[0]["text"] == "Laporan setelah modem kembali"
+
+
+async def test_no_network_shows_in_health_and_metrics(
+    make_adapter: Callable[..., GammuAdapter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libgammu's dummy is always registered; the modem's answer is what is simulated here
+    adapter = make_adapter(names=("m1", "m2"))
+    m1, _m2 = await connected(adapter)
+    monkeypatch.setattr(
+        ModemDevice,
+        "signal",
+        lambda self: Signal(percent=3, registered=False, network_state="NoNetwork"),
+    )
+    await m1.refresh_signal()
+    health = adapter.health()
+    assert health.ok  # m2 still serves
+    assert "m1: no_network" in health.detail
+    assert health.extra["modems"]["m1"]["ok"] is False
+    assert REGISTRY.get_sample_value("lapor_gammu_network_registered", {"modem": "m1"}) == 0
+    assert REGISTRY.get_sample_value("lapor_gammu_signal_percent", {"modem": "m1"}) == 3
+    assert [w.name for w in adapter._candidates("m1")] == ["m2", "m1"]
