@@ -84,6 +84,8 @@ class ModemConfig(Settings):
     rate: float = Field(default=1.0, gt=0)
     #: seconds one libgammu call may take before the modem counts as hung
     command_timeout_s: float = Field(default=30.0, gt=0)
+    #: ask the network for status reports of our acks (they update the ack's delivery state)
+    delivery_reports: bool = True
 
     @property
     def is_dummy(self) -> bool:

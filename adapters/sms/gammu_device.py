@@ -212,9 +212,11 @@ class ModemDevice:
             )
 
     def delete(self, folder: int, location: int) -> None:
-        """Delete one stored part; an already-deleted part is not an error."""
+        """Delete one stored part; an already-deleted part is not an error.
+
+        Like Gammu's own smsd: Folder 0 and the location as read (it encodes the folder)."""
         try:
-            self._machine().DeleteSMS(Folder=folder, Location=location)
+            self._machine().DeleteSMS(Folder=0, Location=location)
         except gammu.ERR_EMPTY:
             return
         except gammu.GSMError as exc:
@@ -240,6 +242,9 @@ class ModemDevice:
         for part in parts:
             part["SMSC"] = smsc
             part["Number"] = number
+            if self.modem.delivery_reports:
+                # libgammu's way to set TP-SRR on a SUBMIT (as Gammu's smsd does)
+                part["Type"] = "Status_Report"
         return parts
 
     def send_part(self, part: dict[str, Any]) -> int:

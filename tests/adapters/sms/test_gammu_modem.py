@@ -333,6 +333,7 @@ async def test_send_uses_unicode_when_needed_and_logs_to_sent_log(
     assert {r["to"] for r in log} == {E164}
     encoded = worker.device.encode(E164, texts[1])
     assert {p["Coding"] for p in encoded} == {"Unicode_No_Compression"}
+    assert {p["Type"] for p in encoded} == {"Status_Report"}  # TP-SRR: delivery report wanted
     assert "".join(p["Text"] for p in encoded) == texts[1]
 
 
