@@ -44,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -124,6 +125,7 @@ class ModemWorker:
         self._send_lock = asyncio.Lock()
         self._poisoned: set[str] = set()
         self._polls = 0
+        self._pending: Counter[int] = Counter()
         self.next_free_at = 0.0
         self._queued = 0
         self._stopped = False
@@ -252,15 +254,25 @@ class ModemWorker:
         self._polls += 1
         if self._polls % self.config.signal_every_polls == 0:
             await self.refresh_signal()
-        for raw in raws:
+        parts = [parse_part(self.name, raw) for raw in raws]
+        # one stored location may hold several messages (a dummy-phone file can); it is
+        # deleted only once every message in it has been committed
+        self._pending = Counter(p.location for p in parts)
+        for part in parts:
             if self._stopping.is_set():
                 break
-            part = parse_part(self.name, raw)
             if not part.inbox or part.kind is PartKind.OTHER:
                 continue
             await self._process(part)
         await self.sweep_expired()
         return len(raws)
+
+    async def _release(self, part: InboxPart) -> None:
+        """This message is committed: delete its location once nothing else there is pending."""
+        left = self._pending.get(part.location, 1) - 1
+        self._pending[part.location] = left
+        if left <= 0:
+            await self._call(self.device.delete, part.folder, part.location)
 
     async def _process(self, part: InboxPart) -> None:
         tag = (
@@ -315,7 +327,7 @@ class ModemWorker:
         raw = {"parts": 1, "coding": part.coding}
         sms = self._inbound(part.sender, part.text, single_id(part), part.sent_at, raw)
         await self.conversation.handle(sms)
-        await self._call(self.device.delete, part.folder, part.location)
+        await self._release(part)
         RECEIVED.labels(modem=self.name).inc()
 
     async def _fragment(self, part: InboxPart) -> None:
@@ -326,7 +338,7 @@ class ModemWorker:
         )
         if complete is not None:
             await self._deliver_group(group, part.concat.total, complete)
-        await self._call(self.device.delete, part.folder, part.location)
+        await self._release(part)
         RECEIVED.labels(modem=self.name).inc()
         if complete is not None:
             await self.ctx.intake.drop_fragments(group)
@@ -370,7 +382,7 @@ class ModemWorker:
             receipt_id(self.name, part.reference, recipient),
             delivery_state(part.delivery_status),
         )
-        await self._call(self.device.delete, part.folder, part.location)
+        await self._release(part)
 
     # -- send ------------------------------------------------------------------------------
 

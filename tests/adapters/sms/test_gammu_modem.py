@@ -462,3 +462,31 @@ async def test_no_network_shows_in_health_and_metrics(
     assert REGISTRY.get_sample_value("lapor_gammu_network_registered", {"modem": "m1"}) == 0
     assert REGISTRY.get_sample_value("lapor_gammu_signal_percent", {"modem": "m1"}) == 3
     assert [w.name for w in adapter._candidates("m1")] == ["m2", "m1"]
+
+
+async def test_file_holding_two_messages_is_deleted_only_after_both_are_stored(
+    make_adapter: Callable[..., GammuAdapter], db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter = make_adapter()
+    (worker,) = await connected(adapter)
+    device = device_of(adapter)
+    (a,) = deliver_parts(SENDER, "Jalan rusak di RT 01 sudah lama")
+    (b,) = deliver_parts("+6285711112222", "Drainase tersumbat di RT 02")
+    path = device / "sms" / "3" / "1"
+    gammu.SaveSMSBackup(str(path), [a, b])
+
+    real = worker.conversation.handle
+
+    async def fail_on_b(sms: Any) -> Any:
+        if sms.text.startswith("Drainase"):
+            raise ValueError("simulated bug")
+        return await real(sms)
+
+    with monkeypatch.context() as m:
+        m.setattr(worker.conversation, "handle", fail_on_b)
+        await worker.poll_once()
+    assert len(reports(db)) == 1 and path.exists()  # b not stored: the file stays
+
+    worker._poisoned.clear()  # as after a restart with the bug fixed
+    await worker.poll_once()
+    assert len(reports(db)) == 2 and not path.exists()
