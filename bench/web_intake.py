@@ -1,0 +1,149 @@
+"""Benchmark: durable web intake vs a bare aiohttp handler, latency at a fixed rate, memory.
+
+Starts (as separate processes, all on 127.0.0.1):
+  * a fast local core case store,
+  * the gateway on a temp config (real SQLite file, WAL, synchronous=FULL, group commit),
+  * a bare aiohttp handler that only reads the body and answers 201.
+Then, in one run:
+  1. wrk with pre-signed, distinct bodies against each: throughput and the ratio;
+  2. an open-loop generator at a fixed rate (default 1,000 req/s) against the gateway:
+     p50/p99 latency measured from each request's *scheduled* time (no coordinated omission);
+  3. optionally (--reports N) keeps loading until the store holds N reports and prints RSS.
+
+Usage: python bench/web_intake.py [--seconds 10] [--rate 1000] [--reports 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from adapters import signing  # noqa: E402
+from bench._harness import (  # noqa: E402
+    PY,
+    free_port,
+    machine,
+    presigned_lua,
+    rss_mb,
+    run_wrk,
+    spawn,
+    stop,
+    wait_http,
+    write_gateway_config,
+)
+
+SECRET = "bench-secret"
+
+
+def make_requests(n: int, salt: str) -> list[tuple[bytes, dict[str, str]]]:
+    now = time.time()
+    out = []
+    for i in range(n):
+        body = json.dumps(
+            {"text": f"Jalan rusak berlubang nomor {salt}-{i} di kecamatan {i % 97}",
+             "reporter": {"user_id": f"bench-{salt}-{i}"}}
+        ).encode()
+        headers = {"Content-Type": "application/json", **signing.signed_headers(SECRET.encode(), body, now)}
+        out.append((body, headers))
+    return out
+
+
+async def fixed_rate(url: str, rate: int, seconds: float) -> list[float]:
+    """Open-loop load: request k is due at start + k/rate; latency counts from that moment."""
+    reqs = make_requests(int(rate * seconds), "fixed")
+    latencies: list[float] = []
+    errors = 0
+    conn = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=conn) as session:
+        start = time.perf_counter() + 0.2
+
+        async def one(k: int) -> None:
+            nonlocal errors
+            due = start + k / rate
+            body, headers = reqs[k]
+            async with session.post(url, data=body, headers=headers) as resp:
+                await resp.read()
+                if resp.status != 201:
+                    errors += 1
+            latencies.append(time.perf_counter() - due)
+
+        tasks = []
+        for k in range(len(reqs)):
+            delay = start + k / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(k)))
+        await asyncio.gather(*tasks)
+    if errors:
+        print(f"  ({errors} non-201 answers at fixed rate)")
+    return latencies
+
+
+def count_reports(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--fixed-seconds", type=float, default=10.0)
+    ap.add_argument("--reports", type=int, default=0, help="load until this many reports, then print RSS")
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        core_port, gw_port, bare_port = free_port(), free_port(), free_port()
+        core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
+        bare = spawn([PY, "bench/_servers.py", "bare", str(bare_port)])
+        config = write_gateway_config(tmp, gw_port, f"http://127.0.0.1:{core_port}/cases", SECRET)
+        gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
+        try:
+            wait_http(f"http://127.0.0.1:{gw_port}/healthz")
+            time.sleep(0.5)
+            script = tmp / "presigned.lua"
+            presigned_lua(script, make_requests(20_000, "wrk"), "/v1/web/reports")
+            bare_rps = run_wrk(f"http://127.0.0.1:{bare_port}", script, args.seconds, args.connections)
+            stored_before = count_reports(tmp / "lapor.db")
+            gw_rps = run_wrk(f"http://127.0.0.1:{gw_port}", script, args.seconds, args.connections)
+            stored = count_reports(tmp / "lapor.db") - stored_before
+            time.sleep(1.0)
+            lat = asyncio.run(fixed_rate(f"http://127.0.0.1:{gw_port}/v1/web/reports", args.rate, args.fixed_seconds))
+            lat.sort()
+            p50 = statistics.median(lat) * 1000
+            p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+            print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
+            print(f"bare aiohttp handler:      {bare_rps:10.0f} req/s")
+            print(f"gateway (durable, signed): {gw_rps:10.0f} req/s  ({stored} reports committed)")
+            print(f"ratio gateway/bare:        {gw_rps / bare_rps:10.1%}  (target >= 25%)")
+            print(f"latency at {args.rate} req/s for {args.fixed_seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms)")
+            if args.reports:
+                n = count_reports(tmp / "lapor.db")
+                while n < args.reports:
+                    presigned_lua(script, make_requests(20_000, f"rss{n}"), "/v1/web/reports")
+                    run_wrk(f"http://127.0.0.1:{gw_port}", script, 10, args.connections)
+                    n = count_reports(tmp / "lapor.db")
+                print(f"RSS after {n} reports:    {rss_mb(gw.pid):10.0f} MB  (target <= 200 MB)")
+        finally:
+            for proc in (gw, bare, core):
+                stop(proc)
+
+
+if __name__ == "__main__":
+    main()
