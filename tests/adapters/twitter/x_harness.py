@@ -102,5 +102,5 @@ class Db:
 
 
 @pytest.fixture
-def db(tmp_path: Path, pipeline: Any) -> Db:
+def db(tmp_path: Path) -> Db:
     return Db(tmp_path / "lapor.db")
