@@ -107,7 +107,7 @@ class Processor:
             # first filed by the other path (webhook): the submit did not move the cursor
             await self.intake.set_checkpoint(*checkpoint)
         if item.kind == "tweet":
-            await self._map_conversation(item, result.tracking_id)
+            await self._map_conversation(item, result.tracking_id, fresh=not result.repeat)
         return Outcome.REPEAT if result.repeat else Outcome.REPORT
 
     async def _skip(self, outcome: str, checkpoint: tuple[str, str] | None) -> str:
@@ -202,13 +202,17 @@ class Processor:
             return False
         return True
 
-    async def _map_conversation(self, item: Inbound, tracking_id: str) -> None:
+    async def _map_conversation(self, item: Inbound, tracking_id: str, *, fresh: bool) -> None:
         """Remember which report a thread belongs to (first report in the thread wins).
 
-        A separate commit after the submit: if the process dies in between, the overlap
-        re-poll sees the tweet again as a repeat and writes the mapping then.
+        Keys: the conversation id (polled tweets) and the tweet's own id (the webhook's v1.1
+        tweets only know what they reply to). A separate commit after the submit: if the
+        process dies in between, the overlap re-poll sees the tweet again as a repeat and
+        writes the mapping then.
         """
+        value = f"{tracking_id} {item.author_id} {item.id}"
         for conv in {item.conversation_id or item.id, item.id}:
             key = CONV_PREFIX + conv
-            if await self.intake.get_checkpoint(key) is None:
-                await self.intake.set_checkpoint(key, f"{tracking_id} {item.author_id} {item.id}")
+            # a fresh report owns its own id (a late root takes its thread over): no read
+            if (fresh and conv == item.id) or await self.intake.get_checkpoint(key) is None:
+                await self.intake.set_checkpoint(key, value)

@@ -7,7 +7,9 @@ of giving anything beyond the tracking ID in public.
 
 Length is X's *weighted* length (twitter-text v3): code points in a few Latin/punctuation
 ranges weigh 1, everything else (CJK, emoji...) weighs 2, any URL weighs 23 whatever its
-length; the limit is 280. Acks avoid URLs entirely: X would shorten and preview them, and a
+length; the limit is 280. An emoji ZWJ sequence weighs 2 on X but is counted here per code
+point: an over-count, so a reply is at worst cut a little early, never rejected as too
+long. Acks avoid URLs entirely: X would shorten and preview them, and a
 link in a reply from an official account is the classic phishing template.
 """
 
