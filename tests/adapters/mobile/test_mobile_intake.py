@@ -9,6 +9,7 @@ import hashlib
 import json
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32
 
 
 def form(
-    report: Any, files: list[tuple[str, str, str, bytes]], boundary: str = "b0undary-XyZ"
+    report: Any, files: Sequence[tuple[str, str | None, str, bytes]], boundary: str = "b0undary-XyZ"
 ) -> tuple[bytes, str]:
     """A multipart/form-data body: the JSON part ``report`` then (name, filename, type, data)."""
     out = bytearray()
@@ -221,7 +222,10 @@ BIG = b"\xff\xd8\xff" + b"\x00" * 5000
     ],
 )
 async def test_bad_uploads_store_nothing(
-    mobile: GatewayHarness, files: list[tuple[str, str, str, bytes]], status: int, code: str
+    mobile: GatewayHarness,
+    files: Sequence[tuple[str, str | None, str, bytes]],
+    status: int,
+    code: str,
 ) -> None:
     body, ctype = form(GOOD, files)
     got_status, doc = await post_raw(mobile, body, ctype)
