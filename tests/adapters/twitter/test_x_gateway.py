@@ -121,6 +121,8 @@ async def test_webhook_crc_signature_and_events(
     assert status == 401 and doc["error"]["code"] == "bad_signature"
     status, _ = await post_event(h, None, raw=b"{not json")
     assert status == 400
+    status, doc = await post_event(h, None, raw=b"[" + b" " * 70_000 + b"]")
+    assert status == 413 and doc["error"]["code"] == "too_large"
     assert db.reports() == []
     # delivered twice: one report
     for _ in range(2):

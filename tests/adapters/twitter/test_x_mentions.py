@@ -327,4 +327,25 @@ async def test_scheduler_polls_and_slows_down_when_idle(
     polls = len(fake_x.calls("/2/users/"))
     await asyncio.sleep(0.25)
     assert len(fake_x.calls("/2/users/")) - polls <= 1  # idle interval, not 5 more polls
+    again = fake_x.mention(CITIZEN2, "@lapor1708 lampu taman mati")
+    for _ in range(100):
+        if again in db.external_ids():
+            break
+        await asyncio.sleep(0.05)
+    assert again in db.external_ids() and not adapter._idle["mentions"]  # fast again
     await adapter.stop()
+
+
+async def test_garbage_answers_never_kill_the_poller(fake_x: FakeX, make_adapter, db: Db) -> None:
+    fake_x.fail("GET", "/2/users/", 200, body=b"<html>maintenance</html>", content_type="text/html")
+    fake_x.fail("GET", "/2/users/", 200, body=b'{"data": "nope", "includes": 3}')
+    fake_x.fail("GET", "/2/users/", 503, body=b"", content_type="text/plain")
+    adapter = make_adapter()
+    assert await adapter.run_job("mentions") is None  # not JSON: back off
+    adapter.backoff["mentions"].blocked_until = 0
+    assert await adapter.run_job("mentions") == 0  # JSON of the wrong shape: nothing to do
+    assert await adapter.run_job("mentions") is None  # 503
+    adapter.backoff["mentions"].blocked_until = 0
+    tid = fake_x.mention(CITIZEN, "@lapor1708 saluran air tersumbat")
+    assert await adapter.run_job("mentions") == 1
+    assert db.external_ids() == [tid] and adapter.health().ok
