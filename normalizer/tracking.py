@@ -79,7 +79,7 @@ def is_valid(digits: str) -> bool:
 
 def new_tracking_id() -> str:
     """A fresh random tracking ID in canonical (undashed) form."""
-    data = "".join(secrets.choice("0123456789") for _ in range(DATA_DIGITS))
+    data = str(secrets.randbelow(10**DATA_DIGITS)).zfill(DATA_DIGITS)
     return data + check_digit(data)
 
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.adapter import Fragment, IntakeResult
@@ -20,6 +20,7 @@ from gateway.store.base import (
     EventResult,
     FileRequest,
     OutboxRow,
+    Plan,
     PriorReport,
 )
 from normalizer import Report
@@ -50,41 +51,15 @@ def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
     report = req.report
     identities = report.reporter.identity_keys()
     prior = prior_reports(c, identities, req.dedup_since)
-    tracking_id = _fresh_tracking_id(c, req.new_tracking_id)
-    report = report.model_copy(update={"tracking_id": tracking_id})
-    plan = req.planner(report, prior)
-    report = report.model_copy(
-        update={
-            "duplicate_of": plan.duplicate_of,
-            "similar_to": plan.similar_to,
-            "throttled": plan.throttled,
-        }
-    )
     now = time.time()
+    for _ in range(10):
+        tracking_id = req.new_tracking_id()
+        plan, report, inserted = _insert_report(c, req, report, prior, tracking_id, now)
+        if inserted:
+            break
+    else:
+        raise RuntimeError("could not draw an unused tracking ID")
     received = report.received_at.isoformat()
-    region = report.location.region if report.location else None
-    c.execute(
-        "INSERT INTO reports (tracking_id, channel, transport, external_id, received_at, status, "
-        "status_at, anonymous, confidential, throttled, duplicate_of, region, category, body, "
-        "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            tracking_id,
-            report.channel.value,
-            report.transport,
-            report.external_id,
-            received,
-            plan.status,
-            received,
-            int(report.anonymous),
-            int(report.confidential),
-            int(plan.throttled),
-            plan.duplicate_of,
-            region,
-            report.category,
-            report.model_dump_json(),
-            now,
-        ),
-    )
     c.execute(
         "INSERT INTO inbound_keys (key, tracking_id, body_hash, created_at) VALUES (?,?,?,?)",
         (req.inbound_key, tracking_id, req.body_hash, now),
@@ -104,15 +79,53 @@ def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
     return IntakeResult(tracking_id=tracking_id, status=plan.status, duplicate_of=plan.duplicate_of)
 
 
-def _fresh_tracking_id(c: sqlite3.Connection, new_id: Callable[[], str]) -> str:
-    for _ in range(10):
-        candidate = new_id()
-        if (
-            c.execute("SELECT 1 FROM reports WHERE tracking_id = ?", (candidate,)).fetchone()
-            is None
-        ):
-            return candidate
-    raise RuntimeError("could not draw an unused tracking ID")
+def _insert_report(
+    c: sqlite3.Connection,
+    req: FileRequest,
+    report: Report,
+    prior: list[PriorReport],
+    tracking_id: str,
+    now: float,
+) -> tuple[Plan, Report, bool]:
+    """Plan and insert the report under *tracking_id*; ``False`` on an ID collision (1 in
+    10^11 per stored report), in which case the caller draws again. The primary key, not a
+    prior SELECT, is what guarantees uniqueness."""
+    report = report.model_copy(update={"tracking_id": tracking_id})
+    plan = req.planner(report, prior)
+    report = report.model_copy(
+        update={
+            "duplicate_of": plan.duplicate_of,
+            "similar_to": plan.similar_to,
+            "throttled": plan.throttled,
+        }
+    )
+    received = report.received_at.isoformat()
+    try:
+        c.execute(
+            "INSERT INTO reports (tracking_id, channel, transport, external_id, received_at, "
+            "status, status_at, anonymous, confidential, throttled, duplicate_of, region, "
+            "category, body, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                tracking_id,
+                report.channel.value,
+                report.transport,
+                report.external_id,
+                received,
+                plan.status,
+                received,
+                int(report.anonymous),
+                int(report.confidential),
+                int(plan.throttled),
+                plan.duplicate_of,
+                report.location.region if report.location else None,
+                report.category,
+                report.model_dump_json(),
+                now,
+            ),
+        )
+    except sqlite3.IntegrityError:
+        return plan, report, False
+    return plan, report, True
 
 
 def prior_reports(
@@ -238,7 +251,9 @@ def apply_event(
     ).fetchone()
     if row is None:
         return EventResult(known=False, applied=False, current=False)
-    at = event.at.isoformat()
+    # stored in UTC: the history is ordered by this text, which is chronological only when
+    # every row has the same offset (a core may send +07:00 one day and Z the next)
+    at = event.at.astimezone(UTC).isoformat()
     key = event.event_key or f"{event.status}|{at}"
     cur = c.execute(
         "INSERT OR IGNORE INTO status_history (tracking_id, at, status, note, agency, event_key, "

@@ -374,7 +374,35 @@ async def _in_db_thread(db: aiosqlite.Connection, fn: Callable[..., T], *args: A
 
 
 def _run_batch(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
-    """One transaction, one SAVEPOINT per operation, one COMMIT (runs in the db thread)."""
+    """One transaction and one COMMIT for the whole batch (runs in the db thread).
+
+    Fast path: run every operation straight. Operations rarely fail (repeats are detected
+    by a SELECT, not by an exception), so when one does, the whole transaction is rolled
+    back and the batch re-run with one SAVEPOINT per operation: the failing one leaves no
+    trace and the others commit. Operations are plain SQL on this connection, so running
+    them again after a rollback is safe.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
+    except Exception:
+        conn.execute("ROLLBACK")
+        return _run_batch_isolated(conn, fns)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _run_batch_isolated(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
+    """The slow path: one SAVEPOINT per operation, so one failure spoils nothing else."""
     results: list[tuple[bool, Any]] = []
     conn.execute("BEGIN IMMEDIATE")
     try:

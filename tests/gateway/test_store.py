@@ -117,3 +117,29 @@ async def test_closed_store_raises_store_unavailable(tmp_path: Path) -> None:
         pass
     else:
         raise AssertionError("expected StoreUnavailableError")
+
+
+async def test_tracking_id_collision_draws_again(store: SqliteStore, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from gateway.store import FileRequest, Plan
+    from normalizer.tracking import new_tracking_id
+
+    taken = new_tracking_id()
+    fresh = new_tracking_id()
+    draws = iter([taken, taken, fresh])
+
+    def request(key: str, new_id: object) -> FileRequest:
+        return FileRequest(
+            report=_report(),
+            inbound_key=key,
+            body_hash=None,
+            checkpoint=None,
+            dedup_since=datetime.now(UTC),
+            planner=lambda r, prior: Plan(),
+            new_tracking_id=new_id,  # type: ignore[arg-type]
+        )
+
+    first = await store.file_report(request("a", lambda: next(draws)))
+    second = await store.file_report(request("b", lambda: next(draws)))
+    assert (first.tracking_id, second.tracking_id) == (taken, fresh)
