@@ -43,8 +43,8 @@ class CallbackServer:
     url: str = ""
     received: asyncio.Queue[tuple[dict[str, str], bytes]] = field(default_factory=asyncio.Queue)
 
-    async def next(self, secret: str, timeout: float = 10.0) -> dict[str, Any]:
-        headers, raw = await asyncio.wait_for(self.received.get(), timeout)
+    async def next(self, secret: str, wait_s: float = 10.0) -> dict[str, Any]:
+        headers, raw = await asyncio.wait_for(self.received.get(), wait_s)
         signing.verify(secret.encode(), headers, raw)
         doc: dict[str, Any] = json.loads(raw)
         return doc
