@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,18 @@ def store(attachments_dir: Path, data: bytes, kind: ImageKind) -> Attachment:
     attachments_dir.mkdir(parents=True, exist_ok=True)
     target = attachments_dir / f"{digest}.{kind.ext}"
     if not target.exists() or target.stat().st_size != len(data):
-        tmp = attachments_dir / f".{digest}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        # a unique temp name: two requests (or one with the same photo twice) may store the
+        # same content at once; each renames its own complete copy over the same target
+        fd, tmp_name = tempfile.mkstemp(dir=attachments_dir, prefix=f".{digest}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
         dir_fd = os.open(attachments_dir, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -142,6 +142,16 @@ async def test_multipart_with_photos_stored_by_sha256(mobile: GatewayHarness) ->
     assert not [n for n in stored_files(mobile) if n.endswith(".tmp")]
 
 
+async def test_same_photo_twice_is_one_file(mobile: GatewayHarness) -> None:
+    files = [("photo", f"{i}.jpg", "image/jpeg", JPEG) for i in range(3)]
+    body, ctype = form(GOOD, files)
+    status, doc = await post_raw(mobile, body, ctype)
+    assert status == 201, doc
+    found = await mobile.gw.store.get_report(doc["tracking_id"])
+    assert found is not None and len(found[0].attachments) == 3
+    assert stored_files(mobile) == [f"{hashlib.sha256(JPEG).hexdigest()}.jpg"]
+
+
 async def test_retry_with_new_boundary_is_a_repeat(mobile: GatewayHarness) -> None:
     key = {"Idempotency-Key": "phone-42"}
     files = [("photo", "a.jpg", "image/jpeg", JPEG)]
