@@ -49,6 +49,13 @@ def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
     return GammuAdapter(ctx, section, config.adapters.sms) if section.enabled else None
 
 
+def _sms_smpp(ctx: AdapterContext, config: Config) -> Adapter | None:
+    from adapters.sms.smpp import SmppAdapter
+
+    section = config.adapters.sms.smpp
+    return SmppAdapter(ctx, config.adapters.sms) if section.enabled else None
+
+
 def _twitter(ctx: AdapterContext, config: Config) -> Adapter | None:
     from adapters.twitter.adapter import TwitterAdapter
 
@@ -61,6 +68,7 @@ ADAPTERS: list[AdapterSpec] = [
     AdapterSpec("mobile", "adapters.mobile", _mobile),
     AdapterSpec("open311", "adapters.open311", _open311),
     AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
+    AdapterSpec("sms.smpp", "adapters.sms.smpp", _sms_smpp),
     AdapterSpec("twitter", "adapters.twitter", _twitter),
 ]
 
