@@ -32,14 +32,19 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from adapters.web.open311_config import Open311Attribute, Open311Config, Open311Service
+from adapters.web.open311_config import (
+    RESERVED_ATTRIBUTES,
+    Open311Attribute,
+    Open311Config,
+    Open311Service,
+)
 from adapters.web.open311_format import Open311Error
 from normalizer import Attachment, Channel, EmptyTextError, Location, Report, Reporter
 
 Pairs = list[tuple[str, str]]
 
 MAX_DESCRIPTION = 4000
-FLAG_ATTRIBUTES = ("anonymous", "confidential")
+FLAG_ATTRIBUTES = RESERVED_ATTRIBUTES
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _TRUE = frozenset({"true", "1", "yes", "on", "ya"})
 _FALSE = frozenset({"false", "0", "no", "off", "tidak"})
