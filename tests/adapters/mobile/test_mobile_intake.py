@@ -272,6 +272,18 @@ async def test_bad_requests(mobile: GatewayHarness) -> None:
     assert stored_files(mobile) == []
 
 
+async def test_photo_larger_than_the_json_limit(gateway_factory: Any, config_factory: Any) -> None:
+    config = config_factory({"adapters": {"mobile": {**MOBILE, "max_upload_bytes": 400_000}}})
+    h = await gateway_factory(config)
+    photo = b"\xff\xd8\xff" + bytes(range(256)) * 1000  # 256 kB, four times max_body_bytes
+    assert len(photo) > 3 * config.gateway.max_body_bytes
+    body, ctype = form(GOOD, [("photo", "big.jpg", "image/jpeg", photo)])
+    status, doc = await post_raw(h, body, ctype)
+    assert status == 201, doc
+    digest = hashlib.sha256(photo).hexdigest()
+    assert (attachments_dir(h) / f"{digest}.jpg").read_bytes() == photo
+
+
 async def test_whole_body_limit(gateway_factory: Any, config_factory: Any) -> None:
     config = config_factory({"adapters": {"mobile": {**MOBILE, "max_uploads": 1}}})
     h = await gateway_factory(config)

@@ -489,6 +489,8 @@ async def test_openapi_lists_open311_and_mobile(o311: GatewayHarness) -> None:
     assert status == 200
     assert "/open311/v2/requests.{format}" in spec["paths"]
     assert "post" in spec["paths"]["/open311/v2/requests.{format}"]
+    mobile = spec["paths"]["/v1/mobile/reports"]["post"]["requestBody"]["content"]
+    assert set(mobile) == {"application/json", "multipart/form-data"}
 
 
 # -- pure parts -------------------------------------------------------------------------------
