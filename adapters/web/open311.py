@@ -20,9 +20,10 @@ status view only, so ``description``, ``address``, ``lat``/``long`` and ``media_
 always empty (a location can identify a reporter's home; the text may be confidential).
 ``GET requests`` without ``service_request_id`` is a 400: listing recent requests by date
 would hand out tracking IDs that are meant to be unguessable. Lookups are rate-limited per
-client address (429). Errors use the spec's body (``[{"code", "description"}]`` /
-``<errors><error>``) and its statuses: 404 unknown resource, 403 api_key, 400 the rest,
-including "the store is down" (the spec's "General Service Error", with Retry-After).
+client address, one token per ID looked up (429). Errors use the spec's body
+(``[{"code", "description"}]`` / ``<errors><error>``) and its statuses: 404 unknown
+resource, 403 api_key, 400 the rest, including "the store is down" (the spec's "General
+Service Error", with Retry-After).
 """
 
 from __future__ import annotations
@@ -75,14 +76,16 @@ class _Buckets:
         self.burst = float(per_min)
         self._state: dict[str, tuple[float, float]] = {}
 
-    def allow(self, key: str) -> bool:
+    def allow(self, key: str, cost: int = 1) -> bool:
+        """Charge *cost* tokens (one per ID looked up; at most the burst)."""
+        need = float(min(cost, self.burst))
         now = time.monotonic()
         tokens, last = self._state.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if len(self._state) > 100_000:
             self._state.clear()
-        allowed = tokens >= 1
-        self._state[key] = (tokens - 1 if allowed else tokens, now)
+        allowed = tokens >= need
+        self._state[key] = (tokens - need if allowed else tokens, now)
         return allowed
 
 
@@ -213,8 +216,8 @@ class Open311Adapter(Adapter):
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def _limit(self, request: web.Request) -> None:
-        if not self._lookups.allow(request.remote or "?"):
+    def _limit(self, request: web.Request, ids: int = 1) -> None:
+        if not self._lookups.allow(request.remote or "?", ids):
             raise Open311Error(429, "too many lookups; retry later", {"Retry-After": "60"})
 
     async def _view(self, raw_id: str, what: str = "service_request_id") -> StatusView | None:
@@ -237,7 +240,6 @@ class Open311Adapter(Adapter):
         return respond(fmt, "service_requests", [self._request_doc(view)])
 
     async def lookup_many(self, request: web.Request, fmt: str) -> web.Response:
-        self._limit(request)
         req.check_jurisdiction(self.config, request.query.get("jurisdiction_id"))
         ids = [i.strip() for i in request.query.get("service_request_id", "").split(",")]
         ids = [i for i in ids if i]
@@ -249,6 +251,7 @@ class Open311Adapter(Adapter):
             raise Open311Error(
                 400, f"at most {self.config.max_ids_per_lookup} service_request_id values"
             )
+        self._limit(request, len(ids))  # every ID is a guess: a list costs what single lookups do
         docs = []
         seen: set[str] = set()
         for raw_id in ids:

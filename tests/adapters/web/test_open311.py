@@ -484,6 +484,17 @@ async def test_lookups_are_rate_limited(gateway_factory: Any, config_factory: An
     assert status == 429 and spec_error("xml", text)[0] == 429
 
 
+async def test_id_lists_cost_one_lookup_per_id(gateway_factory: Any, config_factory: Any) -> None:
+    h = await gateway_factory(
+        config_factory({"adapters": {"open311": {**OPEN311, "lookup_rate_per_min": 3}}})
+    )
+    tid = await create(h)
+    others = [tracking.new_tracking_id() for _ in range(2)]
+    ids = ",".join([tid, *others])
+    assert (await call(h, "GET", f"requests.json?service_request_id={ids}"))[0] == 200
+    assert (await call(h, "GET", f"requests.json?service_request_id={tid}"))[0] == 429
+
+
 async def test_openapi_lists_open311_and_mobile(o311: GatewayHarness) -> None:
     status, spec = await o311.get("/openapi.json")
     assert status == 200
