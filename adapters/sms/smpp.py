@@ -207,6 +207,8 @@ class _Bind:
             try:
                 await link.request(pdu, cfg.response_timeout_s)
             except TimeoutError:
+                if link.seems_alive(cfg.response_timeout_s):
+                    continue
                 log.warning("smpp %s: no enquire_link_resp: dead link", cfg.name)
                 link.close("dead link (enquire_link timeout)")
                 return

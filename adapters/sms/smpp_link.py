@@ -33,6 +33,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,47 @@ def generic_nack(sequence: int, status: int) -> bytes:
     return struct.pack(">LLLL", 16, CMD_GENERIC_NACK, status, sequence)
 
 
+_LAX = 65
+
+
+def _cstring(body: bytes, pos: int, max_len: int) -> int:
+    end = body.find(b"\x00", pos, pos + max_len)
+    if end < 0:
+        raise ValueError("C-string unterminated or too long")
+    return end + 1
+
+
+def check_deliver_sm(body: bytes) -> str | None:
+    """Why a deliver_sm body is malformed (SMPP 3.4 4.6.1), or None when it is well formed:
+    every mandatory field present, short_message within the body, TLVs within bounds."""
+    try:
+        # C-string limits are generous (spec: 6/21/21/17/17): an over-long sender from a
+        # sloppy SMSC is still a citizen's message; we only refuse what cannot be framed
+        pos = _cstring(body, 0, _LAX)  # service_type
+        pos = _cstring(body, pos + 2, _LAX)  # source_addr_ton, _npi, source_addr
+        pos = _cstring(body, pos + 2, _LAX)  # dest_addr_ton, _npi, destination_addr
+        pos += 3  # esm_class, protocol_id, priority_flag
+        pos = _cstring(body, pos, _LAX)  # schedule_delivery_time
+        pos = _cstring(body, pos, _LAX)  # validity_period
+        pos += 4  # registered_delivery, replace_if_present_flag, data_coding, sm_default_msg_id
+        if pos >= len(body):
+            return "body ends before sm_length"
+        sm_length = body[pos]
+        pos += 1 + sm_length
+        if pos > len(body):
+            return f"sm_length {sm_length} overruns the PDU"
+        while pos < len(body):
+            if pos + 4 > len(body):
+                return "truncated TLV header"
+            length = struct.unpack(">H", body[pos + 2 : pos + 4])[0]
+            pos += 4 + length
+            if pos > len(body):
+                return "TLV overruns the PDU"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 class SmppLink:
     """A bound session. ``open()`` (blocking: run it in a thread) connects and binds;
     ``start()`` launches the threads; ``closed`` is set when the session is over."""
@@ -127,6 +169,10 @@ class SmppLink:
         self._stop = threading.Event()
         self._slots = threading.BoundedSemaphore(max_inflight)
         self._threads: list[threading.Thread] = []
+        #: monotonic time of the last bytes from the SMSC, and whether the reader is waiting
+        #: for a back-pressure slot (then it is *we* who are slow, not the link that is dead)
+        self.last_rx = time.monotonic()
+        self.backpressured = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,19 +201,24 @@ class SmppLink:
             thread.start()
             self._threads.append(thread)
 
-    def close(self, reason: str) -> None:
-        """End the session from any thread; idempotent."""
+    def close(self, reason: str, *, flush: bool = False) -> None:
+        """End the session from any thread; idempotent. With *flush* what is already queued
+        (a generic_nack, an unbind_resp) is written before the socket is shut."""
         if self._stop.is_set():
             return
         self.close_reason = reason
         self._stop.set()
         self._out.put(None)
+        if not flush:
+            self._shutdown()
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._closed_in_loop)
+
+    def _shutdown(self) -> None:
         sock = self.client._socket
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._closed_in_loop)
 
     def _closed_in_loop(self) -> None:
         for fut in self._pending.values():
@@ -187,6 +238,11 @@ class SmppLink:
     @property
     def is_open(self) -> bool:
         return not self._stop.is_set()
+
+    def seems_alive(self, within_s: float) -> bool:
+        """Traffic from the SMSC within *within_s*, or our own back-pressure holding the
+        reader (the enquire_link_resp is then unread in our socket, not missing)."""
+        return self.backpressured or time.monotonic() - self.last_rx < within_s
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -219,23 +275,26 @@ class SmppLink:
 
     def _write_loop(self) -> None:
         sock = self.client._socket
-        while True:
-            item = self._out.get()
-            if item is None:
-                return
-            batch = [item]
-            # coalesce what is queued: one syscall for many responses under load
-            while len(batch) < 256:
-                try:
-                    nxt = self._out.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._send(sock, batch)
+        try:
+            while True:
+                item = self._out.get()
+                if item is None:
                     return
-                batch.append(nxt)
-            if not self._send(sock, batch):
-                return
+                batch = [item]
+                # coalesce what is queued: one syscall for many responses under load
+                while len(batch) < 256:
+                    try:
+                        nxt = self._out.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        self._send(sock, batch)
+                        return
+                    batch.append(nxt)
+                if not self._send(sock, batch):
+                    return
+        finally:
+            self._shutdown()
 
     def _send(self, sock: socket.socket, batch: list[bytes]) -> bool:
         try:
@@ -259,6 +318,7 @@ class SmppLink:
                 if not chunk:
                     self.close("connection closed by SMSC")
                     return
+                self.last_rx = time.monotonic()
                 buf += chunk
                 while len(buf) >= 4:
                     length = struct.unpack(">L", buf[:4])[0]
@@ -266,7 +326,7 @@ class SmppLink:
                         seq = struct.unpack(">L", buf[12:16])[0] if len(buf) >= 16 else 0
                         log.warning("smpp %s: impossible PDU length %d", self.config.name, length)
                         self.write(generic_nack(seq, ESME_RINVCMDLEN))
-                        self.close("malformed PDU length")
+                        self.close("malformed PDU length", flush=True)
                         return
                     if len(buf) < length:
                         break
@@ -302,17 +362,24 @@ class SmppLink:
                 self.write(generic_nack(seq, ESME_RINVCMDLEN))
             return
         command = pdu.command
+        if command == "deliver_sm" and (problem := check_deliver_sm(raw[16:])) is not None:
+            # smpplib parses truncated or garbled bodies leniently; we do not file guesses
+            log.warning("smpp %s: malformed deliver_sm: %s", self.config.name, problem)
+            self.write(generic_nack(seq, ESME_RINVCMDLEN))
+            return
         if command == "deliver_sm":
             while not self._slots.acquire(timeout=0.25):
+                self.backpressured = True
                 if self._stop.is_set():
                     return
+            self.backpressured = False
             self.loop.call_soon_threadsafe(self.on_deliver, pdu)
         elif command == "enquire_link":
             self.write(make_response("enquire_link_resp", seq))
         elif command == "unbind":
             self.write(make_response("unbind_resp", seq))
             log.info("smpp %s: SMSC sent unbind", self.config.name)
-            self.close("unbind from SMSC")
+            self.close("unbind from SMSC", flush=True)
         elif command_id & _RESPONSE_BIT:
             if command == "generic_nack":
                 log.warning(

@@ -59,12 +59,60 @@ def accept_all(event: Any, n: int) -> tuple[str, Any]:
     return ("accept", f"msg{n}")
 
 
+class TcpProxy:
+    """Forwards 127.0.0.1:port to a backend; ``drop()`` cuts every connection, which is how
+    an SMSC that goes away mid-stream looks to the ESME (smpp34's ``Server.stop`` stops
+    listening but keeps established sessions alive)."""
+
+    def __init__(self, backend_port: int, port: int | None = None) -> None:
+        self.backend_port = backend_port
+        self.port = port or free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._conn, "127.0.0.1", self.port)
+
+    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            b_reader, b_writer = await asyncio.open_connection("127.0.0.1", self.backend_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers += [writer, b_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, b_writer), pipe(b_reader, writer))
+
+    def drop(self) -> None:
+        for w in self._writers:
+            w.close()
+        self._writers.clear()
+
+    async def stop(self) -> None:
+        self.drop()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
 class SmscSim:
-    """The smpp34 server, scriptable."""
+    """The smpp34 server, scriptable, behind a :class:`TcpProxy` (``port`` is the proxy's)."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.server = smpp34.Server("127.0.0.1", self.port, system_id="SIMSMSC")
+        self.backend_port = free_port()
+        self.proxy = TcpProxy(self.backend_port, port)
+        self.port = self.proxy.port
+        self.server = smpp34.Server("127.0.0.1", self.backend_port, system_id="SIMSMSC")
         self.sessions: list[Any] = []
         self.submitted: list[Submitted] = []
         self.unbound = 0
@@ -73,9 +121,11 @@ class SmscSim:
         self._task: asyncio.Task[None] | None = None
         self._bound = asyncio.Event()
         self._submit_event = asyncio.Event()
+        self._new_session = asyncio.Event()
 
     async def start(self) -> SmscSim:
         await self.server.start()
+        await self.proxy.start()
         self._task = asyncio.create_task(self._pump())
         return self
 
@@ -85,6 +135,7 @@ class SmscSim:
             if isinstance(ev, smpp34.Esme):
                 self.sessions.append(ev)
                 self._bound.set()
+                self._new_session.set()
             elif isinstance(ev, smpp34.SubmitSmEvent):
                 self._n += 1
                 action, value = self.policy(ev, self._n)
@@ -120,6 +171,14 @@ class SmscSim:
         await asyncio.wait_for(self._bound.wait(), wait_s)
         return self.sessions[-1]
 
+    async def wait_new_session(self, old: Any, wait_s: float = 10.0) -> Any:
+        """Until an ESME session other than *old* is bound (a reconnect)."""
+        async with asyncio.timeout(wait_s):
+            while not self.sessions or self.sessions[-1] is old:
+                self._new_session.clear()
+                await self._new_session.wait()
+        return self.sessions[-1]
+
     async def wait_submitted(self, count: int, wait_s: float = 5.0) -> list[Submitted]:
         async with asyncio.timeout(wait_s):
             while len([s for s in self.submitted if s.status == 0]) < count:
@@ -140,8 +199,17 @@ class SmscSim:
             raise AssertionError(f"deliver_sm failed: {exc}") from exc
         return int(resp.command_status)
 
+    def drop(self) -> None:
+        """Cut every connection now (the SMSC or the network failing mid-stream)."""
+        self.proxy.drop()
+
+    async def drop_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.drop()
+
     async def stop(self) -> None:
         """Stop listening and drop every connection (an SMSC going away)."""
+        await self.proxy.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -187,6 +255,10 @@ class RawSmsc:
     def __init__(self) -> None:
         self.port = free_port()
         self.answer_enquire_link = True
+        #: bytes to answer a submit_sm with (default: submit_sm_resp OK, id "raw<seq>")
+        self.submit_reply: Callable[[RawPdu], bytes] = lambda p: pdu(
+            0x80000004, p.seq, f"raw{p.seq}".encode() + b"\x00"
+        )
         self.received: list[RawPdu] = []
         self.binds = 0
         self._server: asyncio.Server | None = None
@@ -215,6 +287,8 @@ class RawSmsc:
                     writer.write(pdu(0x80000015, seq))
                 elif cid == 0x00000006:  # unbind
                     writer.write(pdu(0x80000006, seq))
+                elif cid == 0x00000004:  # submit_sm
+                    writer.write(self.submit_reply(self.received[-1]))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

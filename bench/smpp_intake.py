@@ -1,0 +1,246 @@
+"""Benchmark: SMS intake over SMPP through one bind, resp only after the durable commit.
+
+Two processes on 127.0.0.1:
+  * the SMSC simulator (``smpp34`` server, this process) driving ``deliver_sm``;
+  * the gateway (child process): real SQLite file (WAL, synchronous=FULL, group commit),
+    the real Pipeline and outbox relay, and the SMPP adapter bound once to the simulator.
+
+Phase 1, throughput: keep ``--window`` deliver_sm outstanding for ``--count`` messages
+(distinct senders and texts, so every one is a new report with an ack) and print
+stored-and-acknowledged deliver_sm per second. Every deliver_sm_resp is sent by the
+adapter only after its report is committed.
+
+Phase 2, ack latency: an open-loop generator at ``--rate`` msg/s for ``--seconds``; for
+each message, the time from sending its deliver_sm to receiving our ``submit_sm`` ack
+carrying its tracking ID (p50/p99), measured from the *scheduled* send time.
+
+Usage: python bench/smpp_intake.py [--count 5000] [--window 64] [--rate 100] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import smpp34  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- child: the gateway --------------------------------------------------------------------
+
+
+async def serve(tmp: Path, smsc_port: int, tps: float) -> None:
+    from adapters.sms.smpp import SmppAdapter
+    from gateway.config import parse_config
+    from gateway.service import Gateway
+
+    config = parse_config(
+        {
+            "gateway": {
+                "data_dir": str(tmp / "data"),
+                "database": f"sqlite:///{tmp / 'lapor.db'}",
+                "log_level": "WARNING",
+            },
+            "http": {"host": "127.0.0.1", "port": 0},
+            "outbox": {"poll_interval_s": 0.05, "concurrency": 64},
+            "flood": {"sender_burst": 1_000_000, "sender_per_min": 1_000_000.0,
+                      "channel_burst": 1_000_000, "channel_per_s": 1_000_000.0},
+            "adapters": {
+                "sms": {
+                    "smpp": {
+                        "enabled": True,
+                        "binds": [
+                            {
+                                "name": "bench",
+                                "host": "127.0.0.1",
+                                "port": smsc_port,
+                                "system_id": "bench",
+                                "tps": tps,
+                                "window": 64,
+                                "max_inflight": 512,
+                            }
+                        ],
+                    }
+                },
+                "web": {"enabled": False},
+            },
+        },
+        env={},
+    )
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    gw = Gateway(config)
+    await gw.start()
+    if "sms.smpp" not in gw.adapters:
+        adapter = SmppAdapter(gw.ctx, config.adapters.sms)
+        gw.adapters["sms.smpp"] = adapter
+        await adapter.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await gw.stop()
+
+
+# -- parent: the SMSC ----------------------------------------------------------------------
+
+
+class Smsc:
+    def __init__(self, port: int) -> None:
+        self.server = smpp34.Server("127.0.0.1", port, system_id="BENCH")
+        self.esme: Any = None
+        self.bound = asyncio.Event()
+        self.acks: dict[str, float] = {}
+        self.ack_event = asyncio.Event()
+        self.n = 0
+
+    async def run(self) -> None:
+        await self.server.start()
+        while True:
+            ev = await self.server.next()
+            if isinstance(ev, smpp34.Esme):
+                self.esme = ev
+                self.bound.set()
+            elif isinstance(ev, smpp34.SubmitSmEvent):
+                self.n += 1
+                ev.accept(f"m{self.n}")
+                self.acks[ev.destination_addr] = time.perf_counter()
+                self.ack_event.set()
+
+    async def deliver(self, sender: str, text: str) -> int:
+        resp = await self.esme.deliver_sm(
+            "1708", text.encode(), source_addr=sender, source_addr_ton=1, source_addr_npi=1
+        )
+        return int(resp.command_status)
+
+
+def _profile_args() -> list[str]:
+    """BENCH_PROFILE=/path.prof runs the gateway child under cProfile."""
+    out = os.environ.get("BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", out] if out else []
+
+
+def sender(i: int) -> str:
+    return f"62812{i:08d}"
+
+
+async def throughput(smsc: Smsc, count: int, window: int, base: int) -> float:
+    next_i = 0
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal next_i, failures
+        while next_i < count:
+            i = next_i
+            next_i += 1
+            status = await smsc.deliver(sender(base + i), f"Keluhan uji {base + i}: jalan rusak")
+            failures += status != 0
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(window)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        print(f"  non-OK deliver_sm_resp: {failures}")
+    return count / elapsed
+
+
+async def latency(smsc: Smsc, rate: float, seconds: float, base: int) -> list[float]:
+    total = int(rate * seconds)
+    scheduled: dict[str, float] = {}
+    start = time.perf_counter() + 0.1
+    tasks = []
+    for k in range(total):
+        at = start + k / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        msisdn = sender(base + k)
+        scheduled[msisdn] = at
+        tasks.append(asyncio.create_task(smsc.deliver(msisdn, f"Keluhan laten {base + k}: banjir")))
+    await asyncio.gather(*tasks)
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline and not all(m in smsc.acks for m in scheduled):
+        smsc.ack_event.clear()
+        try:
+            await asyncio.wait_for(smsc.ack_event.wait(), 1)
+        except TimeoutError:
+            pass
+    missing = [m for m in scheduled if m not in smsc.acks]
+    if missing:
+        print(f"  acks missing after 30 s: {len(missing)}")
+    return [(smsc.acks[m] - at) * 1000 for m, at in scheduled.items() if m in smsc.acks]
+
+
+async def main(args: argparse.Namespace) -> None:
+    port = free_port()
+    smsc = Smsc(port)
+    runner = asyncio.create_task(smsc.run())
+    await asyncio.sleep(0.1)
+    with tempfile.TemporaryDirectory() as tmp:
+        child = subprocess.Popen(  # noqa: ASYNC220 - one child, started once
+            [sys.executable, *_profile_args(), __file__, "--serve", tmp, str(port), str(args.tps)],
+            cwd=ROOT,
+        )
+        try:
+            await asyncio.wait_for(smsc.bound.wait(), 30)
+            await throughput(smsc, 300, args.window, 900_000)  # warm-up
+            rate = await throughput(smsc, args.count, args.window, 0)
+            print(
+                f"deliver_sm stored+acknowledged (resp after commit), 1 bind, window "
+                f"{args.window}: {rate:,.0f} msg/s over {args.count} messages"
+            )
+            await asyncio.sleep(3)  # let the ack backlog drain before measuring latency
+            smsc.acks.clear()
+            lat = await latency(smsc, args.rate, args.seconds, 500_000)
+            if lat:
+                lat.sort()
+                p50 = statistics.median(lat)
+                p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+                print(
+                    f"ack latency deliver_sm -> submit_sm at {args.rate:.0f} msg/s for "
+                    f"{args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+                    f"({len(lat)} acks)"
+                )
+        finally:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            runner.cancel()
+            await smsc.server.stop()
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--window", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
+    asyncio.run(main(parser.parse_args()))
