@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import smpp34  # noqa: E402
+import smpp34
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,6 +3,7 @@ with the SMPP adapter bound to a simulator on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Callable
@@ -82,3 +83,13 @@ class Db:
 
     def acks(self) -> list[sqlite3.Row]:
         return self.rows("SELECT * FROM outbox WHERE kind = 'ack' ORDER BY id")
+
+
+async def eventually(pred: Callable[[], Any], wait_s: float = 5.0, step: float = 0.05) -> Any:
+    """Poll *pred* until it returns something truthy (state in SQLite has no event to await)."""
+    for _ in range(int(wait_s / step)):
+        value = pred()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise AssertionError("condition not reached in time")
