@@ -10,8 +10,10 @@ list of pairs first, so there is one set of rules:
 * ``attribute[code]=v`` / ``attribute[code][]=v``: the service definition's attributes
   (required ones present, list values among the defined keys, numbers numeric, datetimes
   ISO 8601) plus two of ours, ``attribute[anonymous]`` and ``attribute[confidential]``
-  (``true``/``false``). An attribute the service does not define is a 400, so a client's
-  typo does not silently drop what the citizen asked for.
+  (``true``/``false``, codes matched case-insensitively). Attributes the service does not
+  define are kept in the report's raw payload, not refused: deployed clients (FixMyStreet
+  among them) send extra ones such as ``attribute[report_url]``, and the spec asks that
+  they work unchanged.
 * ``description`` up to 4,000 characters (the spec's limit). It is optional in the spec; a
   report without one is filed with the service name as its text (a pothole at a
   location is a complete report).
@@ -45,6 +47,8 @@ Pairs = list[tuple[str, str]]
 
 MAX_DESCRIPTION = 4000
 FLAG_ATTRIBUTES = RESERVED_ATTRIBUTES
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_VALUE = 1000
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _TRUE = frozenset({"true", "1", "yes", "on", "ya"})
 _FALSE = frozenset({"false", "0", "no", "off", "tidak"})
@@ -117,8 +121,13 @@ class _Args:
                 if key.startswith("attribute"):
                     raise Open311Error(400, f"{key} is not of the form attribute[code]")
                 continue
+            code = match.group(1)
+            # our flags are matched case-insensitively: "Anonymous" must not be lost
+            code = code.lower() if code.lower() in FLAG_ATTRIBUTES else code
             if value.strip():
-                found.setdefault(match.group(1), []).append(value.strip())
+                found.setdefault(code, []).append(value.strip())
+        if len(found) > MAX_ATTRIBUTES:
+            raise Open311Error(400, f"more than {MAX_ATTRIBUTES} attributes")
         return found
 
 
@@ -158,12 +167,11 @@ def _attributes(service: Open311Service, found: dict[str, list[str]]) -> dict[st
     for code, values in found.items():
         if code in FLAG_ATTRIBUTES:
             continue
+        if any(len(v) > MAX_ATTRIBUTE_VALUE for v in values):
+            raise Open311Error(400, f"attribute[{code}] is longer than {MAX_ATTRIBUTE_VALUE}")
         definition = defined.get(code)
-        if definition is None:
-            raise Open311Error(
-                400, f"attribute[{code}] is not defined for service {service.service_code}"
-            )
-        _check_attribute(definition, values)
+        if definition is not None:
+            _check_attribute(definition, values)
     missing = [c for c, a in defined.items() if a.required and c not in found]
     if missing:
         raise Open311Error(400, f"required attribute missing: attribute[{missing[0]}]")

@@ -230,8 +230,9 @@ async def test_form_attributes_and_address_only(o311: GatewayHarness) -> None:
         ("service_code", "SAMPAH"),
         ("address_string", "Jl. Malioboro 1, Yogyakarta"),
         ("attribute[JENIS]", "rumah"),
-        ("attribute[anonymous]", "true"),
+        ("attribute[Anonymous]", "true"),
         ("attribute[confidential]", "false"),
+        ("attribute[report_url]", "https://fixmystreet.example/report/42"),
     ]
     status, _, text = await call(o311, "POST", "requests.json", form=form)
     assert status == 201, text
@@ -240,6 +241,10 @@ async def test_form_attributes_and_address_only(o311: GatewayHarness) -> None:
     assert found is not None
     report = found[0]
     assert report.anonymous and not report.confidential
+    assert report.raw["attributes"] == {
+        "JENIS": ["rumah"],
+        "report_url": ["https://fixmystreet.example/report/42"],
+    }
     assert report.text == "Sampah tidak diangkut"  # no description: the service name
     assert report.location is not None and report.location.address == "Jl. Malioboro 1, Yogyakarta"
 
@@ -300,7 +305,7 @@ BAD_POSTS = [
     pytest.param({**GOOD, "email": "not-an-email"}, 400, "email", id="bad-email"),
     pytest.param({**GOOD, "media_url": "ftp://x/y.jpg"}, 400, "media_url", id="bad-media-url"),
     pytest.param({**GOOD, "attribute[anonymous]": "maybe"}, 400, "anonymous", id="bad-flag"),
-    pytest.param({**GOOD, "attribute[COLOUR]": "red"}, 400, "COLOUR", id="undefined-attr"),
+    pytest.param({**GOOD, "attribute[x]": "y" * 1001}, 400, "attribute[x]", id="long-attr"),
     pytest.param({**GOOD, "service_code": "SAMPAH"}, 400, "JENIS", id="required-attr-missing"),
     pytest.param(
         {**GOOD, "service_code": "SAMPAH", "attribute[JENIS]": "batu"},
