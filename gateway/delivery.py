@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway import metrics
 from gateway.adapter import Adapter, OutboundMessage, SendError
-from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import REPORT_BODY_KEY, SqliteStore
 from normalizer import ReplyAddress, Report
 from outbox.core_client import CoreClient, Delivered
 from outbox.jobs import OutboxItem
@@ -40,10 +40,14 @@ class GatewayDeliverer:
     async def _to_core(self, item: OutboxItem) -> Delivered:
         if item.tracking_id is None:
             raise SendError("outbox row has no tracking ID", retryable=False)
-        found = await self.store.get_report(item.tracking_id)
-        if found is None:
-            raise SendError("report not found", retryable=False)
-        report, _status = found
+        body = item.payload.get(REPORT_BODY_KEY)
+        if body is not None:
+            report = Report.model_validate_json(body)
+        else:
+            found = await self.store.get_report(item.tracking_id)
+            if found is None:
+                raise SendError("report not found", retryable=False)
+            report = found[0]
         document = core_document(report)
         if item.kind == "addendum":
             original = str(item.payload["original"])
