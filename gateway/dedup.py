@@ -160,9 +160,14 @@ def decide_level2(
     received_at: datetime,
     priors: Sequence[PriorLike],
     config: DedupSection,
+    *,
+    normalized: str | None = None,
 ) -> tuple[Level2, str | None, float]:
-    """Level-2 decision against the same reporter's priors: (verdict, original, score)."""
-    words = normalize(report_text).split()
+    """Level-2 decision against the same reporter's priors: (verdict, original, score).
+    *normalized* is ``normalize(report_text)`` when the caller already has it."""
+    if not priors:
+        return Level2.NEW, None, 0.0
+    words = (normalized if normalized is not None else normalize(report_text)).split()
     window = timedelta(hours=config.window_hours)
     best: tuple[float, datetime, Level2, str] | None = None
     recent = sorted(priors, key=lambda p: p.received_at)[-MAX_PRIORS:]
@@ -225,7 +230,7 @@ class Deduplicator:
         level 3 from the index; pure CPU, no I/O."""
         text = normalize(report.text)
         level2, original, score = decide_level2(
-            report.text, report.received_at, prior, self.config
+            report.text, report.received_at, prior, self.config, normalized=text
         )
         own = {p.tracking_id for p in prior}
         own.update(p.duplicate_of for p in prior if p.duplicate_of)

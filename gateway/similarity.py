@@ -1,28 +1,34 @@
 """Level-3 similarity: which recent reports from *other* people look like this one.
 
 A report is reduced to its level-3 features (:func:`normalizer.fingerprint.features`: its
-content words), the features to a MinHash signature, and the signature is banded
-into a :class:`datasketch.MinHashLSH`. A query therefore costs a fixed number of hash-table
-lookups plus scoring of the candidates it returns, whatever the number of stored reports:
-that is what keeps intake as fast with a million stored reports as with ten thousand
-(``bench/dedup_scale.py`` measures it).
+content words), the features to a :class:`datasketch.MinHash` signature, and the signature
+is cut into ``bands`` of ``rows`` values each (classic LSH banding): two reports become
+candidates when they agree on every value of at least one band, which happens with
+probability ``1 - (1 - s**rows)**bands`` for Jaccard similarity ``s``.
 
-Design choices, and why:
+Why our own band tables instead of :class:`datasketch.MinHashLSH`: complaints are short and
+repetitive ("lampu jalan mati" thousands of times a month), so at the low similarity that
+level 3 needs, some buckets hold a large share of the store and an unbounded bucket makes
+every query slower as the store grows (measured: 3x slower from 10k to 100k reports with
+MinHashLSH). Each bucket here keeps only its ``bucket_cap`` most recent reports, so a query
+touches at most ``bands * bucket_cap`` candidates whatever the store size. A truly similar
+older report usually shares several bands, some of them rare, so it stays reachable; what
+the cap drops first is old reports in the most crowded buckets, which are the least useful
+links. ``bench/dedup_scale.py`` measures the effect at 10k and 1M reports.
 
-* Signatures are kept beside the LSH in one growing ``uint32`` matrix (``num_perm`` columns,
-  4 bytes each) so candidates are scored in one vectorised comparison instead of one Python
-  object per report; tracking IDs live in a parallel list. At ``num_perm=64`` that is 256 MB
-  per million reports plus the LSH tables.
-* The score is the MinHash estimate of Jaccard similarity of the features. Candidates below
-  ``threshold`` are dropped; at most ``max_candidates`` candidates (newest first) are scored
-  so one very common complaint ("jalan rusak") cannot make a query slow.
-* Only reports within ``window`` of the newest report are kept: older ones are evicted as
-  new ones arrive (the core case store keeps the history; links are for recent clusters).
-* Region and category are optional filters applied to the candidates: when *both* reports
-  carry a region (or category) and they differ, they are not linked. A report without one
-  (most SMS) can link to any.
-* Hashing is ``zlib.crc32`` of the feature, not Python's randomised ``hash()``, so an index
-  rebuilt after a restart gives the same answers.
+Other design choices:
+
+* Signatures are kept in one growing ``uint32`` matrix (``num_perm`` columns) so candidates
+  are scored in one vectorised comparison (MinHash estimate of Jaccard); tracking IDs live
+  in a parallel list. Band keys are plain ints in plain dicts (one per band); a bucket with
+  one report stores the slot int itself, not a list, which halves memory at a million.
+* At most ``max_candidates`` candidates (newest first) are scored per query.
+* Only reports within ``window`` of the newest report are kept: older ones are evicted as new
+  ones arrive, and the arrays are compacted when more than half of them is dead.
+* Region and category are optional filters on candidates: when *both* reports carry a region
+  (or category) and they differ, they are not linked. A report without one can link to any.
+* Hashing is ``zlib.crc32`` of the feature with a fixed seed, not Python's randomised
+  ``hash()``, so an index rebuilt after a restart gives the same answers.
 """
 
 from __future__ import annotations
@@ -32,10 +38,11 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
 from normalizer.fingerprint import features
 
@@ -43,9 +50,31 @@ _SEED = 1
 #: MinHash scheme; fixed so signatures are comparable across restarts and versions
 _SCHEME = "affine32"
 
+U32 = npt.NDArray[np.uint32]
+T = TypeVar("T", bound=np.generic)
+
 
 def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
+
+
+def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) minimising false positives + false negatives around *threshold*, using
+    at most *num_perm* values and at most 16 bands (memory and query cost grow with bands)."""
+    grid = np.linspace(0.0, 1.0, 201)
+    best: tuple[float, int, int] | None = None
+    for rows in range(1, 9):
+        bands = min(16, num_perm // rows)
+        if bands < 1:
+            continue
+        p = 1.0 - (1.0 - grid**rows) ** bands
+        fp = float(np.trapezoid(np.where(grid < threshold, p, 0.0), grid))
+        fn = float(np.trapezoid(np.where(grid >= threshold, 1.0 - p, 0.0), grid))
+        cost = fp + fn
+        if best is None or cost < best[0]:
+            best = (cost, bands, rows)
+    assert best is not None
+    return best[1], best[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +96,11 @@ class IndexEntry:
     category: str | None = None
 
 
+Bucket = int | list[int]
+
+
 class SimilarityIndex:
-    """In-memory MinHash LSH over recent reports' level-3 features."""
+    """In-memory MinHash LSH over recent reports' level-3 features, with capped buckets."""
 
     def __init__(
         self,
@@ -78,6 +110,7 @@ class SimilarityIndex:
         window: timedelta = timedelta(days=30),
         max_candidates: int = 200,
         partition_by: Sequence[str] = (),
+        bucket_cap: int = 16,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
@@ -85,27 +118,34 @@ class SimilarityIndex:
         self.num_perm = num_perm
         self.window = window
         self.max_candidates = max_candidates
+        self.bucket_cap = bucket_cap
         self.partition_by = tuple(partition_by)
         unknown = set(self.partition_by) - {"region", "category"}
         if unknown:
             raise ValueError(f"partition_by supports region and category, not {sorted(unknown)}")
-        # The LSH is tuned a little below the scoring threshold: a pair just above the
-        # threshold should still share a band with high probability (recall), and the exact
-        # score filter removes what the lower LSH threshold lets through.
-        self._lsh_threshold = max(0.05, threshold * 0.8)
-        self._lsh = MinHashLSH(threshold=self._lsh_threshold, num_perm=num_perm)
+        # Banding is tuned a little below the scoring threshold: a pair just above the
+        # threshold should still share a band with high probability (recall); the score
+        # filter then removes what the lower banding threshold lets through.
+        self.bands, self.rows = band_params(max(0.05, threshold * 0.8), num_perm)
         self._template = MinHash(num_perm=num_perm, seed=_SEED, hashfunc=_crc32, scheme=_SCHEME)
-        self._sigs: npt.NDArray[np.uint32] = np.zeros((1024, num_perm), dtype=np.uint32)
+        self._tables: list[dict[int, Bucket]] = [{} for _ in range(self.bands)]
+        self._sigs: U32 = np.zeros((1024, num_perm), dtype=np.uint32)
+        # per slot, as arrays so candidate filtering is vectorised: alive flag and interned
+        # region/category codes (0: unknown)
+        self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=np.bool_)
+        self._region: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
+        self._category: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
+        self._codes: dict[str, dict[str, int]] = {"region": {}, "category": {}}
         self._ids: list[str | None] = []
         self._slot: dict[str, int] = {}
-        self._region: list[str | None] = []
-        self._category: list[str | None] = []
         # (received_at, slot) in arrival order; evicted from the left
         self._ages: deque[tuple[datetime, int]] = deque()
         self._newest: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._slot)
+
+    # -- signatures and band keys -----------------------------------------------------------
 
     def signature(self, fingerprint_text: str) -> MinHash:
         """MinHash of the level-3 features of an already normalized text."""
@@ -118,6 +158,20 @@ class SimilarityIndex:
         )
         m.update_batch([f.encode("utf-8") for f in features(fingerprint_text)])
         return m
+
+    def _keys(self, sigs: U32) -> npt.NDArray[np.uint64]:
+        """Band keys of a (n, num_perm) signature matrix: (n, bands) 64-bit ints. Rows of a
+        band are folded with a multiply-xor hash (exact for rows <= 2)."""
+        used = sigs[:, : self.bands * self.rows].astype(np.uint64)
+        parts = used.reshape(len(sigs), self.bands, self.rows)
+        key = parts[:, :, 0].copy()
+        for r in range(1, self.rows):
+            key = (key << np.uint64(32)) ^ (key >> np.uint64(32)) ^ (
+                parts[:, :, r] * np.uint64(0x9E3779B97F4A7C15)
+            )
+        return key
+
+    # -- query ------------------------------------------------------------------------------
 
     def query(
         self,
@@ -133,44 +187,53 @@ class SimilarityIndex:
         m = minhash if minhash is not None else self.signature(fingerprint_text)
         if m.is_empty() or not self._slot:
             return []
-        slots = [s for s in self._lsh.query(m)]
-        if not slots:
-            return []
-        excluded = set(exclude)
-        if len(slots) > self.max_candidates:
-            slots.sort(reverse=True)  # newest slots first
-            slots = slots[: self.max_candidates]
-        slots = [s for s in slots if self._keep(s, region, category, excluded)]
-        if not slots:
-            return []
         mine = np.asarray(m.hashvalues, dtype=np.uint32)
-        scores = (self._sigs[slots] == mine).mean(axis=1)
-        order = np.argsort(-scores, kind="stable")
+        keys = self._keys(mine.reshape(1, -1))[0].tolist()
+        found: set[int] = set()
+        for table, key in zip(self._tables, keys, strict=True):
+            bucket = table.get(key)
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                found.add(bucket)
+            else:
+                found.update(bucket)
+        if not found:
+            return []
+        cand = np.fromiter(found, dtype=np.int64, count=len(found))
+        keep = self._alive[cand]
+        for name, value, codes in (
+            ("region", region, self._region),
+            ("category", category, self._category),
+        ):
+            if name in self.partition_by and value:
+                code = self._codes[name].get(value, -1)
+                keep &= (codes[cand] == 0) | (codes[cand] == code)
+        skip = [self._slot[t] for t in exclude if t in self._slot]
+        if skip:
+            keep &= ~np.isin(cand, skip)
+        cand = np.sort(cand[keep])[::-1][: self.max_candidates]  # newest first
+        if not len(cand):
+            return []
+        scores = (self._sigs[cand] == mine).mean(axis=1)
+        order = np.argsort(-scores, kind="stable")[:limit]
         out: list[SimilarCandidate] = []
         for i in order:
             score = float(scores[i])
             if score < self.threshold:
                 break
-            tid = self._ids[slots[i]]
+            tid = self._ids[int(cand[i])]
             assert tid is not None
             out.append(SimilarCandidate(tid, round(score, 3)))
-            if len(out) >= limit:
-                break
         return out
 
-    def _keep(
-        self, slot: int, region: str | None, category: str | None, excluded: set[str]
-    ) -> bool:
-        tid = self._ids[slot]
-        if tid is None or tid in excluded:
-            return False
-        if "region" in self.partition_by and region and self._region[slot] not in (None, region):
-            return False
-        return not (
-            "category" in self.partition_by
-            and category
-            and self._category[slot] not in (None, category)
-        )
+    def _code(self, name: str, value: str | None) -> int:
+        if not value:
+            return 0
+        codes = self._codes[name]
+        return codes.setdefault(value, len(codes) + 1)
+
+    # -- insert -----------------------------------------------------------------------------
 
     def add(
         self,
@@ -186,7 +249,10 @@ class SimilarityIndex:
         if tracking_id in self._slot:
             return
         m = minhash if minhash is not None else self.signature(fingerprint_text)
-        self._insert(tracking_id, m, received_at, region, category)
+        if m.is_empty():
+            return
+        sig = np.asarray(m.hashvalues, dtype=np.uint32).reshape(1, -1)
+        self._insert_rows([(tracking_id, received_at, region, category)], sig)
         self._evict()
 
     def add_many(self, entries: Iterable[IndexEntry], *, now: datetime, batch: int = 5000) -> int:
@@ -209,94 +275,133 @@ class SimilarityIndex:
 
     def _bulk(self, chunk: list[IndexEntry]) -> int:
         docs = [[f.encode("utf-8") for f in features(e.fingerprint_text)] for e in chunk]
-        sigs = MinHash.bulk(
-            docs,
+        keep = [i for i, d in enumerate(docs) if d]
+        if not keep:
+            return 0
+        minhashes = MinHash.bulk(
+            [docs[i] for i in keep],
             num_perm=self.num_perm,
             seed=_SEED,
             hashfunc=_crc32,
             permutations=self._template.permutations,
             scheme=_SCHEME,
         )
-        with self._lsh.insertion_session() as session:
-            for entry, m in zip(chunk, sigs, strict=True):
-                if m.is_empty():
-                    continue
-                slot = self._append(
-                    entry.tracking_id, m, entry.received_at, entry.region, entry.category
-                )
-                session.insert(slot, m, check_duplication=False)
-        return len(chunk)
+        sigs = np.stack([np.asarray(m.hashvalues, dtype=np.uint32) for m in minhashes])
+        meta = [
+            (chunk[i].tracking_id, chunk[i].received_at, chunk[i].region, chunk[i].category)
+            for i in keep
+        ]
+        self._insert_rows(meta, sigs)
+        return len(keep)
 
-    def _append(
-        self,
-        tracking_id: str,
-        m: MinHash,
-        received_at: datetime,
-        region: str | None,
-        category: str | None,
-    ) -> int:
-        slot = len(self._ids)
-        if slot >= len(self._sigs):
-            grown = np.zeros((len(self._sigs) * 2, self.num_perm), dtype=np.uint32)
-            grown[: len(self._sigs)] = self._sigs
-            self._sigs = grown
-        self._sigs[slot] = np.asarray(m.hashvalues, dtype=np.uint32)
-        self._ids.append(tracking_id)
-        self._region.append(region)
-        self._category.append(category)
-        self._slot[tracking_id] = slot
-        self._ages.append((received_at, slot))
-        if self._newest is None or received_at > self._newest:
-            self._newest = received_at
-        return slot
-
-    def _insert(
-        self,
-        tracking_id: str,
-        m: MinHash,
-        received_at: datetime,
-        region: str | None,
-        category: str | None,
+    def _insert_rows(
+        self, meta: list[tuple[str, datetime, str | None, str | None]], sigs: U32
     ) -> None:
-        if m.is_empty():
-            return
-        slot = self._append(tracking_id, m, received_at, region, category)
-        self._lsh.insert(slot, m, check_duplication=False)
+        first = len(self._ids)
+        need = first + len(meta)
+        if need > len(self._sigs):
+            size = max(need, len(self._sigs) * 2)
+            grown = np.zeros((size, self.num_perm), dtype=np.uint32)
+            grown[:first] = self._sigs[:first]
+            self._sigs = grown
+            self._alive = _grow(self._alive, size)
+            self._region = _grow(self._region, size)
+            self._category = _grow(self._category, size)
+        self._sigs[first:need] = sigs
+        self._alive[first:need] = True
+        for offset, (tid, received_at, region, category) in enumerate(meta):
+            slot = first + offset
+            self._ids.append(tid)
+            self._region[slot] = self._code("region", region)
+            self._category[slot] = self._code("category", category)
+            self._slot[tid] = slot
+            self._ages.append((received_at, slot))
+            if self._newest is None or received_at > self._newest:
+                self._newest = received_at
+        keys = self._keys(sigs).T.tolist()  # (bands, n)
+        cap = self.bucket_cap
+        for table, band_keys in zip(self._tables, keys, strict=True):
+            for offset, key in enumerate(band_keys):
+                slot = first + offset
+                bucket = table.get(key)
+                if bucket is None:
+                    table[key] = slot
+                elif isinstance(bucket, int):
+                    table[key] = [bucket, slot]
+                else:
+                    bucket.append(slot)
+                    if len(bucket) > cap:
+                        del bucket[0]  # oldest out: the cap bounds every query
+
+    # -- window -----------------------------------------------------------------------------
 
     def _evict(self, now: datetime | None = None) -> None:
         reference = now or self._newest
         if reference is None:
             return
         cutoff = reference - self.window
+        gone: list[int] = []
         while self._ages and self._ages[0][0] < cutoff:
             _, slot = self._ages.popleft()
             tid = self._ids[slot]
             if tid is None:
                 continue
-            self._lsh.remove(slot)
+            gone.append(slot)
             self._ids[slot] = None
-            self._region[slot] = None
-            self._category[slot] = None
+            self._alive[slot] = False
             del self._slot[tid]
+        if gone:
+            self._unlink(gone)
         dead = len(self._ids) - len(self._slot)
         if dead > 10_000 and dead > len(self._slot):
             self._compact()
 
+    def _unlink(self, slots: list[int]) -> None:
+        keys = self._keys(self._sigs[slots]).T.tolist()
+        for table, band_keys in zip(self._tables, keys, strict=True):
+            for slot, key in zip(slots, band_keys, strict=True):
+                bucket = table.get(key)
+                if bucket is None:
+                    continue
+                if isinstance(bucket, int):
+                    if bucket == slot:
+                        del table[key]
+                elif slot in bucket:
+                    bucket.remove(slot)
+                    if len(bucket) == 1:
+                        table[key] = bucket[0]
+
     def _compact(self) -> None:
-        """Rebuild the LSH and the arrays without evicted slots, so memory follows the
+        """Rebuild the tables and arrays without evicted slots, so memory follows the
         window and not the gateway's uptime. Costs one pass over the live signatures."""
-        live = [slot for _, slot in self._ages if self._ids[slot] is not None]
-        ages = [age for age, slot in self._ages if self._ids[slot] is not None]
+        live = [(age, slot) for age, slot in self._ages if self._ids[slot] is not None]
         old_sigs, old_ids = self._sigs, self._ids
+        names = {
+            key: {code: value for value, code in self._codes[key].items()}
+            for key in ("region", "category")
+        }
         old_region, old_category = self._region, self._category
-        self._lsh = MinHashLSH(threshold=self._lsh_threshold, num_perm=self.num_perm)
-        self._sigs = np.zeros((max(1024, len(live) * 2), self.num_perm), dtype=np.uint32)
-        self._ids, self._region, self._category = [], [], []
-        self._slot, self._ages = {}, deque()
-        with self._lsh.insertion_session() as session:
-            for age, old in zip(ages, live, strict=True):
-                tid = old_ids[old]
-                assert tid is not None
-                m = LeanMinHash(seed=_SEED, hashvalues=old_sigs[old], scheme=_SCHEME)
-                slot = self._append(tid, m, age, old_region[old], old_category[old])
-                session.insert(slot, m, check_duplication=False)
+        size = max(1024, len(live) * 2)
+        self._tables = [{} for _ in range(self.bands)]
+        self._sigs = np.zeros((size, self.num_perm), dtype=np.uint32)
+        self._alive = np.zeros(size, dtype=np.bool_)
+        self._region = np.zeros(size, dtype=np.int32)
+        self._category = np.zeros(size, dtype=np.int32)
+        self._codes = {"region": {}, "category": {}}
+        self._ids, self._slot, self._ages = [], {}, deque()
+        if not live:
+            return
+        meta = []
+        for age, old in live:
+            tid = old_ids[old]
+            assert tid is not None
+            region = names["region"].get(int(old_region[old]))
+            category = names["category"].get(int(old_category[old]))
+            meta.append((tid, age, region, category))
+        self._insert_rows(meta, old_sigs[[old for _, old in live]])
+
+
+def _grow(array: npt.NDArray[T], size: int) -> npt.NDArray[T]:
+    grown = np.zeros(size, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown

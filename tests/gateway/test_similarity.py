@@ -42,9 +42,10 @@ def test_exclude_and_limit() -> None:
     idx = make()
     for i in range(4):
         idx.add(f"T{i}", normalize(LAMPU), T0)
-    assert [c.tracking_id for c in idx.query(normalize(LAMPU), exclude={"T0"}, limit=2)] == [
-        "T1",
+    # equal scores: newest first
+    assert [c.tracking_id for c in idx.query(normalize(LAMPU), exclude={"T3"}, limit=2)] == [
         "T2",
+        "T1",
     ]
 
 
