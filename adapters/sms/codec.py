@@ -231,9 +231,7 @@ def _decode_ucs2(data: bytes) -> tuple[str, int]:
 
 def _count_real_replacements(data: bytes) -> int:
     # U+FFFD actually sent by the peer must not be counted as a decoding failure
-    return sum(
-        1 for i in range(0, len(data) - 1, 2) if data[i] == 0xFF and data[i + 1] == 0xFD
-    )
+    return sum(1 for i in range(0, len(data) - 1, 2) if data[i] == 0xFF and data[i + 1] == 0xFD)
 
 
 def decode(

@@ -55,6 +55,7 @@ ESME_RMSGQFUL = 0x14
 ESME_RTHROTTLED = 0x58
 ESME_RX_T_APPN = 0x64
 CMD_GENERIC_NACK = 0x80000000
+CMD_DELIVER_SM_RESP = 0x80000005
 _RESPONSE_BIT = 0x80000000
 _KNOWN_REQUESTS_WE_REFUSE = {"data_sm", "query_sm", "alert_notification"}
 
@@ -251,14 +252,15 @@ class SmppLink:
         if not self._stop.is_set():
             self._out.put(data)
 
-    def respond(self, sequence: int, status: int, command: str = "deliver_sm_resp") -> None:
-        """Answer a request and give its back-pressure slot back."""
+    def respond(self, sequence: int, status: int) -> None:
+        """Answer a deliver_sm and give its back-pressure slot back."""
         try:
-            self.write(make_response(command, sequence, status))
+            # deliver_sm_resp body is one empty C-string (message_id, unused); packed by hand
+            # because it is on the hot path (smpplib's generic generator costs ~50 us)
+            self.write(struct.pack(">LLLLB", 17, CMD_DELIVER_SM_RESP, status, sequence, 0))
         finally:
-            if command == "deliver_sm_resp":
-                with contextlib.suppress(ValueError):
-                    self._slots.release()
+            with contextlib.suppress(ValueError):
+                self._slots.release()
 
     async def request(self, pdu: Any, wait_s: float) -> Any:
         """Send a request PDU built in the loop thread and await its response PDU."""
@@ -320,6 +322,7 @@ class SmppLink:
                     return
                 self.last_rx = time.monotonic()
                 buf += chunk
+                batch: list[Any] = []
                 while len(buf) >= 4:
                     length = struct.unpack(">L", buf[:4])[0]
                     if length < 16 or length > MAX_PDU:
@@ -332,14 +335,21 @@ class SmppLink:
                         break
                     raw = bytes(buf[:length])
                     del buf[:length]
-                    self._dispatch(raw)
+                    self._dispatch(raw, batch)
+                if batch:
+                    # one loop wake-up per socket read, not per PDU
+                    self.loop.call_soon_threadsafe(self._deliver_batch, batch)
         except (OSError, ValueError) as exc:
             self.close(f"read failed: {exc.__class__.__name__}")
         except Exception:
             log.exception("smpp %s: reader crashed", self.config.name)
             self.close("reader crashed")
 
-    def _dispatch(self, raw: bytes) -> None:
+    def _deliver_batch(self, batch: list[Any]) -> None:
+        for pdu in batch:
+            self.on_deliver(pdu)
+
+    def _dispatch(self, raw: bytes, batch: list[Any]) -> None:
         command_id, status, seq = struct.unpack(">LLL", raw[4:16])
         try:
             pdu = smpplib.smpp.parse_pdu(raw, client=_PARSER, allow_unknown_opt_params=True)
@@ -368,12 +378,17 @@ class SmppLink:
             self.write(generic_nack(seq, ESME_RINVCMDLEN))
             return
         if command == "deliver_sm":
-            while not self._slots.acquire(timeout=0.25):
-                self.backpressured = True
-                if self._stop.is_set():
-                    return
-            self.backpressured = False
-            self.loop.call_soon_threadsafe(self.on_deliver, pdu)
+            if not self._slots.acquire(blocking=False):
+                # out of slots: hand over what this read collected (it holds slots) first
+                if batch:
+                    self.loop.call_soon_threadsafe(self._deliver_batch, list(batch))
+                    batch.clear()
+                while not self._slots.acquire(timeout=0.25):
+                    self.backpressured = True
+                    if self._stop.is_set():
+                        return
+                self.backpressured = False
+            batch.append(pdu)
         elif command == "enquire_link":
             self.write(make_response("enquire_link_resp", seq))
         elif command == "unbind":
