@@ -123,15 +123,16 @@ class Relay:
         semaphore = asyncio.Semaphore(self.concurrency)
         newly_paused: set[str] = set()
 
-        async def attempt(item: OutboxItem) -> OutboxOutcome | None:
+        async def attempt(item: OutboxItem) -> None:
             async with semaphore:
                 if item.target in newly_paused:
-                    return None  # its target failed earlier in this batch: leave it due
-                return await self._attempt(item, newly_paused)
+                    return  # its target failed earlier in this batch: leave it due
+                outcome = await self._attempt(item, newly_paused)
+            # recorded as soon as it is known (the store group-commits these): a crash then
+            # repeats only the sends in flight, not every send of the batch so far
+            await self.queue.finish_outbox([outcome])
 
-        results = await asyncio.gather(*(attempt(i) for i in items))
-        outcomes = [o for o in results if o is not None]
-        await self.queue.finish_outbox(outcomes)
+        await asyncio.gather(*(attempt(i) for i in items))
         return len(items)
 
     def _probe_only(self, items: list[OutboxItem]) -> list[OutboxItem]:
