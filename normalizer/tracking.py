@@ -74,7 +74,7 @@ def check_digit(data: str) -> str:
 
 def is_valid(digits: str) -> bool:
     """True when *digits* (check digit last) passes the Damm check."""
-    return digits.isdigit() and damm_interim(digits) == 0
+    return digits.isascii() and digits.isdigit() and damm_interim(digits) == 0
 
 
 def new_tracking_id() -> str:
@@ -91,7 +91,9 @@ def parse(raw: str) -> str:
     "not found".
     """
     compact = _SEPARATORS.sub("", raw.strip()).upper()
-    if len(compact) != LENGTH or not compact.isdigit():
+    # isascii: str.isdigit() is also true for other scripts' digits ("٣", "²"), which the
+    # Damm table cannot index
+    if len(compact) != LENGTH or not (compact.isascii() and compact.isdigit()):
         raise InvalidTrackingIdError(
             TrackingIdProblem.MALFORMED, f"a tracking ID has {LENGTH} digits"
         )

@@ -69,6 +69,7 @@ def parse_receipt(
     msg_id = receipted_message_id
     if isinstance(msg_id, bytes):
         msg_id = msg_id.rstrip(b"\x00").decode("ascii", errors="replace")
+    msg_id = msg_id.strip() if msg_id else msg_id  # a blank TLV is no id (then try the text)
     if not msg_id:
         match = _ID.search(short_message or b"")
         if match:
