@@ -35,6 +35,7 @@ after 10 minutes is answered again, as the citizen expects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -167,6 +168,8 @@ class InboundSms:
     unique_id: str | None = None
     external_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    #: the sender is in international form without '+' (SMPP source_addr_ton = 1)
+    international: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,11 +183,18 @@ class Outcome:
     reason: str = ""
 
 
-def normalize_sender(sender: str, country: str) -> str | None:
-    """E.164 for an answerable MSISDN; None for alphanumerics, short codes, impossible numbers."""
+@functools.lru_cache(maxsize=4096)
+def normalize_sender(sender: str, country: str, international: bool = False) -> str | None:
+    """E.164 for an answerable MSISDN; None for alphanumerics, short codes, impossible numbers.
+
+    *international*: the transport says the number is in international form without ``+``
+    (SMPP TON=1), which saves ``phonenumbers`` a failed national parse. Cached: a flood from
+    one number must not cost a parse per message."""
     raw = sender.strip()
     if not raw or is_short_code(raw):
         return None
+    if international and raw.isdigit():
+        raw = "+" + raw
     try:
         return to_e164(raw, country)
     except InvalidPhoneError:
@@ -222,7 +232,7 @@ class SmsConversation:
         """Decide and commit. Raises StoreUnavailableError (from the Intake) when nothing
         could be committed: the transport must then not acknowledge."""
         parsed = self.parse(sms.text)
-        e164 = normalize_sender(sms.sender, self.country)
+        e164 = normalize_sender(sms.sender, self.country, sms.international)
         key = inbound_key(sms, parsed.intent)
         reply_to = (
             ReplyAddress(adapter=sms.adapter, address=e164, route=sms.route) if e164 else None

@@ -435,6 +435,7 @@ class SmppAdapter(Adapter):
             text=text,
             received_at=datetime.fromisoformat(received) if received else datetime.now(UTC),
             raw=raw,
+            international=first.get("ton") == 1,
         )
         outcome = await self.conversation.handle(sms)
         if group is not None:
