@@ -14,7 +14,7 @@ from adapters.sms.smpp import SmppAdapter
 from tests.conftest import GatewayHarness, make_config
 
 
-def sms_overrides(port: int, **bind: Any) -> dict[str, Any]:
+def sms_overrides(port: int, smpp: dict[str, Any] | None = None, **bind: Any) -> dict[str, Any]:
     bind_cfg: dict[str, Any] = {
         "name": "tsel",
         "host": "127.0.0.1",
@@ -29,28 +29,34 @@ def sms_overrides(port: int, **bind: Any) -> dict[str, Any]:
         "reconnect_max_s": 0.5,
     }
     bind_cfg.update(bind)
+    smpp_cfg: dict[str, Any] = {
+        "enabled": True,
+        "binds": [bind_cfg],
+        "sweep_interval_s": 0.2,
+        "multipart_timeout_s": 60.0,
+    }
+    smpp_cfg.update(smpp or {})
     return {
         "core": {"retry": {"initial_backoff_s": 0.05, "max_backoff_s": 0.2}},
         "outbox": {"poll_interval_s": 0.05},
         "adapters": {
             "sms": {
                 "regional_prefixes": {"PAPUA": "Papua"},
-                "smpp": {
-                    "enabled": True,
-                    "binds": [bind_cfg],
-                    "sweep_interval_s": 0.2,
-                    "multipart_timeout_s": 60.0,
-                },
+                "smpp": smpp_cfg,
             }
         },
     }
 
 
 async def start_gateway(
-    factory: Callable[..., Any], tmp_path: Path, port: int, **bind: Any
+    factory: Callable[..., Any],
+    tmp_path: Path,
+    port: int,
+    smpp: dict[str, Any] | None = None,
+    **bind: Any,
 ) -> tuple[GatewayHarness, SmppAdapter]:
     """Start a Gateway; use the registry's SMPP adapter if it has a row, else add ours."""
-    config = make_config(tmp_path, sms_overrides(port, **bind))
+    config = make_config(tmp_path, sms_overrides(port, smpp, **bind))
     harness: GatewayHarness = await factory(config)
     adapter = harness.gw.adapters.get("sms.smpp")
     if adapter is None:

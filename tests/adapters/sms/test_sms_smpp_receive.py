@@ -18,7 +18,7 @@ from adapters.sms import udh
 from adapters.sms.codec import encode_gsm7
 from adapters.sms.smpp_link import ESME_ROK, ESME_RX_T_APPN
 from normalizer.tracking import display
-from tests.adapters.sms.sms_harness import Db, start_gateway
+from tests.adapters.sms.sms_harness import Db, eventually, start_gateway
 from tests.adapters.sms.smsc_sim import SmscSim
 
 COMPLAINT = "Jalan rusak parah di depan SDN 3 sudah dua bulan"
@@ -287,3 +287,18 @@ async def test_flood_from_one_number_answers_everything(
     )
     assert statuses == [ESME_ROK] * 300
     assert len(Db(tmp_path).reports()) == 300
+
+
+async def test_sweeper_files_expired_partial_on_its_own(
+    sim: SmscSim, tmp_path: Path, gateway_factory: Callable[..., Any]
+) -> None:
+    await start_gateway(
+        gateway_factory,
+        tmp_path,
+        sim.port,
+        smpp={"multipart_timeout_s": 0.3, "sweep_interval_s": 0.1},
+    )
+    assert await sim.deliver(udh8(11, 2, 1) + b"Dana desa diselewengkan ", esm_class=0x40) == 0
+    [report] = await eventually(lambda: Db(tmp_path).reports())
+    assert "bagian 2/2 tidak diterima" in report["text"]
+    await sim.wait_submitted(1)  # the citizen still gets a tracking ID
