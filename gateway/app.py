@@ -7,6 +7,7 @@ app mounts them. One error middleware turns every failure into the JSON error sh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -64,8 +65,30 @@ async def error_middleware(
 
 
 def build_app(gw: Gateway) -> web.Application:
+    request_timeout_s = gw.config.http.request_timeout_s
+
+    @web.middleware
+    async def timeout_middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Cut off a request not answered in time (a body trickled in slowly holds a
+        connection and a handler otherwise). Nothing was acknowledged, so the client's retry
+        is safe; a commit already queued completes and the retry is absorbed as a repeat."""
+        deadline = asyncio.timeout(request_timeout_s)
+        try:
+            async with deadline:
+                return await handler(request)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            metrics.REJECTED.labels("http", "request_timeout").inc()
+            resp = HttpError(408, "request_timeout", "request not completed in time").response()
+            resp.force_close()
+            return resp
+
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=gw.config.gateway.max_body_bytes
+        middlewares=[error_middleware, timeout_middleware],
+        client_max_size=gw.config.gateway.max_body_bytes,
     )
 
     async def healthz(_: web.Request) -> web.Response:

@@ -70,6 +70,11 @@ class HttpSection(Settings):
     port: int = Field(default=8080, ge=0, le=65535)
     #: clients whose status lookups are limited, requests per minute per address
     status_rate_per_min: int = 60
+    #: a connection that sends no complete request for this long is closed (idle keep-alive,
+    #: or headers trickled in slowloris-style)
+    idle_timeout_s: float = Field(default=15.0, gt=0)
+    #: a request (body read included) not answered within this is cut off with 408
+    request_timeout_s: float = Field(default=30.0, gt=0)
 
 
 class RetrySection(Settings):

@@ -105,7 +105,13 @@ class Gateway:
         self.adapters.update(build_adapters(self.ctx, self.config))
         app = build_app(self)
         self._runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=self.config.gateway.shutdown_grace_s
+            app,
+            access_log=None,
+            shutdown_timeout=self.config.gateway.shutdown_grace_s,
+            keepalive_timeout=self.config.http.idle_timeout_s,
+            # after an early answer (413, 408) read the rest of a body for at most this long,
+            # so a client still trickling cannot hold the connection (aiohttp default 10 s)
+            lingering_time=2.0,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
