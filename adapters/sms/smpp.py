@@ -288,7 +288,8 @@ class SmppAdapter(Adapter):
                 await bind.bound_event.wait()
 
     async def stop(self) -> None:
-        """Stop reading, let in-flight deliver_sm finish (commit + resp), unbind, close."""
+        """Unbind (the SMSC stops delivering), let in-flight deliver_sm finish (commit +
+        resp), then close. Idempotent; bounded by a few seconds per bind."""
         if self._stopping:
             return
         self._stopping = True
@@ -296,21 +297,25 @@ class SmppAdapter(Adapter):
             self._sweeper.cancel()
         for bind in self.binds.values():
             bind.stopping = True
+        links = [b.link for b in self.binds.values() if b.link is not None and b.link.is_open]
+
+        async def unbind(link: SmppLink) -> None:
+            with contextlib.suppress(Exception):
+                pdu = smpplib.smpp.make_pdu("unbind", client=link.client)
+                await link.request(pdu, 2.0)
+
+        await asyncio.gather(*(unbind(link) for link in links))
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5.0)
+        for link in links:
+            link.close("local stop", flush=True)
         for bind in self.binds.values():
-            link = bind.link
-            if link is not None and link.is_open:
-                with contextlib.suppress(Exception):
-                    unbind = smpplib.smpp.make_pdu("unbind", client=link.client)
-                    await link.request(unbind, 2.0)
-                link.close("local stop")
             if bind.task is not None:
                 bind.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await bind.task
-            if link is not None:
-                await asyncio.to_thread(link.join)
+        for link in links:
+            await asyncio.to_thread(link.join)
         if self._sweeper is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper

@@ -163,6 +163,9 @@ class SmppLink:
             allow_unknown_opt_params=True,
             logger_name=f"smpplib.{config.name}",
         )
+        # smpplib logs whole PDUs in hex at DEBUG: the bind (with the password), citizens'
+        # numbers and texts. Never, whatever the gateway's log level.
+        logging.getLogger(f"smpplib.{config.name}").setLevel(logging.INFO)
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._pending: dict[int, asyncio.Future[Any]] = {}

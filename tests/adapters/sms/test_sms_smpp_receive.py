@@ -302,3 +302,29 @@ async def test_sweeper_files_expired_partial_on_its_own(
     [report] = await eventually(lambda: Db(tmp_path).reports())
     assert "bagian 2/2 tidak diterima" in report["text"]
     await sim.wait_submitted(1)  # the citizen still gets a tracking ID
+
+
+async def test_logs_carry_no_password_number_or_confidential_text(
+    sim: SmscSim, tmp_path: Path, gateway_factory: Callable[..., Any], caplog: Any
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await start_gateway(gateway_factory, tmp_path, sim.port)
+    assert await sim.deliver(b"RAHASIA Kepala dinas minta uang pelicin izin usaha") == 0
+    await sim.wait_submitted(1)
+    logged = "\n".join(r.getMessage() + " " + str(r.__dict__) for r in caplog.records)
+    assert "secret" not in logged.replace("test-", "")
+    assert "6281234567890" not in logged and "+6281234567890" not in logged
+    assert "pelicin" not in logged
+    for secret in (b"secret", b"6281234567890", b"pelicin"):  # smpplib logs PDUs in hex
+        assert secret.hex() not in logged
+
+
+async def test_stop_unbinds_cleanly(sim: SmscSim, gw: Any) -> None:
+    _, adapter = gw
+    esme = await sim.wait_bound()
+    assert await sim.deliver(COMPLAINT.encode()) == 0
+    await adapter.stop()
+    await eventually(lambda: sim.unbound >= 1 or esme not in sim.sessions)
+    assert not adapter.health().ok
