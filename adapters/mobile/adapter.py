@@ -173,20 +173,13 @@ class MobileAdapter(Adapter):
 
     def openapi_paths(self) -> dict[str, Any]:
         """``POST /v1/mobile/reports`` for ``/openapi.json`` (JSON and multipart bodies)."""
-        body_ref = {"$ref": "#/components/schemas/ReportBody"}
-        mobile_body = {
-            "allOf": [
-                body_ref,
-                {
-                    "type": "object",
-                    "required": ["device_id", "app_version"],
-                    "properties": {
-                        "device_id": {"type": "string", "maxLength": 200},
-                        "app_version": {"type": "string", "maxLength": 50},
-                    },
-                },
-            ]
-        }
+        # the model's own schema: an allOf of ReportBody (additionalProperties false) and the
+        # device fields would be unsatisfiable (found by schemathesis); nested models are
+        # referenced from the components the gateway publishes for ReportBody
+        mobile_body = MobileReportBody.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        mobile_body.pop("$defs", None)
         error = {"description": "Error {error: {code, message, field?}}"}
         return {
             "/v1/mobile/reports": {
