@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lapor-gateway run --config $(CONFIG)
+	. ./dev.env && $(BIN)/lapor-gateway run --config $(CONFIG)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -33,8 +33,3 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
-
-# Development secrets so `make run` works on a fresh clone; production sets its own.
-export LAPOR_WEB_SECRET ?= dev-web-secret-change-me
-export LAPOR_MOBILE_SECRET ?= dev-mobile-secret-change-me
-export LAPOR_CORE_EVENTS_SECRET ?= dev-core-secret-change-me
