@@ -377,7 +377,11 @@ class SmppAdapter(Adapter):
         self.stats["fragments"] += 1
         parts = await self.ctx.intake.store_fragment(group, concat.part, concat.total, body, meta)
         if parts is not None:
-            await self._handle(bind, parts, concat.total, group)
+            # The complete group is filed now but kept until the sweeper's timeout: a part
+            # the SMSC redelivers later (its resp was lost) is then absorbed by the stored
+            # group and the inbound key, instead of starting a new group that would expire
+            # into a spurious partial report. The sweeper re-files it (a repeat) and drops it.
+            await self._handle(bind, parts, concat.total, None)
 
     def _split_concat(
         self, bind: _Bind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]
@@ -415,7 +419,9 @@ class SmppAdapter(Adapter):
     async def _handle(
         self, bind: _Bind, parts: list[Fragment], total: int, group: str | None
     ) -> None:
-        """Decode a complete (or expired partial) message, file it, then forget its parts."""
+        """Decode a complete (or expired partial) message and file it; with *group*, forget
+        the group's parts after the commit. Idempotent: the inbound key derives from the
+        stored parts (text, earliest arrival), so filing the same group twice is a repeat."""
         first = parts[0].meta
         if total == 1:
             text = decode(parts[0].data, int(first["dc"]), dc0=str(first["dc0"])).text

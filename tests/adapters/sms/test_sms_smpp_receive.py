@@ -140,8 +140,24 @@ async def test_multipart_udh8_out_of_order_interleaved(
         assert await sim.deliver(payload, esm_class=0x40, **extra) == ESME_ROK
     texts = sorted(r["text"] for r in Db(tmp_path).reports())
     assert texts == sorted(["".join(a), "".join(b)])
-    assert not Db(tmp_path).rows("SELECT * FROM fragments")
     await sim.wait_submitted(2)
+
+
+async def test_late_redelivered_part_of_a_filed_message_is_absorbed(
+    sim: SmscSim, gw: Any, tmp_path: Path
+) -> None:
+    _, adapter = gw
+    chunks = [b"Guru honorer belum ", b"digaji enam bulan."]
+    for n in (1, 2):
+        assert await sim.deliver(udh8(21, 2, n) + chunks[n - 1], esm_class=0x40) == 0
+    await sim.wait_submitted(1)
+    # the SMSC lost our resp for part 2 and redelivers it
+    assert await sim.deliver(udh8(21, 2, 2) + chunks[1], esm_class=0x40) == 0
+    assert await adapter.sweep(older_than_s=0) == 1  # re-files (a repeat) and drops
+    assert not Db(tmp_path).rows("SELECT * FROM fragments")
+    assert [r["text"] for r in Db(tmp_path).reports()] == ["Guru honorer belum digaji enam bulan."]
+    await asyncio.sleep(0.3)
+    assert len([s for s in sim.submitted if s.status == 0]) == 1
 
 
 async def test_multipart_udh16_ucs2_surrogate_split_across_parts(
