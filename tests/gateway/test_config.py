@@ -108,3 +108,39 @@ def test_check_config_ok(tmp_path: Path) -> None:
     good.write_text('[adapters.web]\nsecret = "${W}"\n[core]\nevents_secret = "c"\n')
     proc = _cli("check-config", "--config", str(good), env={"W": "s"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_check_config_warns_when_a_template_cannot_fit_one_sms(tmp_path: Path) -> None:
+    long = (
+        "LAPOR! " + "Terima kasih atas laporan Anda yang sangat berharga. " * 3 + "No {tracking_id}"
+    )
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(
+        f'[core]\nevents_secret = "c"\n[adapters.web]\nsecret = "s"\n[acks.templates]\nreceived = "{long}"\n'
+    )
+    proc = _cli("check-config", "--config", str(cfg))
+    assert proc.returncode == 0
+    assert (
+        "acks.templates.received: does not fit one 160-character GSM-7 SMS segment" in proc.stderr
+    )
+
+
+def test_default_templates_fit_one_segment_and_carry_the_id() -> None:
+    from gateway.config import Config
+    from gateway.templates import Templates
+    from normalizer.gsm import fits_one_segment
+
+    templates = Templates(Config().acks)
+    for name in (
+        "received",
+        "duplicate",
+        "status",
+        "status_update",
+        "invalid_tracking_id",
+        "not_found",
+    ):
+        text = templates.render(
+            name, tracking_id="123456789012", status="in_progress", note="Dinas PU"
+        )
+        assert fits_one_segment(text), (name, text)
+        assert "1234-5678-9012" in text, name
