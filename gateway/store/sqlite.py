@@ -74,6 +74,13 @@ class SqliteStore:
         self._checkpointer: asyncio.Task[None] | None = None
         self.batches = 0
         self.writes = 0
+        #: monotonic time of the last batch that could not commit (disk full, locked, I/O)
+        self.failed_at: float | None = None
+        #: how long a failed commit keeps :meth:`healthy` false; a probe alone cannot tell
+        #: a full disk (an empty transaction commits fine), so a real failure is remembered
+        self.failure_memory_s = 5.0
+        #: how long a batch waits for another process's write lock before it fails
+        self.lock_wait_s = 5.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -148,7 +155,10 @@ class SqliteStore:
         self._reader = None
 
     async def healthy(self) -> bool:
-        """True when a write transaction can commit (disk writable, file not locked)."""
+        """True when a write transaction can commit (disk writable, file not locked) and no
+        real commit failed within ``failure_memory_s``."""
+        if self.failed_at is not None and time.monotonic() - self.failed_at < self.failure_memory_s:
+            return False
         try:
             await self.write(lambda c: c.execute("SELECT 1").fetchone())
         except StoreUnavailableError:
@@ -188,9 +198,10 @@ class SqliteStore:
         db = self._db
         try:
             fns = [p.fn for p in batch]
-            outcomes = await self._locked_retry(lambda: _run_batch(db, fns))
+            outcomes = await self._locked_retry(lambda: _run_batch(db, fns), self.lock_wait_s)
         except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
             log.error("store commit failed: %s", type(exc).__name__)
+            self.failed_at = time.monotonic()
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_exception(StoreUnavailableError(f"commit failed: {exc}"))
