@@ -243,9 +243,12 @@ class _Bind:
                 raise SendError("submit_sm_resp timed out", retryable=True) from None
             except LinkClosedError as exc:
                 raise SendError(f"link closed: {exc}", retryable=True) from None
-        if resp is None or resp.command == "generic_nack":
-            status = getattr(resp, "status", None)
-            raise SendError(f"submit_sm rejected by generic_nack ({status})", retryable=False)
+        if resp is None:
+            # the SMSC answered with bytes we could not parse: it may have accepted the
+            # message, so a retry could send the citizen a second copy; treat as permanent
+            raise SendError("unparseable submit_sm_resp", retryable=False)
+        if resp.command == "generic_nack":
+            raise SendError(f"submit_sm rejected by generic_nack ({resp.status})", retryable=False)
         status = int(resp.status)
         if status == ESME_ROK:
             return _text(getattr(resp, "message_id", None))
