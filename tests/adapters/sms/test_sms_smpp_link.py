@@ -15,7 +15,7 @@ from adapters.sms.smpp import SmppAdapter
 from gateway.adapter import OutboundMessage, SendError
 from gateway.service import Gateway
 from normalizer import ReplyAddress
-from tests.adapters.sms.sms_harness import Db, sms_overrides, start_gateway
+from tests.adapters.sms.sms_harness import Db, eventually, sms_overrides, start_gateway
 from tests.adapters.sms.smsc_sim import RawSmsc, SmscSim, deliver_sm_bytes, pdu
 from tests.conftest import make_config
 
@@ -186,3 +186,57 @@ async def test_redelivery_after_gateway_restart_creates_nothing(tmp_path: Path) 
         assert len(submits) == 1
     finally:
         await raw.stop()
+
+
+async def test_unsolicited_generic_nack_is_logged_and_session_continues(
+    raw: RawSmsc, tmp_path: Path, gateway_factory: Callable[..., Any]
+) -> None:
+    await start_gateway(gateway_factory, tmp_path, raw.port)
+    await raw.send(pdu(GENERIC_NACK, 999, status=0x03))
+    await raw.send(deliver_sm_bytes(31, TEXT))
+    assert (await raw.wait_for(resp_for(31))).status == 0
+    assert raw.binds == 1
+
+
+async def test_two_binds_reply_on_the_route_the_sms_came_in(
+    tmp_path: Path, gateway_factory: Callable[..., Any]
+) -> None:
+    a, b = await SmscSim().start(), await SmscSim().start()
+    try:
+        second = {
+            "name": "isat",
+            "host": "127.0.0.1",
+            "port": b.port,
+            "system_id": "lapor",
+            "enquire_link_s": 1.0,
+            "response_timeout_s": 2.0,
+        }
+        overrides = sms_overrides(a.port)
+        overrides["adapters"]["sms"]["smpp"]["binds"].append(second)
+        harness = await gateway_factory(make_config(tmp_path, overrides))
+        adapter = harness.gw.adapters["sms.smpp"]
+        assert isinstance(adapter, SmppAdapter)
+        await adapter.wait_bound()
+        assert await b.deliver(TEXT, source_addr="6285600000001") == 0
+        [ack] = await b.wait_submitted(1)
+        assert ack.destination_addr == "6285600000001"
+        assert a.submitted == []
+        [report] = Db(tmp_path).reports()
+        assert report["transport"] == "smpp:isat" and report["reply_to"]["route"] == "isat"
+        await b.stop()
+        b.drop()
+        # route down: the reply falls back to the other bind
+        await eventually(lambda: not adapter.binds["isat"].bound)
+        await adapter.send(
+            OutboundMessage(
+                2,
+                "status_update",
+                None,
+                ReplyAddress(adapter="sms.smpp", address="+6285600000001", route="isat"),
+                "LAPOR! status",
+            )
+        )
+        assert (await a.wait_submitted(1))[0].destination_addr == "6285600000001"
+    finally:
+        await a.stop()
+        await b.stop()
