@@ -50,6 +50,7 @@ from tenacity import (
 )
 
 from adapters.sms import multipart, receipt, udh
+from adapters.sms import smpp_metrics as metrics
 from adapters.sms.codec import decode
 from adapters.sms.config import SmppBindConfig, SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
@@ -80,6 +81,14 @@ log = logging.getLogger(__name__)
 RETRYABLE_STATUSES = {ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR}
 THROTTLE_PAUSE_S = 1.0
 ESM_UDHI = 0x40
+
+
+def _reason_label(reason: str) -> str:
+    """A low-cardinality label for why a session ended."""
+    for key in ("unbind", "dead link", "closed by SMSC", "malformed", "write", "read", "stop"):
+        if key in reason:
+            return key.replace(" ", "_")
+    return "other"
 
 
 def _text(value: Any) -> str:
@@ -153,6 +162,7 @@ class _Bind:
                 continue
             self.link, self.state = link, "bound"
             self.bound_event.set()
+            metrics.BOUND.labels(cfg.name).set(1)
             log.info("smpp %s: bound to %s:%d", cfg.name, cfg.host, cfg.port)
             started = time.monotonic()
             keepalive = asyncio.create_task(self._keepalive(link))
@@ -162,6 +172,8 @@ class _Bind:
                 keepalive.cancel()
                 self.link = None
                 self.bound_event.clear()
+                metrics.BOUND.labels(cfg.name).set(0)
+                metrics.RECONNECTS.labels(cfg.name, _reason_label(link.close_reason)).inc()
                 await asyncio.to_thread(link.join)
             self.state = f"reconnecting ({link.close_reason})"
             log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
@@ -250,6 +262,7 @@ class _Bind:
         if resp.command == "generic_nack":
             raise SendError(f"submit_sm rejected by generic_nack ({resp.status})", retryable=False)
         status = int(resp.status)
+        metrics.SUBMIT.labels(cfg.name, "ok" if status == ESME_ROK else f"0x{status:02X}").inc()
         if status == ESME_ROK:
             return _text(getattr(resp, "message_id", None))
         if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
@@ -339,8 +352,9 @@ class SmppAdapter(Adapter):
 
     async def _deliver(self, bind: _Bind, link: SmppLink, pdu: Any) -> None:
         status = ESME_ROK
+        kind = "message"
         try:
-            await self._receive(bind, pdu)
+            kind = await self._receive(bind, pdu)
         except StoreUnavailableError:
             self.stats["temp_errors"] += 1
             log.warning("smpp %s: store unavailable, answering ESME_RX_T_APPN", bind.config.name)
@@ -349,13 +363,15 @@ class SmppAdapter(Adapter):
             log.exception("smpp %s: deliver_sm could not be handled", bind.config.name)
             status = ESME_RSYSERR
         link.respond(int(pdu.sequence), status)
+        metrics.DELIVER.labels(bind.config.name, kind, f"0x{status:02X}").inc()
 
-    async def _receive(self, bind: _Bind, pdu: Any) -> None:
+    async def _receive(self, bind: _Bind, pdu: Any) -> str:
+        """Commit what one deliver_sm carries; returns its kind (for metrics)."""
         esm_class = int(getattr(pdu, "esm_class", 0) or 0)
         short_message = getattr(pdu, "short_message", None) or b""
         if receipt.is_receipt(esm_class):
             await self._receipt(bind, pdu, short_message)
-            return
+            return "receipt"
         payload = getattr(pdu, "message_payload", None) or short_message
         if isinstance(payload, str):
             payload = payload.encode("latin-1", errors="replace")
@@ -373,7 +389,7 @@ class SmppAdapter(Adapter):
         self.stats["received"] += 1
         if concat is None or concat.total == 1:
             await self._handle(bind, [Fragment(1, body, meta)], 1, None)
-            return
+            return "message"
         meta["total"] = concat.total
         meta["ref"] = concat.ref
         group = f"smpp:{bind.config.name}:{sender}:{concat.ref_bits}:{concat.ref}:{concat.total}"
@@ -385,6 +401,7 @@ class SmppAdapter(Adapter):
             # group and the inbound key, instead of starting a new group that would expire
             # into a spurious partial report. The sweeper re-files it (a repeat) and drops it.
             await self._handle(bind, parts, concat.total, None)
+        return "fragment"
 
     def _split_concat(
         self, bind: _Bind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]

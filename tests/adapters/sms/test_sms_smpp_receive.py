@@ -344,3 +344,18 @@ async def test_stop_unbinds_cleanly(sim: SmscSim, gw: Any) -> None:
     await adapter.stop()
     await eventually(lambda: sim.unbound >= 1 or esme not in sim.sessions)
     assert not adapter.health().ok
+
+
+async def test_metrics_exported(sim: SmscSim, gw: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    harness, _ = gw
+    labels = {"bind": "tsel", "kind": "message", "status": "0x00"}
+    before = REGISTRY.get_sample_value("lapor_smpp_deliver_sm_total", labels) or 0.0
+    assert await sim.deliver(COMPLAINT.encode()) == 0
+    await sim.wait_submitted(1)
+    assert REGISTRY.get_sample_value("lapor_smpp_deliver_sm_total", labels) == before + 1
+    status, text = await harness.get("/metrics")
+    assert status == 200
+    assert 'lapor_smpp_bound{bind="tsel"} 1.0' in text
+    assert 'lapor_smpp_submit_sm_total{bind="tsel",result="ok"}' in text
