@@ -56,6 +56,8 @@ from adapters.sms.config import SmppBindConfig, SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
 from adapters.sms.smpp_link import (
+    CMD_DATA_SM_RESP,
+    CMD_DELIVER_SM_RESP,
     ESME_RMSGQFUL,
     ESME_ROK,
     ESME_RSYSERR,
@@ -362,7 +364,8 @@ class SmppAdapter(Adapter):
         except Exception:
             log.exception("smpp %s: deliver_sm could not be handled", bind.config.name)
             status = ESME_RSYSERR
-        link.respond(int(pdu.sequence), status)
+        resp_id = CMD_DATA_SM_RESP if pdu.command == "data_sm" else CMD_DELIVER_SM_RESP
+        link.respond(int(pdu.sequence), status, resp_id)
         metrics.DELIVER.labels(bind.config.name, kind, f"0x{status:02X}").inc()
 
     async def _receive(self, bind: _Bind, pdu: Any) -> str:

@@ -56,8 +56,9 @@ ESME_RTHROTTLED = 0x58
 ESME_RX_T_APPN = 0x64
 CMD_GENERIC_NACK = 0x80000000
 CMD_DELIVER_SM_RESP = 0x80000005
+CMD_DATA_SM_RESP = 0x80000103
 _RESPONSE_BIT = 0x80000000
-_KNOWN_REQUESTS_WE_REFUSE = {"data_sm", "query_sm", "alert_notification"}
+_KNOWN_REQUESTS_WE_REFUSE = {"query_sm", "alert_notification"}
 
 
 class LinkClosedError(ConnectionError):
@@ -128,15 +129,33 @@ def check_deliver_sm(body: bytes) -> str | None:
         pos += 1 + sm_length
         if pos > len(body):
             return f"sm_length {sm_length} overruns the PDU"
-        while pos < len(body):
-            if pos + 4 > len(body):
-                return "truncated TLV header"
-            length = struct.unpack(">H", body[pos + 2 : pos + 4])[0]
-            pos += 4 + length
-            if pos > len(body):
-                return "TLV overruns the PDU"
     except ValueError as exc:
         return str(exc)
+    return _check_tlvs(body, pos)
+
+
+def check_data_sm(body: bytes) -> str | None:
+    """Like :func:`check_deliver_sm` for data_sm (SMPP 3.4 4.7.1), whose text is a TLV."""
+    try:
+        pos = _cstring(body, 0, _LAX)  # service_type
+        pos = _cstring(body, pos + 2, _LAX)  # source_addr_ton, _npi, source_addr
+        pos = _cstring(body, pos + 2, _LAX)  # dest_addr_ton, _npi, destination_addr
+    except ValueError as exc:
+        return str(exc)
+    pos += 3  # esm_class, registered_delivery, data_coding
+    if pos > len(body):
+        return "body ends before data_coding"
+    return _check_tlvs(body, pos)
+
+
+def _check_tlvs(body: bytes, pos: int) -> str | None:
+    while pos < len(body):
+        if pos + 4 > len(body):
+            return "truncated TLV header"
+        length = struct.unpack(">H", body[pos + 2 : pos + 4])[0]
+        pos += 4 + length
+        if pos > len(body):
+            return "TLV overruns the PDU"
     return None
 
 
@@ -255,12 +274,12 @@ class SmppLink:
         if not self._stop.is_set():
             self._out.put(data)
 
-    def respond(self, sequence: int, status: int) -> None:
-        """Answer a deliver_sm and give its back-pressure slot back."""
+    def respond(self, sequence: int, status: int, command_id: int = CMD_DELIVER_SM_RESP) -> None:
+        """Answer a deliver_sm (or data_sm) and give its back-pressure slot back."""
         try:
-            # deliver_sm_resp body is one empty C-string (message_id, unused); packed by hand
+            # the resp body is one empty C-string (message_id, unused); packed by hand
             # because it is on the hot path (smpplib's generic generator costs ~50 us)
-            self.write(struct.pack(">LLLLB", 17, CMD_DELIVER_SM_RESP, status, sequence, 0))
+            self.write(struct.pack(">LLLLB", 17, command_id, status, sequence, 0))
         finally:
             with contextlib.suppress(ValueError):
                 self._slots.release()
@@ -375,12 +394,14 @@ class SmppLink:
                 self.write(generic_nack(seq, ESME_RINVCMDLEN))
             return
         command = pdu.command
-        if command == "deliver_sm" and (problem := check_deliver_sm(raw[16:])) is not None:
-            # smpplib parses truncated or garbled bodies leniently; we do not file guesses
-            log.warning("smpp %s: malformed deliver_sm: %s", self.config.name, problem)
-            self.write(generic_nack(seq, ESME_RINVCMDLEN))
-            return
-        if command == "deliver_sm":
+        if command in ("deliver_sm", "data_sm"):
+            check = check_deliver_sm if command == "deliver_sm" else check_data_sm
+            if (problem := check(raw[16:])) is not None:
+                # smpplib parses truncated or garbled bodies leniently; we file no guesses
+                log.warning("smpp %s: malformed %s: %s", self.config.name, command, problem)
+                self.write(generic_nack(seq, ESME_RINVCMDLEN))
+                return
+        if command in ("deliver_sm", "data_sm"):
             if not self._slots.acquire(blocking=False):
                 # out of slots: hand over what this read collected (it holds slots) first
                 if batch:

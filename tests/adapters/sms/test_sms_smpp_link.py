@@ -240,3 +240,28 @@ async def test_two_binds_reply_on_the_route_the_sms_came_in(
     finally:
         await a.stop()
         await b.stop()
+
+
+def data_sm_bytes(seq: int, payload: bytes, esm_class: int = 0, tlvs: bytes = b"") -> bytes:
+    body = (
+        b"\x00\x01\x016281234567890\x00\x00\x001708\x00"
+        + bytes((esm_class, 0, 0))
+        + struct.pack(">HH", 0x0424, len(payload))
+        + payload
+        + tlvs
+    )
+    return pdu(0x00000103, seq, body)
+
+
+async def test_data_sm_mo_is_filed_and_answered_data_sm_resp(
+    raw: RawSmsc, tmp_path: Path, gateway_factory: Callable[..., Any]
+) -> None:
+    await start_gateway(gateway_factory, tmp_path, raw.port)
+    await raw.send(data_sm_bytes(41, TEXT))
+    resp = await raw.wait_for(lambda p: p.seq == 41 and p.command_id & 0x80000000)
+    assert (resp.command_id, resp.status) == (0x80000103, 0)
+    assert [r["text"] for r in Db(tmp_path).reports()] == [TEXT.decode()]
+    cut = data_sm_bytes(42, TEXT)[:-5]  # the TLV overruns the (re-framed) PDU
+    await raw.send(struct.pack(">L", len(cut)) + cut[4:])
+    nack = await raw.wait_for(lambda p: p.seq == 42 and p.command_id & 0x80000000)
+    assert (nack.command_id, nack.status) == (GENERIC_NACK, 0x02)
