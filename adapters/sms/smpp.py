@@ -12,6 +12,9 @@ Receive path (per ``deliver_sm``), in the event loop:
 4. only then ``deliver_sm_resp`` ESME_ROK. ``StoreUnavailableError`` -> ESME_RX_T_APPN
    (temporary: the SMSC redelivers, and the redelivery is absorbed if it had committed).
 
+SMSCs that send MO as ``data_sm`` (text in ``message_payload``) get the same treatment,
+answered with ``data_sm_resp``.
+
 A broken UDH (length overrunning the message, part > total, total 0) is logged with its
 reason and the message is filed as a standalone SMS (header stripped when its length is
 sane) rather than dropped. A sender of 30 digits is kept as received and never answered.
