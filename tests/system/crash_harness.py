@@ -98,7 +98,8 @@ def _text(rng: random.Random, marker: str) -> str:
 class CallbackSink:
     """The web/mobile backends' callback endpoint: records every signed ack it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: dict[str, str] | None = None) -> None:
+        self.secrets = secrets or {"web": WEB_SECRET, "mobile": MOBILE_SECRET}
         self.received: list[dict[str, Any]] = []
         self.bad_signatures = 0
         self._runner: web.AppRunner | None = None
@@ -115,7 +116,7 @@ class CallbackSink:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.read()
-        secret = WEB_SECRET if request.match_info["door"] == "web" else MOBILE_SECRET
+        secret = self.secrets[request.match_info["door"]]
         try:
             signing.verify(secret.encode(), request.headers, body)
         except signing.SignatureError:
