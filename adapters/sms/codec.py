@@ -164,19 +164,27 @@ class NotGsm7Error(ValueError):
     """The text has a character outside the GSM 03.38 default alphabet and extension."""
 
 
+def _translation() -> dict[int, str]:
+    # every ASCII code point not in GSM 03.38 maps to a non-ASCII sentinel, so after
+    # translation "all ASCII" means "all GSM-7" (non-ASCII characters stay non-ASCII)
+    table = {cp: "\x80" for cp in range(128)}
+    table.update({ord(ch): chr(code) for ch, code in BASIC_INDEX.items()})
+    table.update({ord(ch): chr(ESCAPE) + chr(code) for ch, code in EXTENSION_INDEX.items()})
+    return table
+
+
+_GSM7_TABLE = _translation()
+
+
 def encode_gsm7(text: str) -> bytes:
-    """Text to unpacked septets (extension characters as ESC + code)."""
-    out = bytearray()
-    for ch in text:
-        code = BASIC_INDEX.get(ch)
-        if code is not None:
-            out.append(code)
-            continue
-        ext = EXTENSION_INDEX.get(ch)
-        if ext is None:
-            raise NotGsm7Error(f"character U+{ord(ch):04X} is not in GSM 03.38")
-        out += bytes((ESCAPE, ext))
-    return bytes(out)
+    """Text to unpacked septets (extension characters as ESC + code).
+
+    One ``str.translate`` pass (C speed): replies go through this for every ack."""
+    septets = text.translate(_GSM7_TABLE)
+    if not septets.isascii():
+        bad = next(ch for ch in text if ch not in BASIC_INDEX and ch not in EXTENSION_INDEX)
+        raise NotGsm7Error(f"character U+{ord(bad):04X} is not in GSM 03.38")
+    return septets.encode("ascii")
 
 
 def pack_septets(septets: bytes, fill_bits: int = 0) -> bytes:

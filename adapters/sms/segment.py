@@ -13,6 +13,7 @@ so a GSM-7 part is its UDH followed by at most 153 septet octets.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from adapters.sms import codec, udh
@@ -22,7 +23,6 @@ from normalizer.gsm import (
     MULTI_SEGMENT_UCS2,
     SINGLE_SEGMENT_SEPTETS,
     SINGLE_SEGMENT_UCS2,
-    is_gsm7,
 )
 
 MAX_PARTS = 255
@@ -75,7 +75,16 @@ def segment(text: str, *, ref: int, ref16: bool = False, force_ucs2: bool = Fals
     than one part (choose it per destination, e.g. a counter)."""
     if not text:
         raise SegmentationError("nothing to send")
-    gsm = is_gsm7(text) and not force_ucs2
+    # fast path, the common case (every ack): one encoding pass, one part
+    single_gsm: bytes | None = None
+    if not force_ucs2:
+        with contextlib.suppress(codec.NotGsm7Error):
+            single_gsm = codec.encode_gsm7(text)
+        if single_gsm is not None and len(single_gsm) <= SINGLE_SEGMENT_SEPTETS:
+            return Segments([single_gsm], 0x00, 0x00, [text])
+    if single_gsm is None and len(text) <= SINGLE_SEGMENT_UCS2 // 2:
+        return Segments([text.encode("utf-16-be")], 0x08, 0x00, [text])
+    gsm = single_gsm is not None
     single, multi = (
         (SINGLE_SEGMENT_SEPTETS, MULTI_SEGMENT_SEPTETS)
         if gsm

@@ -68,6 +68,7 @@ from adapters.sms.smpp_link import (
     ESME_RX_T_APPN,
     LinkClosedError,
     SmppLink,
+    encode_submit_sm,
 )
 from gateway.adapter import (
     Adapter,
@@ -239,23 +240,22 @@ class _Bind:
             link = self.link
             if link is None or not link.is_open:
                 raise SendError(f"smpp bind {cfg.name} is not bound", retryable=True)
-            pdu = smpplib.smpp.make_pdu(
-                "submit_sm",
-                client=link.client,
-                service_type="",
+            seq = link.next_sequence()
+            data = encode_submit_sm(
+                seq,
+                source_addr=cfg.source_addr,
                 source_addr_ton=cfg.source_addr_ton,
                 source_addr_npi=cfg.source_addr_npi,
-                source_addr=cfg.source_addr,
+                destination_addr=dest,
                 dest_addr_ton=cfg.dest_addr_ton,
                 dest_addr_npi=cfg.dest_addr_npi,
-                destination_addr=dest,
                 esm_class=esm_class,
                 data_coding=data_coding,
                 registered_delivery=1 if cfg.registered_delivery else 0,
                 short_message=part,
             )
             try:
-                resp = await link.request(pdu, cfg.response_timeout_s)
+                resp = await link.request((seq, data), cfg.response_timeout_s)
             except TimeoutError:
                 raise SendError("submit_sm_resp timed out", retryable=True) from None
             except LinkClosedError as exc:

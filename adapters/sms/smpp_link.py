@@ -96,6 +96,43 @@ def make_response(command: str, sequence: int, status: int = ESME_ROK, **fields:
     return bytes(pdu.generate())
 
 
+def _c(value: str) -> bytes:
+    return value.encode("latin-1", errors="replace") + b"\x00"
+
+
+def encode_submit_sm(
+    sequence: int,
+    *,
+    source_addr: str,
+    source_addr_ton: int,
+    source_addr_npi: int,
+    destination_addr: str,
+    dest_addr_ton: int,
+    dest_addr_npi: int,
+    esm_class: int,
+    data_coding: int,
+    registered_delivery: int,
+    short_message: bytes,
+) -> bytes:
+    """A submit_sm (SMPP 3.4 4.4.1), packed directly: it is on the ack path and smpplib's
+    generic field-by-field generator costs several times more. Tested against smpplib's
+    own encoding in ``tests/adapters/sms/test_sms_smpp_codec.py``."""
+    body = b"".join(
+        (
+            b"\x00",  # service_type
+            bytes((source_addr_ton, source_addr_npi)),
+            _c(source_addr),
+            bytes((dest_addr_ton, dest_addr_npi)),
+            _c(destination_addr),
+            bytes((esm_class, 0, 0)),  # protocol_id, priority_flag
+            b"\x00\x00",  # schedule_delivery_time, validity_period
+            bytes((registered_delivery, 0, data_coding, 0, len(short_message))),
+            short_message,
+        )
+    )
+    return struct.pack(">LLLL", 16 + len(body), 0x00000004, 0, sequence) + body
+
+
 def generic_nack(sequence: int, status: int) -> bytes:
     return struct.pack(">LLLL", 16, CMD_GENERIC_NACK, status, sequence)
 
@@ -184,7 +221,7 @@ class SmppLink:
         )
         # smpplib logs whole PDUs in hex at DEBUG: the bind (with the password), citizens'
         # numbers and texts. Never, whatever the gateway's log level.
-        logging.getLogger(f"smpplib.{config.name}").setLevel(logging.INFO)
+        logging.getLogger(f"smpplib.{config.name}").setLevel(logging.WARNING)
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._pending: dict[int, asyncio.Future[Any]] = {}
@@ -285,17 +322,24 @@ class SmppLink:
                 self._slots.release()
 
     async def request(self, pdu: Any, wait_s: float) -> Any:
-        """Send a request PDU built in the loop thread and await its response PDU."""
+        """Send a request PDU (an smpplib PDU, or ``(sequence, bytes)``) and await its
+        response PDU."""
         if self._stop.is_set():
             raise LinkClosedError(self.close_reason or "closed")
-        seq = int(pdu.sequence)
+        if isinstance(pdu, tuple):
+            seq, data = pdu
+        else:
+            seq, data = int(pdu.sequence), bytes(pdu.generate())
         fut: asyncio.Future[Any] = self.loop.create_future()
         self._pending[seq] = fut
         try:
-            self.write(bytes(pdu.generate()))
+            self.write(data)
             return await asyncio.wait_for(fut, wait_s)
         finally:
             self._pending.pop(seq, None)
+
+    def next_sequence(self) -> int:
+        return int(self.client.next_sequence())
 
     def _write_loop(self) -> None:
         sock = self.client._socket
