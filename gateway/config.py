@@ -122,6 +122,9 @@ STATUS_LABELS_ID: dict[str, str] = {
     "responded": "sudah ditanggapi",
     "closed": "selesai",
     "rejected": "ditolak",
+    # level-2 repeats have these statuses; a CEK on one must not answer in English
+    "duplicate": "laporan ulang (lihat laporan pertama)",
+    "addendum": "tambahan untuk laporan sebelumnya",
 }
 
 
