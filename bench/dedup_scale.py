@@ -93,13 +93,18 @@ PROBLEMS = [
     "halte bus {s} rusak dan atapnya bocor",
     "taman kota {s} tidak terawat dan banyak sampah",
 ]
-SYLLABLES = ["ci", "ba", "ra", "su", "ma", "ka", "ja", "ti", "sa", "wa", "ngi", "lo", "pe", "du", "ri"]
+SYLLABLES = "ci ba ra su ma ka ja ti sa wa ngi lo pe du ri".split()
+_NAMES = random.Random(7)
 STREETS = sorted(
-    {random.Random(7).choice(["jalan ", "gang ", "jl "]) + "".join(random.Random(i).choices(SYLLABLES, k=3)) + f" {i % 50}"
-     for i in range(3000)}
+    {
+        _NAMES.choice(["jalan ", "gang ", "jl "])
+        + "".join(_NAMES.choices(SYLLABLES, k=3))
+        + f" {_NAMES.randrange(50)}"
+        for _ in range(3000)
+    }
 )
 REGIONS = [f"region-{i}" for i in range(500)]
-WORDS_EXTRA = ["mohon", "segera", "ditindaklanjuti", "tolong", "pak", "bu", "warga", "resah", "sudah", "lama"]
+WORDS_EXTRA = "mohon segera ditindaklanjuti tolong pak bu warga resah sudah lama".split()
 
 
 def synth_text(rng: random.Random) -> str:
@@ -164,9 +169,8 @@ def synthesize(path: Path, size: int, seed: int = 1) -> list[str]:
                 "location": {"region": region},
             }
         )
-        batch_r.append(
-            (tid, "sms", "bench", None, at, "received", at, 0, 0, 0, None, region, None, body, created)
-        )
+        row = (tid, "sms", "bench", None, at, "received", at, 0, 0, 0, None, region, None)
+        batch_r.append((*row, body, created))
         batch_k.append((f"bench:{i}", tid, None, created))
         batch_i.append((f"phone:{phone}", at, tid))
         if len(batch_r) >= 20_000:
@@ -215,7 +219,7 @@ async def measure(path: Path, phones: list[str], n: int, rounds: int = 3) -> dic
         reports = new_reports(n, phones, seed=100 + rnd)
         sem = asyncio.Semaphore(32)
 
-        async def one(i: int, r: Report, rnd: int = rnd) -> None:
+        async def one(i: int, r: Report, rnd: int = rnd, sem: asyncio.Semaphore = sem) -> None:
             async with sem:
                 await pipeline.submit(r, inbound_key=f"bench:new:{rnd}:{i}")
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.similarity import IndexEntry, SimilarityIndex
+from gateway.similarity import IndexEntry, SimilarityIndex, band_params
 from normalizer.fingerprint import normalize
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -128,3 +128,28 @@ def test_compaction_keeps_live_entries_queryable() -> None:
     found = idx.query("keluhan11999 nomor11999 kasus11999")
     assert [c.tracking_id for c in found] == ["T11999"]
     assert idx.query("keluhan5 nomor5 kasus5") == []
+
+
+@pytest.mark.parametrize(
+    ("threshold", "bands", "rows"),
+    [
+        pytest.param(0.24, 16, 2, id="low-threshold-short-bands"),
+        pytest.param(0.5, 16, 4, id="mid-threshold"),
+        pytest.param(0.9, 8, 8, id="high-threshold-long-bands"),
+    ],
+)
+def test_band_params(threshold: float, bands: int, rows: int) -> None:
+    assert band_params(threshold, 64) == (bands, rows)
+
+
+def test_crowded_buckets_are_capped_so_queries_stay_bounded() -> None:
+    """Thousands of identical complaints: each bucket keeps its newest reports only."""
+    idx = make(bucket_cap=4)
+    for i in range(500):
+        idx.add(f"T{i}", normalize(LAMPU), T0 + timedelta(seconds=i))
+    largest = max(
+        1 if isinstance(b, int) else len(b) for table in idx._tables for b in table.values()
+    )
+    assert largest == 4
+    found = idx.query(normalize(LAMPU), limit=10)
+    assert [c.tracking_id for c in found] == ["T499", "T498", "T497", "T496"]
