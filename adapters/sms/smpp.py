@@ -37,38 +37,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import smpplib.smpp
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from adapters.sms import multipart, receipt, udh
 from adapters.sms import smpp_metrics as metrics
 from adapters.sms.codec import decode
-from adapters.sms.config import SmppBindConfig, SmsConfig
+from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
+from adapters.sms.smpp_bind import SmppBind, TokenBucket, text_field
 from adapters.sms.smpp_link import (
     CMD_DATA_SM_RESP,
     CMD_DELIVER_SM_RESP,
-    ESME_RMSGQFUL,
     ESME_ROK,
     ESME_RSYSERR,
-    ESME_RTHROTTLED,
     ESME_RX_T_APPN,
-    LinkClosedError,
     SmppLink,
-    encode_submit_sm,
 )
 from gateway.adapter import (
     Adapter,
@@ -82,201 +70,11 @@ from gateway.adapter import (
 )
 from normalizer.privacy import mask_phone
 
-log = logging.getLogger(__name__)
+__all__ = ["SmppAdapter", "SmppBind", "TokenBucket"]
 
-RETRYABLE_STATUSES = {ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR}
-THROTTLE_PAUSE_S = 1.0
 ESM_UDHI = 0x40
 
-
-def _reason_label(reason: str) -> str:
-    """A low-cardinality label for why a session ended."""
-    for key in ("unbind", "dead link", "closed by SMSC", "malformed", "write", "read", "stop"):
-        if key in reason:
-            return key.replace(" ", "_")
-    return "other"
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.rstrip(b"\x00").decode("latin-1")
-    return str(value)
-
-
-class TokenBucket:
-    """``rate`` sends per second with a burst of ``max(1, rate)``; ``pause`` after throttling."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self.lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-
-    def pause(self, seconds: float) -> None:
-        """Drain the bucket so nothing goes out for about *seconds* (SMSC said slow down)."""
-        self.tokens = -seconds * self.rate
-        self.updated = time.monotonic()
-
-
-class _Bind:
-    """One configured bind: its current link, reconnect loop, send throttle."""
-
-    def __init__(self, adapter: SmppAdapter, config: SmppBindConfig) -> None:
-        self.adapter = adapter
-        self.config = config
-        self.link: SmppLink | None = None
-        self.bucket = TokenBucket(config.tps)
-        self.window = asyncio.Semaphore(config.window)
-        self.refs = itertools.count(1)
-        self.task: asyncio.Task[None] | None = None
-        self.state = "starting"
-        self.stopping = False
-        self.bound_event = asyncio.Event()
-
-    @property
-    def bound(self) -> bool:
-        return self.link is not None and self.link.is_open
-
-    async def run(self) -> None:
-        cfg = self.config
-        while not self.stopping:
-            try:
-                link = await self._connect()
-            except Exception as exc:
-                self.state = f"unreachable ({exc.__class__.__name__})"
-                log.error(
-                    "smpp %s: bind failed %d times; retrying in %.0fs",
-                    cfg.name,
-                    cfg.reconnect_attempts,
-                    cfg.reconnect_max_s,
-                )
-                await asyncio.sleep(cfg.reconnect_max_s)
-                continue
-            self.link, self.state = link, "bound"
-            self.bound_event.set()
-            metrics.BOUND.labels(cfg.name).set(1)
-            log.info("smpp %s: bound to %s:%d", cfg.name, cfg.host, cfg.port)
-            started = time.monotonic()
-            keepalive = asyncio.create_task(self._keepalive(link))
-            try:
-                await link.closed.wait()
-            finally:
-                keepalive.cancel()
-                self.link = None
-                self.bound_event.clear()
-                metrics.BOUND.labels(cfg.name).set(0)
-                metrics.RECONNECTS.labels(cfg.name, _reason_label(link.close_reason)).inc()
-                await asyncio.to_thread(link.join)
-            self.state = f"reconnecting ({link.close_reason})"
-            log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
-            if time.monotonic() - started < 5 and not self.stopping:
-                # a session that dies at once must not turn into a tight reconnect loop
-                await asyncio.sleep(cfg.reconnect_initial_s)
-
-    async def _connect(self) -> SmppLink:
-        cfg = self.config
-        loop = asyncio.get_running_loop()
-        retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
-            + wait_random(0, cfg.reconnect_initial_s),
-            stop=stop_after_attempt(cfg.reconnect_attempts),
-            retry=retry_if_exception_type(Exception),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                if self.stopping:
-                    raise asyncio.CancelledError
-                link = self._new_link(loop)
-                await asyncio.to_thread(link.open)
-                link.start()
-                return link
-        raise AssertionError("unreachable")
-
-    def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:
-        holder: list[SmppLink] = []
-
-        def on_deliver(pdu: Any) -> None:
-            self.adapter._on_deliver(self, holder[0], pdu)
-
-        link = SmppLink(self.config, loop, on_deliver, max_inflight=self.config.max_inflight)
-        holder.append(link)
-        return link
-
-    async def _keepalive(self, link: SmppLink) -> None:
-        cfg = self.config
-        while link.is_open:
-            await asyncio.sleep(cfg.enquire_link_s)
-            pdu = smpplib.smpp.make_pdu("enquire_link", client=link.client)
-            try:
-                await link.request(pdu, cfg.response_timeout_s)
-            except TimeoutError:
-                if link.seems_alive(cfg.response_timeout_s):
-                    continue
-                log.warning("smpp %s: no enquire_link_resp: dead link", cfg.name)
-                link.close("dead link (enquire_link timeout)")
-                return
-            except LinkClosedError:
-                return
-
-    async def submit(self, dest: str, part: bytes, data_coding: int, esm_class: int) -> str:
-        cfg = self.config
-        await self.bucket.acquire()
-        async with self.window:
-            link = self.link
-            if link is None or not link.is_open:
-                raise SendError(f"smpp bind {cfg.name} is not bound", retryable=True)
-            seq = link.next_sequence()
-            data = encode_submit_sm(
-                seq,
-                source_addr=cfg.source_addr,
-                source_addr_ton=cfg.source_addr_ton,
-                source_addr_npi=cfg.source_addr_npi,
-                destination_addr=dest,
-                dest_addr_ton=cfg.dest_addr_ton,
-                dest_addr_npi=cfg.dest_addr_npi,
-                esm_class=esm_class,
-                data_coding=data_coding,
-                registered_delivery=1 if cfg.registered_delivery else 0,
-                short_message=part,
-            )
-            try:
-                resp = await link.request((seq, data), cfg.response_timeout_s)
-            except TimeoutError:
-                raise SendError("submit_sm_resp timed out", retryable=True) from None
-            except LinkClosedError as exc:
-                raise SendError(f"link closed: {exc}", retryable=True) from None
-        if resp is None:
-            # the SMSC answered with bytes we could not parse: it may have accepted the
-            # message, so a retry could send the citizen a second copy; treat as permanent
-            raise SendError("unparseable submit_sm_resp", retryable=False)
-        if resp.command == "generic_nack":
-            raise SendError(f"submit_sm rejected by generic_nack ({resp.status})", retryable=False)
-        status = int(resp.status)
-        metrics.SUBMIT.labels(cfg.name, "ok" if status == ESME_ROK else f"0x{status:02X}").inc()
-        if status == ESME_ROK:
-            return _text(getattr(resp, "message_id", None))
-        if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
-            self.bucket.pause(THROTTLE_PAUSE_S)
-        raise SendError(
-            f"submit_sm failed with status 0x{status:08X}",
-            retryable=status in RETRYABLE_STATUSES,
-            retry_after=THROTTLE_PAUSE_S if status in RETRYABLE_STATUSES else None,
-        )
+log = logging.getLogger(__name__)
 
 
 class SmppAdapter(Adapter):
@@ -289,7 +87,7 @@ class SmppAdapter(Adapter):
         self.sms = config
         self.config = config.smpp
         self.conversation = SmsConversation(ctx.intake, config, ctx.country)
-        self.binds = {b.name: _Bind(self, b) for b in self.config.binds}
+        self.binds = {b.name: SmppBind(b, self._on_deliver) for b in self.config.binds}
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
@@ -350,12 +148,12 @@ class SmppAdapter(Adapter):
 
     # -- receive ---------------------------------------------------------------------------
 
-    def _on_deliver(self, bind: _Bind, link: SmppLink, pdu: Any) -> None:
+    def _on_deliver(self, bind: SmppBind, link: SmppLink, pdu: Any) -> None:
         task = asyncio.create_task(self._deliver(bind, link, pdu))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, bind: _Bind, link: SmppLink, pdu: Any) -> None:
+    async def _deliver(self, bind: SmppBind, link: SmppLink, pdu: Any) -> None:
         status = ESME_ROK
         kind = "message"
         try:
@@ -371,7 +169,7 @@ class SmppAdapter(Adapter):
         link.respond(int(pdu.sequence), status, resp_id)
         metrics.DELIVER.labels(bind.config.name, kind, f"0x{status:02X}").inc()
 
-    async def _receive(self, bind: _Bind, pdu: Any) -> str:
+    async def _receive(self, bind: SmppBind, pdu: Any) -> str:
         """Commit what one deliver_sm carries; returns its kind (for metrics)."""
         esm_class = int(getattr(pdu, "esm_class", 0) or 0)
         short_message = getattr(pdu, "short_message", None) or b""
@@ -381,14 +179,14 @@ class SmppAdapter(Adapter):
         payload = getattr(pdu, "message_payload", None) or short_message
         if isinstance(payload, str):
             payload = payload.encode("latin-1", errors="replace")
-        sender = _text(getattr(pdu, "source_addr", b""))
+        sender = text_field(getattr(pdu, "source_addr", b""))
         data_coding = int(getattr(pdu, "data_coding", 0) or 0)
         meta: dict[str, Any] = {
             "dc": data_coding,
             "dc0": bind.config.data_coding_0,
             "sender": sender,
             "ton": int(getattr(pdu, "source_addr_ton", 0) or 0),
-            "dest": _text(getattr(pdu, "destination_addr", b"")),
+            "dest": text_field(getattr(pdu, "destination_addr", b"")),
             "at": datetime.now(UTC).isoformat(),
         }
         body, concat = self._split_concat(bind, pdu, payload, esm_class, meta)
@@ -410,7 +208,7 @@ class SmppAdapter(Adapter):
         return "fragment"
 
     def _split_concat(
-        self, bind: _Bind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]
+        self, bind: SmppBind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]
     ) -> tuple[bytes, udh.Concat | None]:
         """(user data without UDH, concatenation or None); bad headers are logged, not fatal."""
         if esm_class & ESM_UDHI:
@@ -443,7 +241,7 @@ class SmppAdapter(Adapter):
         return payload, None
 
     async def _handle(
-        self, bind: _Bind, parts: list[Fragment], total: int, group: str | None
+        self, bind: SmppBind, parts: list[Fragment], total: int, group: str | None
     ) -> None:
         """Decode a complete (or expired partial) message and file it; with *group*, forget
         the group's parts after the commit. Idempotent: the inbound key derives from the
@@ -479,7 +277,7 @@ class SmppAdapter(Adapter):
             await self.ctx.intake.drop_fragments(group)
         log.debug("smpp %s: %s from %s", bind.config.name, outcome.action, mask_phone(sms.sender))
 
-    async def _receipt(self, bind: _Bind, pdu: Any, short_message: bytes) -> None:
+    async def _receipt(self, bind: SmppBind, pdu: Any, short_message: bytes) -> None:
         try:
             rec = receipt.parse_receipt(
                 short_message,
@@ -522,7 +320,7 @@ class SmppAdapter(Adapter):
 
     # -- send ------------------------------------------------------------------------------
 
-    def _pick(self, route: str | None) -> _Bind:
+    def _pick(self, route: str | None) -> SmppBind:
         if route and route in self.binds and self.binds[route].bound:
             return self.binds[route]
         for bind in self.binds.values():

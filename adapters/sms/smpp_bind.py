@@ -1,0 +1,238 @@
+"""One SMPP bind as the adapter drives it: reconnect loop, keep-alive, throttled submit_sm.
+
+Split from :mod:`adapters.sms.smpp` so that each module has one concern: this one owns a
+bind's session life (connect + bind_transceiver with tenacity backoff, ``enquire_link``
+dead-link detection, rebind after any end of session) and its send side (token bucket for
+``tps``, a window of outstanding ``submit_sm``, status -> :class:`SendError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import smpplib.smpp
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from adapters.sms import smpp_metrics as metrics
+from adapters.sms.config import SmppBindConfig
+from adapters.sms.smpp_link import (
+    ESME_RMSGQFUL,
+    ESME_ROK,
+    ESME_RSYSERR,
+    ESME_RTHROTTLED,
+    LinkClosedError,
+    SmppLink,
+    encode_submit_sm,
+)
+from gateway.adapter import SendError
+
+log = logging.getLogger(__name__)
+
+DeliverCallback = Callable[["SmppBind", SmppLink, Any], None]
+
+RETRYABLE_STATUSES = {ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR}
+THROTTLE_PAUSE_S = 1.0
+
+
+def reason_label(reason: str) -> str:
+    """A low-cardinality label for why a session ended."""
+    for key in ("unbind", "dead link", "closed by SMSC", "malformed", "write", "read", "stop"):
+        if key in reason:
+            return key.replace(" ", "_")
+    return "other"
+
+
+def text_field(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("latin-1")
+    return str(value)
+
+
+class TokenBucket:
+    """``rate`` sends per second with a burst of ``max(1, rate)``; ``pause`` after throttling."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    def pause(self, seconds: float) -> None:
+        """Drain the bucket so nothing goes out for about *seconds* (SMSC said slow down)."""
+        self.tokens = -seconds * self.rate
+        self.updated = time.monotonic()
+
+
+class SmppBind:
+    """One configured bind: its current link, reconnect loop, send throttle.
+
+    *on_deliver* (called in the event loop) receives every deliver_sm/data_sm PDU with the
+    bind and the link it came in on; the adapter answers it on that link."""
+
+    def __init__(self, config: SmppBindConfig, on_deliver: DeliverCallback) -> None:
+        self.on_deliver = on_deliver
+        self.config = config
+        self.link: SmppLink | None = None
+        self.bucket = TokenBucket(config.tps)
+        self.window = asyncio.Semaphore(config.window)
+        self.refs = itertools.count(1)
+        self.task: asyncio.Task[None] | None = None
+        self.state = "starting"
+        self.stopping = False
+        self.bound_event = asyncio.Event()
+
+    @property
+    def bound(self) -> bool:
+        return self.link is not None and self.link.is_open
+
+    async def run(self) -> None:
+        cfg = self.config
+        while not self.stopping:
+            try:
+                link = await self._connect()
+            except Exception as exc:
+                self.state = f"unreachable ({exc.__class__.__name__})"
+                log.error(
+                    "smpp %s: bind failed %d times; retrying in %.0fs",
+                    cfg.name,
+                    cfg.reconnect_attempts,
+                    cfg.reconnect_max_s,
+                )
+                await asyncio.sleep(cfg.reconnect_max_s)
+                continue
+            self.link, self.state = link, "bound"
+            self.bound_event.set()
+            metrics.BOUND.labels(cfg.name).set(1)
+            log.info("smpp %s: bound to %s:%d", cfg.name, cfg.host, cfg.port)
+            started = time.monotonic()
+            keepalive = asyncio.create_task(self._keepalive(link))
+            try:
+                await link.closed.wait()
+            finally:
+                keepalive.cancel()
+                self.link = None
+                self.bound_event.clear()
+                metrics.BOUND.labels(cfg.name).set(0)
+                metrics.RECONNECTS.labels(cfg.name, reason_label(link.close_reason)).inc()
+                await asyncio.to_thread(link.join)
+            self.state = f"reconnecting ({link.close_reason})"
+            log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
+            if time.monotonic() - started < 5 and not self.stopping:
+                # a session that dies at once must not turn into a tight reconnect loop
+                await asyncio.sleep(cfg.reconnect_initial_s)
+
+    async def _connect(self) -> SmppLink:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
+            + wait_random(0, cfg.reconnect_initial_s),
+            stop=stop_after_attempt(cfg.reconnect_attempts),
+            retry=retry_if_exception_type(Exception),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if self.stopping:
+                    raise asyncio.CancelledError
+                link = self._new_link(loop)
+                await asyncio.to_thread(link.open)
+                link.start()
+                return link
+        raise AssertionError("unreachable")
+
+    def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:
+        holder: list[SmppLink] = []
+
+        def on_deliver(pdu: Any) -> None:
+            self.on_deliver(self, holder[0], pdu)
+
+        link = SmppLink(self.config, loop, on_deliver, max_inflight=self.config.max_inflight)
+        holder.append(link)
+        return link
+
+    async def _keepalive(self, link: SmppLink) -> None:
+        cfg = self.config
+        while link.is_open:
+            await asyncio.sleep(cfg.enquire_link_s)
+            pdu = smpplib.smpp.make_pdu("enquire_link", client=link.client)
+            try:
+                await link.request(pdu, cfg.response_timeout_s)
+            except TimeoutError:
+                if link.seems_alive(cfg.response_timeout_s):
+                    continue
+                log.warning("smpp %s: no enquire_link_resp: dead link", cfg.name)
+                link.close("dead link (enquire_link timeout)")
+                return
+            except LinkClosedError:
+                return
+
+    async def submit(self, dest: str, part: bytes, data_coding: int, esm_class: int) -> str:
+        cfg = self.config
+        await self.bucket.acquire()
+        async with self.window:
+            link = self.link
+            if link is None or not link.is_open:
+                raise SendError(f"smpp bind {cfg.name} is not bound", retryable=True)
+            seq = link.next_sequence()
+            data = encode_submit_sm(
+                seq,
+                source_addr=cfg.source_addr,
+                source_addr_ton=cfg.source_addr_ton,
+                source_addr_npi=cfg.source_addr_npi,
+                destination_addr=dest,
+                dest_addr_ton=cfg.dest_addr_ton,
+                dest_addr_npi=cfg.dest_addr_npi,
+                esm_class=esm_class,
+                data_coding=data_coding,
+                registered_delivery=1 if cfg.registered_delivery else 0,
+                short_message=part,
+            )
+            try:
+                resp = await link.request((seq, data), cfg.response_timeout_s)
+            except TimeoutError:
+                raise SendError("submit_sm_resp timed out", retryable=True) from None
+            except LinkClosedError as exc:
+                raise SendError(f"link closed: {exc}", retryable=True) from None
+        if resp is None:
+            # the SMSC answered with bytes we could not parse: it may have accepted the
+            # message, so a retry could send the citizen a second copy; treat as permanent
+            raise SendError("unparseable submit_sm_resp", retryable=False)
+        if resp.command == "generic_nack":
+            raise SendError(f"submit_sm rejected by generic_nack ({resp.status})", retryable=False)
+        status = int(resp.status)
+        metrics.SUBMIT.labels(cfg.name, "ok" if status == ESME_ROK else f"0x{status:02X}").inc()
+        if status == ESME_ROK:
+            return text_field(getattr(resp, "message_id", None))
+        if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
+            self.bucket.pause(THROTTLE_PAUSE_S)
+        raise SendError(
+            f"submit_sm failed with status 0x{status:08X}",
+            retryable=status in RETRYABLE_STATUSES,
+            retry_after=THROTTLE_PAUSE_S if status in RETRYABLE_STATUSES else None,
+        )
