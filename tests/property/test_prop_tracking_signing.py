@@ -100,8 +100,10 @@ def test_any_change_to_the_body_is_refused(
 
 @FAST
 @given(secrets_, secrets_, bodies)
+@example(b"\0", b"\0\0", b"")
 def test_another_secret_is_refused(secret: bytes, other: bytes, body: bytes) -> None:
-    if other == secret:
+    # HMAC zero-pads keys to the block size, so b"\0" and b"\0\0" are the same key
+    if other.rstrip(b"\0") == secret.rstrip(b"\0"):
         return
     headers = signing.signed_headers(other, body, now=NOW)
     try:
