@@ -18,6 +18,7 @@ from typing import Any
 import smpplib.smpp
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
@@ -155,6 +156,7 @@ class SmppBind:
             stop=stop_after_attempt(cfg.reconnect_attempts),
             retry=retry_if_exception_type(Exception),
             reraise=True,
+            before_sleep=self._connect_failed,
         )
         async for attempt in retrying:
             with attempt:
@@ -165,6 +167,12 @@ class SmppBind:
                 link.start()
                 return link
         raise AssertionError("unreachable")
+
+    def _connect_failed(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        name = exc.__class__.__name__ if exc is not None else "error"
+        self.state = f"connecting (attempt {state.attempt_number} failed: {name})"
+        log.warning("smpp %s: %s", self.config.name, self.state)
 
     def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:
         holder: list[SmppLink] = []

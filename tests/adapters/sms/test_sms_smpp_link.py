@@ -265,3 +265,23 @@ async def test_data_sm_mo_is_filed_and_answered_data_sm_resp(
     await raw.send(struct.pack(">L", len(cut)) + cut[4:])
     nack = await raw.wait_for(lambda p: p.seq == 42 and p.command_id & 0x80000000)
     assert (nack.command_id, nack.status) == (GENERIC_NACK, 0x02)
+
+
+async def test_unreachable_smsc_retries_with_backoff_and_stops_promptly(
+    tmp_path: Path, pipeline: Any
+) -> None:
+    from adapters.sms.config import SmsConfig
+    from gateway.adapter import AdapterContext
+    from tests.adapters.sms.smsc_sim import free_port
+
+    port = free_port()  # nothing listens there
+    config = SmsConfig.model_validate(sms_overrides(port)["adapters"]["sms"])
+    ctx = AdapterContext(intake=pipeline, data_dir=tmp_path, country="ID", max_body_bytes=1024)
+    adapter = SmppAdapter(ctx, config)
+    await adapter.start()
+    await asyncio.sleep(0.6)
+    assert not adapter.health().ok
+    assert "attempt" in adapter.health().detail and "failed" in adapter.health().detail
+    started = asyncio.get_running_loop().time()
+    await adapter.stop()
+    assert asyncio.get_running_loop().time() - started < 3.0
