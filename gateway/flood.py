@@ -36,6 +36,8 @@ from gateway.config import FloodSection
 from normalizer.report import Report
 
 Clock = Callable[[], float]
+#: held-report key prefix for reports without any sender identity
+_CHANNEL = "channel:"
 
 
 @dataclass(slots=True)
@@ -135,14 +137,24 @@ class FloodControl:
 
     def hold(self, tracking_id: str, report: Report) -> None:
         """Remember a throttled report so :meth:`due` can release it once its sender calms
-        down. A report without any sender key waits for the operator."""
-        for key in sender_keys(report):
+        down; a report without any sender key waits for its channel to calm down."""
+        keys = sender_keys(report) or [f"{_CHANNEL}{report.channel.value}"]
+        for key in keys:
             self._held.setdefault(key, set()).add(tracking_id)
 
     def calmed(self, senders: Iterable[str], now: float | None = None) -> bool:
-        """True when every bucket of *senders* is full again (or was never used)."""
+        """True when every bucket of *senders* is full again (or was never used). A key
+        ``channel:<name>`` stands for that channel's bucket."""
         t = self.clock() if now is None else now
-        return all(key not in self._senders or self._senders[key].is_full(t) for key in senders)
+        for key in senders:
+            if key.startswith(_CHANNEL):
+                table, name = self._channels, key.removeprefix(_CHANNEL)
+            else:
+                table, name = self._senders, key
+            bucket = table.get(name)
+            if bucket is not None and not bucket.is_full(t):
+                return False
+        return True
 
     def due(self, now: float | None = None) -> list[str]:
         """Held tracking IDs whose senders have calmed down; they are forgotten here, so the
@@ -169,7 +181,10 @@ class FloodControl:
         t = self.clock() if now is None else now
         dropped = 0
         for table in (self._senders, self._channels):
-            for key in [k for k, b in table.items() if b.is_full(t) and k not in self._held]:
+            held = self._held if table is self._senders else {
+                k.removeprefix(_CHANNEL) for k in self._held if k.startswith(_CHANNEL)
+            }
+            for key in [k for k, b in table.items() if b.is_full(t) and k not in held]:
                 del table[key]
                 dropped += 1
         return dropped

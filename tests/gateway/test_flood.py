@@ -162,3 +162,16 @@ def test_backpressure_observe() -> None:
     assert bp.retry_after() == 25.0
     bp.observe(0)
     assert bp.retry_after() is None
+
+
+def test_report_without_sender_waits_for_its_channel() -> None:
+    clock = Clock()
+    fc = FloodControl(FloodSection(channel_burst=1, channel_per_s=1.0), clock)
+    assert fc.allow(sms(None))
+    anonymous = sms(None)
+    assert not fc.allow(anonymous)
+    fc.hold("T1", anonymous)
+    assert fc.due() == []
+    assert fc.prune() == 0  # the channel bucket is kept while it has held reports
+    clock.t += 1
+    assert fc.due() == ["T1"]
