@@ -35,6 +35,7 @@ after 10 minutes is answered again, as the citizen expects.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -193,8 +194,11 @@ def normalize_sender(sender: str, country: str, international: bool = False) -> 
     raw = sender.strip()
     if not raw or is_short_code(raw):
         return None
-    if international and raw.isdigit():
-        raw = "+" + raw
+    if international and raw.isdigit() and not raw.startswith("0"):
+        # a TON the SMSC sets wrongly (national digits flagged international) must not
+        # make every citizen unanswerable: fall back to the plain parse below
+        with contextlib.suppress(InvalidPhoneError):
+            return to_e164("+" + raw, country)
     try:
         return to_e164(raw, country)
     except InvalidPhoneError:

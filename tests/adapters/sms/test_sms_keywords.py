@@ -109,5 +109,5 @@ def test_parse_sms(text: str, expected: ParsedSms) -> None:
 )
 def test_normalize_sender(sender: str, expected: str | None) -> None:
     assert normalize_sender(sender, "ID") == expected
-    if sender.isdigit() and not sender.startswith("0"):
+    if sender.isdigit():  # also when the SMSC flags a national number as international
         assert normalize_sender(sender, "ID", True) == expected
