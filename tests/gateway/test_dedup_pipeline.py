@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -194,9 +195,7 @@ async def test_anonymous_duplicates_never_reveal_the_other_report(
     assert display(stranger.tracking_id) not in ack["text"]
     assert display(mine.tracking_id) in ack["text"]
     # an anonymous web report without any identity never becomes anyone's duplicate
-    nobody = await dedup_pipeline.submit(
-        web(DRAIN, phone=None, anonymous=True), inbound_key="w:1"
-    )
+    nobody = await dedup_pipeline.submit(web(DRAIN, phone=None, anonymous=True), inbound_key="w:1")
     assert nobody.duplicate_of is None
     (ack,) = await acks(store, nobody.tracking_id)
     for other in (stranger, mine, again):
@@ -272,3 +271,37 @@ async def test_webhook_duplicate_and_back_pressure(
     status, ready = await h.get("/readyz")
     assert ready["flood"]["retry_after"] is not None
     assert "throttled_total" in ready["flood"]
+
+
+async def test_core_gets_one_case_per_problem_with_links_and_addendum(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, fake_core: Any
+) -> None:
+    h = await gateway_factory(make_config(tmp_path, {"core": {"url": fake_core.url}}))
+    lampu = "Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati 2 minggu"
+    status, a = await h.post_signed(
+        "/v1/web/reports", {"text": lampu, "reporter": {"phone": PHONE}}
+    )
+    assert status == 201, a
+    _, b = await h.post_signed(
+        "/v1/web/reports",
+        {
+            "text": "lampu jalan cibiru raya dkt masjid al ikhlas gak nyala udah lama",
+            "reporter": {"phone": "081299999999"},
+        },
+    )
+    _, c = await h.post_signed(
+        "/v1/web/reports", {"text": lampu.upper(), "reporter": {"phone": E164}}
+    )
+    assert c["duplicate_of"] == a["tracking_id"]
+    for _ in range(200):
+        if len(fake_core.state.cases) >= 2 and fake_core.state.addenda:
+            break
+        await asyncio.sleep(0.05)
+    assert len(fake_core.state.cases) == 2  # A and B; C is not a new case
+    assert [original for original, _ in fake_core.state.addenda] == [a["tracking_id"]]
+    case_b = next(
+        body
+        for body in fake_core.state.cases.values()
+        if body.get("tracking_id") == b["tracking_id"]
+    )
+    assert [link["tracking_id"] for link in case_b["similar_to"]] == [a["tracking_id"]]
