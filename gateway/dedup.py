@@ -199,8 +199,10 @@ class Deduplicator:
             partition_by=config.partition_by,
         )
         self._lock = threading.Lock()
-        # decide() computes the MinHash; add() for the same report reuses it
-        self._last: tuple[str, MinHash] | None = None
+        # decide() computes the normalized text and MinHash; add() for the same report (by
+        # tracking ID) reuses them. Several decisions share one group commit before their
+        # add() calls, so this is a map, bounded in case a batch is rolled back.
+        self._decided: dict[str, tuple[str, MinHash]] = {}
 
     async def load(
         self,
@@ -239,7 +241,10 @@ class Deduplicator:
         region = report.location.region if report.location else None
         with self._lock:
             minhash = self.index.signature(text)
-            self._last = (text, minhash)
+            if report.tracking_id:
+                if len(self._decided) > 10_000:
+                    self._decided.clear()
+                self._decided[report.tracking_id] = (text, minhash)
             found = self.index.query(
                 text,
                 region=region,
@@ -259,13 +264,14 @@ class Deduplicator:
     def add(self, tracking_id: str, report: Report) -> None:
         """Index a committed report so later reports can link to it. A level-2 duplicate or
         addendum is not indexed: others link to the original it belongs to."""
+        with self._lock:
+            cached = self._decided.pop(tracking_id, None)
         if report.duplicate_of:
             return
-        text = normalize(report.text)
+        text = cached[0] if cached is not None else normalize(report.text)
+        minhash = cached[1] if cached is not None else None
         region = report.location.region if report.location else None
         with self._lock:
-            cached = self._last
-            minhash = cached[1] if cached is not None and cached[0] == text else None
             self.index.add(
                 tracking_id,
                 text,
