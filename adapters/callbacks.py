@@ -7,12 +7,26 @@ secret), so the receiving backend verifies us exactly as we verify it.
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from typing import Any, Protocol
 
 import aiohttp
+from pydantic import SecretStr
 
 from adapters import signing
-from gateway.adapter import SendError, SendResult
+from gateway.adapter import Adapter, AdapterContext, OutboundMessage, SendError, SendResult
+
+log = logging.getLogger(__name__)
+
+
+class SignedDoorConfig(Protocol):
+    """What :class:`SignedWebhookAdapter` needs from a door's config model."""
+
+    @property
+    def secret(self) -> SecretStr: ...
+
+    @property
+    def require_signature(self) -> bool: ...
 
 
 def valid_callback_url(url: str) -> bool:
@@ -44,3 +58,34 @@ class CallbackSender:
             return SendResult()
         retryable = status in (408, 425, 429) or status >= 500
         raise SendError(f"callback answered {status}", retryable=retryable)
+
+
+class SignedWebhookAdapter(Adapter):
+    """Base of the doors that take signed requests and answer by signed callback (web form,
+    mobile app): one secret for both directions, a loud warning when signatures are off,
+    and acks/status updates POSTed to the report's ``callback_url``."""
+
+    def __init__(self, ctx: AdapterContext, config: SignedDoorConfig) -> None:
+        super().__init__(ctx)
+        self.door_config = config
+        self._secret = config.secret.get_secret_value().encode()
+        self._callbacks = CallbackSender(self._secret)
+
+    async def start(self) -> None:
+        if not self.door_config.require_signature:
+            log.warning(
+                "SECURITY: adapters.%s.require_signature is false; anyone can file reports",
+                self.name,
+            )
+
+    async def stop(self) -> None:
+        await self._callbacks.close()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        document: dict[str, Any] = {
+            "tracking_id": message.tracking_id,
+            "kind": message.kind,
+            "message": message.text,
+            **message.payload,
+        }
+        return await self._callbacks.post(message.reply_to.address, document)

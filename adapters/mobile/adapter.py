@@ -24,11 +24,11 @@ from aiohttp import web
 from pydantic import Field, ValidationError
 
 from adapters import json_intake
-from adapters.callbacks import CallbackSender
+from adapters.callbacks import SignedWebhookAdapter
 from adapters.http import HttpError, check_signature, parse_json_object, read_body, validation_error
 from adapters.mobile import multipart, uploads
 from adapters.mobile.config import MobileConfig
-from gateway.adapter import Adapter, AdapterContext, OutboundMessage, Route, SendResult
+from gateway.adapter import AdapterContext, Route
 from normalizer import Attachment, Channel
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,12 @@ class MobileReportBody(json_intake.ReportBody):
     app_version: str = Field(min_length=1, max_length=50)
 
 
-class MobileAdapter(Adapter):
+class MobileAdapter(SignedWebhookAdapter):
     name = "mobile"
 
     def __init__(self, ctx: AdapterContext, config: MobileConfig) -> None:
-        super().__init__(ctx)
+        super().__init__(ctx, config)
         self.config = config
-        self._secret = config.secret.get_secret_value().encode()
-        self._callbacks = CallbackSender(self._secret)
         self._attachments = ctx.data_dir / "attachments"
 
     @property
@@ -64,15 +62,6 @@ class MobileAdapter(Adapter):
 
     def routes(self) -> list[Route]:
         return [Route("POST", "/v1/mobile/reports", self.handle_report, "mobile_reports")]
-
-    async def start(self) -> None:
-        if not self.config.require_signature:
-            log.warning(
-                "SECURITY: adapters.mobile.require_signature is false; anyone can file reports"
-            )
-
-    async def stop(self) -> None:
-        await self._callbacks.close()
 
     async def handle_report(self, request: web.Request) -> web.Response:
         raw = await read_body(request, self.max_request_bytes)
@@ -161,15 +150,6 @@ class MobileAdapter(Adapter):
                 part.name,
             )
         return kind
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        document: dict[str, Any] = {
-            "tracking_id": message.tracking_id,
-            "kind": message.kind,
-            "message": message.text,
-            **message.payload,
-        }
-        return await self._callbacks.post(message.reply_to.address, document)
 
     def openapi_paths(self) -> dict[str, Any]:
         """``POST /v1/mobile/reports`` for ``/openapi.json`` (JSON and multipart bodies)."""

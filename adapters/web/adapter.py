@@ -7,41 +7,26 @@ through the outbox.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 from pydantic import ValidationError
 
 from adapters import json_intake
-from adapters.callbacks import CallbackSender
+from adapters.callbacks import SignedWebhookAdapter
 from adapters.http import check_signature, parse_json_object, read_body, validation_error
 from adapters.web.config import WebConfig
-from gateway.adapter import Adapter, AdapterContext, OutboundMessage, Route, SendResult
+from gateway.adapter import AdapterContext, Route
 from normalizer import Channel
 
-log = logging.getLogger(__name__)
 
-
-class WebAdapter(Adapter):
+class WebAdapter(SignedWebhookAdapter):
     name = "web"
 
     def __init__(self, ctx: AdapterContext, config: WebConfig) -> None:
-        super().__init__(ctx)
+        super().__init__(ctx, config)
         self.config = config
-        self._secret = config.secret.get_secret_value().encode()
-        self._callbacks = CallbackSender(self._secret)
 
     def routes(self) -> list[Route]:
         return [Route("POST", "/v1/web/reports", self.handle_report, "web_reports")]
-
-    async def start(self) -> None:
-        if not self.config.require_signature:
-            log.warning(
-                "SECURITY: adapters.web.require_signature is false; anyone can file reports"
-            )
-
-    async def stop(self) -> None:
-        await self._callbacks.close()
 
     async def handle_report(self, request: web.Request) -> web.Response:
         raw = await read_body(request, self.ctx.max_body_bytes)
@@ -59,12 +44,3 @@ class WebAdapter(Adapter):
             raise validation_error(exc) from None
         report = json_intake.build_report(body, channel=Channel.WEB, adapter=self.name, raw=data)
         return await json_intake.file(self.ctx, request, report, raw)
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        document = {
-            "tracking_id": message.tracking_id,
-            "kind": message.kind,
-            "message": message.text,
-            **message.payload,
-        }
-        return await self._callbacks.post(message.reply_to.address, document)
