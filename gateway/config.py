@@ -78,7 +78,9 @@ class HttpSection(Settings):
 
 
 class RetrySection(Settings):
-    max_attempts: int = Field(default=25, ge=1)
+    #: forwards give up only after a week of failures at the backoff cap: a core outage is
+    #: not the report's fault, and a dead-lettered forward would arrive out of order
+    max_attempts: int = Field(default=700, ge=1)
     initial_backoff_s: float = Field(default=1.0, gt=0)
     max_backoff_s: float = Field(default=900.0, gt=0)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway import metrics
-from gateway.adapter import Adapter, OutboundMessage, SendError
+from gateway.adapter import Adapter, OutboundMessage, SendError, StoreUnavailableError
 from gateway.store.sqlite import REPORT_BODY_KEY, SqliteStore
 from normalizer import ReplyAddress, Report
 from outbox.core_client import CoreClient, Delivered
@@ -31,10 +31,13 @@ class GatewayDeliverer:
         self.core = core
 
     async def __call__(self, item: OutboxItem) -> Delivered:
-        if item.kind in ("forward", "addendum"):
-            return await self._to_core(item)
-        if item.kind == "ack":
-            return await self._to_adapter(item)
+        try:
+            if item.kind in ("forward", "addendum"):
+                return await self._to_core(item)
+            if item.kind == "ack":
+                return await self._to_adapter(item)
+        except StoreUnavailableError as exc:
+            raise SendError(f"store unavailable: {exc}", retryable=True) from None
         raise SendError(f"unknown outbox kind {item.kind!r}", retryable=False)
 
     async def _to_core(self, item: OutboxItem) -> Delivered:

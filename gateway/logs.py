@@ -44,11 +44,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def _bad_http_one_line(record: logging.LogRecord) -> bool:
+    """aiohttp logs a full traceback at ERROR for every malformed request a junk client
+    sends; keep one WARNING line with the reason instead, so junk cannot flood the logs."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None and type(exc).__name__ in {
+        "BadHttpMessage",
+        "BadStatusLine",
+        "LineTooLong",
+        "InvalidHeader",
+        "BadHttpMethod",
+        "HttpProcessingError",
+    }:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "malformed HTTP request rejected: %s", (type(exc).__name__,)
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("aiohttp.server").addFilter(_bad_http_one_line)
     for noisy in ("aiohttp.access", "apscheduler", "tweepy", "smpplib", "smpplib.client"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -70,6 +70,7 @@ class Relay:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.last_loop_at = 0.0
+        self._last_pass_error_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -102,8 +103,16 @@ class Relay:
             self.last_loop_at = time.time()
             try:
                 processed = await self.run_once()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying after the poll interval")
+            except Exception as exc:
+                # typically the store is unavailable (disk full, locked): say so once a
+                # minute, not on every poll
+                now = time.time()
+                if now - self._last_pass_error_at > 60:
+                    self._last_pass_error_at = now
+                    log.error(
+                        "outbox relay pass failed; retrying every poll interval",
+                        extra={"error": f"{type(exc).__name__}: {exc}"},
+                    )
                 processed = 0
             if processed >= self.batch_size:
                 continue

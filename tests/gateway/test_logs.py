@@ -1,0 +1,48 @@
+"""Structured logs: personal data masked, identifiers kept, junk HTTP reduced to one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp.http_exceptions import BadHttpMessage
+
+from gateway.logs import JsonFormatter, _bad_http_one_line
+
+
+def _format(record: logging.LogRecord) -> dict[str, object]:
+    return json.loads(JsonFormatter().format(record))
+
+
+def test_phone_and_email_in_messages_are_masked_but_tracking_ids_kept() -> None:
+    record = logging.makeLogRecord(
+        {
+            "msg": "from 081234567890 and budi@example.id",
+            "levelname": "INFO",
+            "tracking_id": "123456789012",
+        }
+    )
+    line = _format(record)
+    assert "081234567890" not in json.dumps(line) and "budi@example.id" not in json.dumps(line)
+    assert line["tracking_id"] == "123456789012"
+
+
+def test_malformed_http_is_one_warning_line_without_traceback() -> None:
+    try:
+        raise BadHttpMessage("Missing 'Host' header in request.")
+    except BadHttpMessage:
+        import sys
+
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request",
+            (),
+            sys.exc_info(),
+        )
+    assert _bad_http_one_line(record)
+    line = _format(record)
+    assert line["level"] == "WARNING" and "exc" not in line
+    assert "BadHttpMessage" in str(line["msg"])
