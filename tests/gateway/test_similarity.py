@@ -133,9 +133,9 @@ def test_compaction_keeps_live_entries_queryable() -> None:
 @pytest.mark.parametrize(
     ("threshold", "bands", "rows"),
     [
-        pytest.param(0.24, 16, 2, id="low-threshold-short-bands"),
-        pytest.param(0.5, 16, 4, id="mid-threshold"),
-        pytest.param(0.9, 8, 8, id="high-threshold-long-bands"),
+        pytest.param(0.24, 6, 1, id="low-threshold-short-bands"),
+        pytest.param(0.5, 6, 3, id="mid-threshold"),
+        pytest.param(0.9, 6, 8, id="high-threshold-long-bands"),
     ],
 )
 def test_band_params(threshold: float, bands: int, rows: int) -> None:
