@@ -24,11 +24,12 @@ HERE = Path(__file__).resolve().parent
 #: (script, full arguments, quick arguments)
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("web_intake.py", ["--reports", "200000"], ["--seconds", "5", "--fixed-seconds", "5"]),
-    ("smpp_intake.py", [], []),
+    ("smpp_intake.py", [], ["--count", "2000", "--seconds", "5"]),
     ("gammu_inbox.py", ["400"], ["200"]),
     ("dedup_eval.py", [], []),
-    ("dedup_scale.py", [], []),
+    ("dedup_scale.py", [], ["--sizes", "10000", "100000"]),
     ("outbox_drain.py", [], []),
+    ("crash_long.py", [], ["--messages", "500", "--kills", "8"]),
 ]
 
 
