@@ -181,9 +181,11 @@ class FloodControl:
         t = self.clock() if now is None else now
         dropped = 0
         for table in (self._senders, self._channels):
-            held = self._held if table is self._senders else {
-                k.removeprefix(_CHANNEL) for k in self._held if k.startswith(_CHANNEL)
-            }
+            held = (
+                self._held
+                if table is self._senders
+                else {k.removeprefix(_CHANNEL) for k in self._held if k.startswith(_CHANNEL)}
+            )
             for key in [k for k, b in table.items() if b.is_full(t) and k not in held]:
                 del table[key]
                 dropped += 1
