@@ -58,10 +58,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from datasketch import MinHash
-
 from gateway.config import DedupSection
-from gateway.similarity import IndexEntry, SimilarityIndex
+from gateway.similarity import U32, IndexEntry, SimilarityIndex
 from normalizer.fingerprint import containment, jaccard, normalize, shingles
 from normalizer.report import Report, SimilarLink
 
@@ -202,7 +200,7 @@ class Deduplicator:
         # decide() computes the normalized text and MinHash; add() for the same report (by
         # tracking ID) reuses them. Several decisions share one group commit before their
         # add() calls, so this is a map, bounded in case a batch is rolled back.
-        self._decided: dict[str, tuple[str, MinHash]] = {}
+        self._decided: dict[str, tuple[str, U32 | None]] = {}
 
     async def load(
         self,

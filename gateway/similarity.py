@@ -1,12 +1,15 @@
 """Level-3 similarity: which recent reports from *other* people look like this one.
 
 A report is reduced to its level-3 features (:func:`normalizer.fingerprint.features`: its
-content words), the features to a :class:`datasketch.MinHash` signature, and the signature
+content words), the features to a MinHash signature, and the signature
 is cut into ``bands`` of ``rows`` values each (classic LSH banding): two reports become
 candidates when they agree on every value of at least one band, which happens with
 probability ``1 - (1 - s**rows)**bands`` for Jaccard similarity ``s``.
 
-Why our own band tables instead of :class:`datasketch.MinHashLSH`: complaints are short and
+Why our own MinHash and band tables instead of datasketch's ``MinHash``/``MinHashLSH``
+(which the first version used): ``import datasketch`` loads SciPy for its LSH module, 55 MB
+of resident memory and 0.4 s of start-up for the dozen lines of numpy a signature needs;
+and complaints are short and
 repetitive ("lampu jalan mati" thousands of times a month), so at the low similarity that
 level 3 needs, some buckets hold a large share of the store and an unbounded bucket makes
 every query slower as the store grows (measured: 3x slower from 10k to 100k reports with
@@ -42,19 +45,18 @@ from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash
 
 from normalizer.fingerprint import features
 
 _SEED = 1
+#: largest prime below 2**32: (a * h + b) mod p with a, b, h < 2**32 never overflows uint64
+_PRIME = np.uint64(4_294_967_291)
 #: Band tables dominate the index's memory (about 80 bytes per band per indexed report).
 #: Measured with 64 permutations: 16 bands cost 1.7 kB and 280 us per report, 6 bands
 #: 0.46 kB and 160 us, with level-3 precision/recall on tests/data 0.918/0.636 vs
 #: 0.905/0.648 (bench/dedup_eval.py) -- so 6, which keeps the gateway near 200 MB of RSS
 #: after 200,000 reports.
 MAX_BANDS = 6
-#: MinHash scheme; fixed so signatures are comparable across restarts and versions
-_SCHEME = "affine32"
 
 U32 = npt.NDArray[np.uint32]
 T = TypeVar("T", bound=np.generic)
@@ -133,7 +135,9 @@ class SimilarityIndex:
         # threshold should still share a band with high probability (recall); the score
         # filter then removes what the lower banding threshold lets through.
         self.bands, self.rows = band_params(max(0.05, threshold * 0.8), num_perm)
-        self._template = MinHash(num_perm=num_perm, seed=_SEED, hashfunc=_crc32, scheme=_SCHEME)
+        rng = np.random.RandomState(_SEED)
+        self._a = rng.randint(1, int(_PRIME), size=num_perm, dtype=np.uint64)
+        self._b = rng.randint(0, int(_PRIME), size=num_perm, dtype=np.uint64)
         self._tables: list[dict[int, Bucket]] = [{} for _ in range(self.bands)]
         self._sigs: U32 = np.zeros((1024, num_perm), dtype=np.uint32)
         # per slot, as arrays so candidate filtering is vectorised: alive flag and interned
@@ -153,17 +157,20 @@ class SimilarityIndex:
 
     # -- signatures and band keys -----------------------------------------------------------
 
-    def signature(self, fingerprint_text: str) -> MinHash:
-        """MinHash of the level-3 features of an already normalized text."""
-        m = MinHash(
-            num_perm=self.num_perm,
-            seed=_SEED,
-            hashfunc=_crc32,
-            permutations=self._template.permutations,
-            scheme=_SCHEME,
-        )
-        m.update_batch([f.encode("utf-8") for f in features(fingerprint_text)])
-        return m
+    def signature(self, fingerprint_text: str) -> U32 | None:
+        """MinHash signature of the level-3 features of an already normalized text (None
+        when it has no features): for each of ``num_perm`` universal hash functions
+        ``(a * crc32(feature) + b) mod p``, the minimum over the features."""
+        found = features(fingerprint_text)
+        if not found:
+            return None
+        return self._minhash([_crc32(f.encode("utf-8")) for f in found])
+
+    def _minhash(self, hashes: list[int]) -> U32:
+        hv = np.asarray(hashes, dtype=np.uint64)[:, None]
+        permuted = (hv * self._a + self._b) % _PRIME
+        sig: U32 = permuted.min(axis=0).astype(np.uint32)
+        return sig
 
     def _keys(self, sigs: U32) -> npt.NDArray[np.uint64]:
         """Band keys of a (n, num_perm) signature matrix: (n, bands) 64-bit ints. Rows of a
@@ -189,13 +196,12 @@ class SimilarityIndex:
         category: str | None = None,
         exclude: Iterable[str] = (),
         limit: int = 5,
-        minhash: MinHash | None = None,
+        minhash: U32 | None = None,
     ) -> list[SimilarCandidate]:
         """Recent reports whose estimated similarity is at least the threshold, best first."""
-        m = minhash if minhash is not None else self.signature(fingerprint_text)
-        if m.is_empty() or not self._slot:
+        mine = minhash if minhash is not None else self.signature(fingerprint_text)
+        if mine is None or not self._slot:
             return []
-        mine = np.asarray(m.hashvalues, dtype=np.uint32)
         keys = self._keys(mine.reshape(1, -1))[0].tolist()
         found: set[int] = set()
         for table, key in zip(self._tables, keys, strict=True):
@@ -251,21 +257,21 @@ class SimilarityIndex:
         *,
         region: str | None = None,
         category: str | None = None,
-        minhash: MinHash | None = None,
+        minhash: U32 | None = None,
     ) -> None:
         """Index one report (idempotent per tracking ID) and evict what left the window."""
         if tracking_id in self._slot:
             return
-        m = minhash if minhash is not None else self.signature(fingerprint_text)
-        if m.is_empty():
+        mine = minhash if minhash is not None else self.signature(fingerprint_text)
+        if mine is None:
             return
-        sig = np.asarray(m.hashvalues, dtype=np.uint32).reshape(1, -1)
+        sig = mine.reshape(1, -1)
         self._insert_rows([(tracking_id, received_at, region, category)], sig)
         self._evict()
 
     def add_many(self, entries: Iterable[IndexEntry], *, now: datetime, batch: int = 5000) -> int:
         """Bulk warm-up from the store: only entries within the window of *now*; returns the
-        number indexed. Signatures are computed in batches with :meth:`MinHash.bulk`."""
+        number indexed."""
         cutoff = now - self.window
         count = 0
         chunk: list[IndexEntry] = []
@@ -282,19 +288,11 @@ class SimilarityIndex:
         return count
 
     def _bulk(self, chunk: list[IndexEntry]) -> int:
-        docs = [[f.encode("utf-8") for f in features(e.fingerprint_text)] for e in chunk]
-        keep = [i for i, d in enumerate(docs) if d]
+        sigs_by_entry = [self.signature(e.fingerprint_text) for e in chunk]
+        keep = [i for i, sig in enumerate(sigs_by_entry) if sig is not None]
         if not keep:
             return 0
-        minhashes = MinHash.bulk(
-            [docs[i] for i in keep],
-            num_perm=self.num_perm,
-            seed=_SEED,
-            hashfunc=_crc32,
-            permutations=self._template.permutations,
-            scheme=_SCHEME,
-        )
-        sigs = np.stack([np.asarray(m.hashvalues, dtype=np.uint32) for m in minhashes])
+        sigs = np.stack([sigs_by_entry[i] for i in keep])  # type: ignore[misc]
         meta = [
             (chunk[i].tracking_id, chunk[i].received_at, chunk[i].region, chunk[i].category)
             for i in keep
