@@ -44,13 +44,13 @@ from gateway.store.base import (
     FileRequest,
     OutboxRow,
 )
+from gateway.store.batch import WriteFn, run_batch
 from gateway.store.schema import migrate
 from normalizer import Report
 from outbox.jobs import OutboxItem, OutboxOutcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-WriteFn = Callable[[sqlite3.Connection], Any]
 #: payload key under which due_outbox() attaches the report JSON to core-bound rows
 REPORT_BODY_KEY = "_report_json"
 
@@ -198,7 +198,7 @@ class SqliteStore:
         db = self._db
         try:
             fns = [p.fn for p in batch]
-            outcomes = await self._locked_retry(lambda: _run_batch(db, fns), self.lock_wait_s)
+            outcomes = await self._locked_retry(lambda: run_batch(db, fns), self.lock_wait_s)
         except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
             log.error("store commit failed: %s", type(exc).__name__)
             self.failed_at = time.monotonic()
@@ -438,55 +438,3 @@ class SqliteStore:
             "SELECT text FROM followups WHERE tracking_id = ? ORDER BY id", (tracking_id,)
         )
         return [str(r["text"]) for r in rows]
-
-
-def _run_batch(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
-    """One transaction and one COMMIT for the whole batch (runs in the db thread).
-
-    Fast path: run every operation straight. Operations rarely fail (repeats are detected
-    by a SELECT, not by an exception), so when one does, the whole transaction is rolled
-    back and the batch re-run with one SAVEPOINT per operation: the failing one leaves no
-    trace and the others commit. Operations are plain SQL on this connection, so running
-    them again after a rollback is safe.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        results: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
-    except Exception:
-        conn.execute("ROLLBACK")
-        return _run_batch_isolated(conn, fns)
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    return results
-
-
-def _run_batch_isolated(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
-    """The slow path: one SAVEPOINT per operation, so one failure spoils nothing else."""
-    results: list[tuple[bool, Any]] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for fn in fns:
-            conn.execute("SAVEPOINT op")
-            try:
-                value = fn(conn)
-            except Exception as exc:
-                conn.execute("ROLLBACK TO op")
-                conn.execute("RELEASE op")
-                results.append((False, exc))
-            else:
-                conn.execute("RELEASE op")
-                results.append((True, value))
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    return results
