@@ -37,10 +37,9 @@ Other design choices:
 from __future__ import annotations
 
 import zlib
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
@@ -148,8 +147,11 @@ class SimilarityIndex:
         self._codes: dict[str, dict[str, int]] = {"region": {}, "category": {}}
         self._ids: list[str | None] = []
         self._slot: dict[str, int] = {}
-        # (received_at, slot) in arrival order; evicted from the left
-        self._ages: deque[tuple[datetime, int]] = deque()
+        # received time per slot (epoch seconds). Slots are handed out in arrival order, so
+        # eviction walks them from _evict_head; 8 bytes a report instead of a deque of
+        # (datetime, slot) tuples at ~130 bytes.
+        self._received: npt.NDArray[np.float64] = np.zeros(1024, dtype=np.float64)
+        self._evict_head = 0
         self._newest: datetime | None = None
 
     def __len__(self) -> int:
@@ -306,13 +308,14 @@ class SimilarityIndex:
         first = len(self._ids)
         need = first + len(meta)
         if need > len(self._sigs):
-            size = max(need, len(self._sigs) * 2)
+            size = max(need, len(self._sigs) * 3 // 2)
             grown = np.zeros((size, self.num_perm), dtype=np.uint32)
             grown[:first] = self._sigs[:first]
             self._sigs = grown
             self._alive = _grow(self._alive, size)
             self._region = _grow(self._region, size)
             self._category = _grow(self._category, size)
+            self._received = _grow(self._received, size)
         self._sigs[first:need] = sigs
         self._alive[first:need] = True
         for offset, (tid, received_at, region, category) in enumerate(meta):
@@ -321,7 +324,7 @@ class SimilarityIndex:
             self._region[slot] = self._code("region", region)
             self._category[slot] = self._code("category", category)
             self._slot[tid] = slot
-            self._ages.append((received_at, slot))
+            self._received[slot] = received_at.timestamp()
             if self._newest is None or received_at > self._newest:
                 self._newest = received_at
         keys = self._keys(sigs).T.tolist()  # (bands, n)
@@ -345,10 +348,11 @@ class SimilarityIndex:
         reference = now or self._newest
         if reference is None:
             return
-        cutoff = reference - self.window
+        cutoff = (reference - self.window).timestamp()
         gone: list[int] = []
-        while self._ages and self._ages[0][0] < cutoff:
-            _, slot = self._ages.popleft()
+        while self._evict_head < len(self._ids) and self._received[self._evict_head] < cutoff:
+            slot = self._evict_head
+            self._evict_head += 1
             tid = self._ids[slot]
             if tid is None:
                 continue
@@ -380,21 +384,27 @@ class SimilarityIndex:
     def _compact(self) -> None:
         """Rebuild the tables and arrays without evicted slots, so memory follows the
         window and not the gateway's uptime. Costs one pass over the live signatures."""
-        live = [(age, slot) for age, slot in self._ages if self._ids[slot] is not None]
+        live = [
+            (datetime.fromtimestamp(float(self._received[slot]), UTC), slot)
+            for slot in range(self._evict_head, len(self._ids))
+            if self._ids[slot] is not None
+        ]
         old_sigs, old_ids = self._sigs, self._ids
         names = {
             key: {code: value for value, code in self._codes[key].items()}
             for key in ("region", "category")
         }
         old_region, old_category = self._region, self._category
-        size = max(1024, len(live) * 2)
+        size = max(1024, len(live) * 3 // 2)
         self._tables = [{} for _ in range(self.bands)]
         self._sigs = np.zeros((size, self.num_perm), dtype=np.uint32)
         self._alive = np.zeros(size, dtype=np.bool_)
         self._region = np.zeros(size, dtype=np.int32)
         self._category = np.zeros(size, dtype=np.int32)
         self._codes = {"region": {}, "category": {}}
-        self._ids, self._slot, self._ages = [], {}, deque()
+        self._received = np.zeros(size, dtype=np.float64)
+        self._evict_head = 0
+        self._ids, self._slot = [], {}
         if not live:
             return
         meta = []
