@@ -28,7 +28,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=1):
                 return
         except Exception:
             time.sleep(0.1)
@@ -36,7 +36,9 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 
 
 def spawn(args: list[str], **kw: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw
+    )  # type: ignore[call-overload]
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -60,8 +62,8 @@ def write_gateway_config(tmp: Path, port: int, core_url: str, secret: str) -> Pa
     path.write_text(
         f"""
 [gateway]
-data_dir = "{tmp / 'data'}"
-database = "sqlite:///{tmp / 'lapor.db'}"
+data_dir = "{tmp / "data"}"
+database = "sqlite:///{tmp / "lapor.db"}"
 log_level = "WARNING"
 [http]
 host = "127.0.0.1"
@@ -100,7 +102,9 @@ def presigned_lua(path: Path, requests: list[tuple[bytes, dict[str, str]]], url_
     for body, headers in requests:
         headers = {"Host": "127.0.0.1", **headers}
         hdrs = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
-        lines.append(f"reqs[#reqs + 1] = wrk.format('POST', {json.dumps(url_path)}, {{{hdrs}}}, {json.dumps(body.decode())})")
+        lines.append(
+            f"reqs[#reqs + 1] = wrk.format('POST', {json.dumps(url_path)}, {{{hdrs}}}, {json.dumps(body.decode())})"
+        )
     lines += [
         "local i = 0",
         "request = function()",
@@ -115,8 +119,18 @@ def presigned_lua(path: Path, requests: list[tuple[bytes, dict[str, str]]], url_
 def run_wrk(url: str, script: Path, seconds: int, connections: int = 32, threads: int = 1) -> float:
     """Requests per second reported by wrk."""
     out = subprocess.run(
-        [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        [
+            require_wrk(),
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)

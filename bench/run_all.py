@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import machine  # noqa: E402
+from bench._harness import machine
 
 HERE = Path(__file__).resolve().parent
 

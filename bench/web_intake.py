@@ -30,8 +30,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters import signing  # noqa: E402
-from bench._harness import (  # noqa: E402
+from adapters import signing
+from bench._harness import (
     PY,
     free_port,
     machine,

@@ -14,8 +14,8 @@ from tests.fakes.core import FakeCore
 GOOD = {"text": "Sampah menumpuk di pasar Kranggan", "reporter": {"email": "warga@example.id"}}
 
 
-async def _wait_for(pred: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for(pred: Callable[[], Any], wait_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + wait_s
     while not await pred():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached")

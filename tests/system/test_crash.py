@@ -125,9 +125,7 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
         for i in todo:
             queue.put_nowait(i)
 
-        async def client(
-            session: aiohttp.ClientSession, queue: asyncio.Queue[int] = queue
-        ) -> None:
+        async def client(session: aiohttp.ClientSession, queue: asyncio.Queue[int] = queue) -> None:
             nonlocal interrupted
             while not queue.empty():
                 i = queue.get_nowait()
