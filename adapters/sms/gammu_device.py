@@ -2,7 +2,7 @@
 
 A ``gammu.StateMachine`` is not thread-safe and every call blocks (serial I/O to the modem),
 so :class:`ModemDevice` is only ever used from its worker's single-thread executor (see
-``gammu_modem.py``). Everything here is synchronous and raises
+``gammu_worker.py``). Everything here is synchronous and raises
 :class:`~adapters.sms.gammu_errors.ModemError` with a classified kind.
 
 Reading the inbox: a real modem is walked with ``GetNextSMS`` (phone and SIM folders). One
