@@ -14,19 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from adapters import signing
+from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
+from tests.system.crash_harness import GatewayProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "crash-secret"
 
 
@@ -56,36 +54,6 @@ secret = "{SECRET}"
     return path
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _start(config: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(  # noqa: ASYNC220 - a quick fork; the child is the point
-        [sys.executable, "-m", "gateway.cli", "run", "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    async with aiohttp.ClientSession() as s:
-        for _ in range(200):
-            try:
-                async with s.get(f"http://127.0.0.1:{port}/healthz") as r:
-                    if r.status == 200:
-                        return proc
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError(
-        "gateway did not start: " + (proc.stderr.read().decode() if proc.stderr else "")
-    )
-
-
 async def _post(
     session: aiohttp.ClientSession, port: int, i: int
 ) -> tuple[int, dict[str, Any]] | None:
@@ -112,14 +80,15 @@ async def _post(
 async def test_sigkill_mid_burst_loses_and_doubles_nothing(
     tmp_path: Path, fake_core: FakeCore
 ) -> None:
-    port = _free_port()
+    port = free_port()
     config = _write_config(tmp_path, fake_core.url, port)
+    gateway = GatewayProcess(config, port, tmp_path / "gateway.log")
     rng = random.Random(7)
     acked: dict[int, str] = {}
     interrupted = 0
     n = 400
     for _round in range(3):
-        proc = await _start(config, port)
+        await gateway.start()
         todo = [i for i in range(n) if i not in acked]
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in todo:
@@ -138,13 +107,12 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
         async with aiohttp.ClientSession() as session:
             clients = [asyncio.create_task(client(session)) for _ in range(16)]
             await asyncio.sleep(rng.uniform(0.2, 0.6))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            gateway.kill()
             await asyncio.gather(*clients)
     assert interrupted > 0 and acked, "the kills must land mid-burst"
     print(f"acknowledged before kills: {len(acked)}, cut off by kills: {interrupted}")
     # final run: retry everything not acknowledged yet, and re-send some acknowledged ones
-    proc = await _start(config, port)
+    await gateway.start()
     try:
         async with aiohttp.ClientSession() as session:
             for i in range(n):
@@ -160,8 +128,7 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
                 break
             await asyncio.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0, "graceful shutdown must exit 0"
+        assert gateway.terminate() == 0, "graceful shutdown must exit 0"
 
     db = sqlite3.connect(tmp_path / "lapor.db")
     rows = db.execute("SELECT tracking_id FROM reports").fetchall()
