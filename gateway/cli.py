@@ -37,6 +37,7 @@ def _load(path: Path) -> Config:
 
 
 async def _run(config: Config, _: argparse.Namespace) -> int:
+    from gateway import heap
     from gateway.logs import setup_logging
     from gateway.service import Gateway
 
@@ -47,6 +48,7 @@ async def _run(config: Config, _: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await gw.start()
+    heap.settle()
     print(
         f"lapor-gateway listening on http://{config.http.host}:{gw.port}",
         file=sys.stderr,

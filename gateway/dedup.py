@@ -59,7 +59,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from gateway.config import DedupSection
-from gateway.similarity import U32, IndexEntry, SimilarityIndex
+from gateway.similarity import U32, IndexEntry, SimilarCandidate, SimilarityIndex
 from normalizer.fingerprint import containment, jaccard, normalize, shingles
 from normalizer.report import Report, SimilarLink
 
@@ -67,6 +67,8 @@ from normalizer.report import Report, SimilarLink
 SHINGLE_K = 2
 #: most recent priors compared (a flooding sender must not make decide() slow)
 MAX_PRIORS = 100
+#: extra level-3 candidates fetched before the transaction, to make up for own priors
+_OWN_SLACK = 5
 
 
 class Level2(StrEnum):
@@ -120,6 +122,15 @@ class DedupDecision:
         """The one tracking ID a reply to this citizen may show: the original of their own
         chain, or their new report. Never a level-3 link (someone else's report)."""
         return self.duplicate_of or own_tracking_id
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What :meth:`Deduplicator.prepare` computed before the transaction."""
+
+    text: str
+    minhash: U32 | None
+    similar: list[SimilarCandidate]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +236,39 @@ class Deduplicator:
         with self._lock:
             return self.index.add_many(entries, now=reference)
 
-    def decide(self, report: Report, prior: Sequence[PriorLike]) -> DedupDecision:
-        """Level 2 against *prior* (the same reporter's recent reports, from the store) and
-        level 3 from the index; pure CPU, no I/O."""
+    def prepare(self, report: Report) -> Prepared:
+        """The costly half of :meth:`decide`, done *before* the write transaction: normalize
+        the text, compute its MinHash and query the level-3 index.
+
+        Why outside: the group commit runs on the event loop, so every microsecond spent
+        inside a batch stalls every other request; level 3 reads only the in-memory index
+        (updated after commits), so asking a few milliseconds before the transaction sees
+        the same reports as asking inside it. The query fetches a few extra links because
+        the reporter's own priors, known only inside the transaction, are removed later."""
         text = normalize(report.text)
+        region = report.location.region if report.location else None
+        with self._lock:
+            minhash = self.index.signature(text)
+            found = self.index.query(
+                text,
+                region=region,
+                category=report.category,
+                limit=self.config.max_similar_links + _OWN_SLACK,
+                minhash=minhash,
+            )
+        return Prepared(text, minhash, found)
+
+    def decide(
+        self,
+        report: Report,
+        prior: Sequence[PriorLike],
+        prepared: Prepared | None = None,
+    ) -> DedupDecision:
+        """Level 2 against *prior* (the same reporter's recent reports, from the store) and
+        level 3 from the index (*prepared* by :meth:`prepare`, or now); pure CPU, no I/O."""
+        if prepared is None:
+            prepared = self.prepare(report)
+        text = prepared.text
         level2, original, score = decide_level2(
             report.text, report.received_at, prior, self.config, normalized=text
         )
@@ -236,26 +276,19 @@ class Deduplicator:
         own.update(p.duplicate_of for p in prior if p.duplicate_of)
         if report.tracking_id:
             own.add(report.tracking_id)
-        region = report.location.region if report.location else None
-        with self._lock:
-            minhash = self.index.signature(text)
-            if report.tracking_id:
+            with self._lock:
                 if len(self._decided) > 10_000:
                     self._decided.clear()
-                self._decided[report.tracking_id] = (text, minhash)
-            found = self.index.query(
-                text,
-                region=region,
-                category=report.category,
-                exclude=own,
-                limit=self.config.max_similar_links,
-                minhash=minhash,
-            )
+                self._decided[report.tracking_id] = (text, prepared.minhash)
+        links = [c for c in prepared.similar if c.tracking_id not in own]
         return DedupDecision(
             level2=level2,
             duplicate_of=original,
             score=score,
-            similar_to=[SimilarLink(tracking_id=c.tracking_id, score=c.score) for c in found],
+            similar_to=[
+                SimilarLink(tracking_id=c.tracking_id, score=c.score)
+                for c in links[: self.config.max_similar_links]
+            ],
             fingerprint_text=text,
         )
 

@@ -41,10 +41,13 @@ class DedupDecision(Protocol):
 
 
 class Deduplicator(Protocol):
-    """Level-2/3 duplicate detection (see :mod:`gateway.dedup`). ``decide`` runs inside the
-    write transaction, so it must be fast and must not do I/O; ``add`` runs after commit."""
+    """Level-2/3 duplicate detection (see :mod:`gateway.dedup`). ``prepare`` runs before the
+    write transaction (the costly text work); ``decide`` runs inside it, so it must be fast
+    and must not do I/O; ``add`` runs after commit."""
 
-    def decide(self, report: Report, prior: list[PriorReport]) -> DedupDecision: ...
+    def prepare(self, report: Report) -> Any: ...
+
+    def decide(self, report: Report, prior: list[PriorReport], prepared: Any) -> DedupDecision: ...
 
     def add(self, tracking_id: str, report: Report) -> None: ...
 
@@ -120,9 +123,10 @@ class Pipeline:
     ) -> IntakeResult:
         throttled = self.flood is not None and not self.flood.allow(report)
         since = datetime.now(UTC) - timedelta(hours=self.config.dedup.window_hours)
+        prepared = self.dedup.prepare(report) if self.dedup is not None else None
 
         def planner(r: Report, prior: list[PriorReport]) -> Plan:
-            return self._plan(r, prior, throttled)
+            return self._plan(r, prior, throttled, prepared)
 
         request = FileRequest(
             report=report,
@@ -165,7 +169,9 @@ class Pipeline:
             )
         return result
 
-    def _plan(self, report: Report, prior: list[PriorReport], throttled: bool) -> Plan:
+    def _plan(
+        self, report: Report, prior: list[PriorReport], throttled: bool, prepared: Any = None
+    ) -> Plan:
         """Decide duplicates and the outbox rows; runs inside the write transaction."""
         assert report.tracking_id is not None
         tid = report.tracking_id
@@ -173,7 +179,7 @@ class Pipeline:
         addendum = False
         similar: list[SimilarLink] = []
         if self.dedup is not None:
-            decision = self.dedup.decide(report, prior)
+            decision = self.dedup.decide(report, prior, prepared)
             duplicate_of, addendum, similar = (
                 decision.duplicate_of,
                 decision.addendum,

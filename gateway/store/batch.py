@@ -1,5 +1,9 @@
 """One group commit: many write operations, one transaction, one fsync.
 
+:func:`run_batch` opens the transaction and runs the operations; :func:`commit` ends it.
+They are separate so the caller can run the COMMIT (the fsync, the only slow part) in a
+thread while the event loop goes on parsing the next requests.
+
 Fast path: run every operation straight. When one raises, the whole transaction is rolled
 back and the batch re-run with a SAVEPOINT per operation, so the failing operation leaves
 no trace and the others still commit.
@@ -17,7 +21,7 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 
 
 def run_batch(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
-    """One transaction and one COMMIT for the whole batch (runs in the db thread).
+    """BEGIN and run every operation; the transaction is left open for :func:`commit`.
 
     Fast path: run every operation straight. Operations rarely fail (repeats are detected
     by a SELECT, not by an exception), so when one does, the whole transaction is rolled
@@ -27,21 +31,28 @@ def run_batch(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, 
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        results: list[tuple[bool, Any]] = [(True, fn(conn)) for fn in fns]
+        return [(True, fn(conn)) for fn in fns]
     except Exception:
         conn.execute("ROLLBACK")
         return _run_batch_isolated(conn, fns)
     except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    """COMMIT the batch's transaction (one fsync); on failure roll back and raise."""
     try:
         conn.execute("COMMIT")
     except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
-    return results
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back whatever is open, ignoring "no transaction is active"."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("ROLLBACK")
 
 
 def _run_batch_isolated(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tuple[bool, Any]]:
@@ -60,9 +71,7 @@ def _run_batch_isolated(conn: sqlite3.Connection, fns: list[WriteFn]) -> list[tu
             else:
                 conn.execute("RELEASE op")
                 results.append((True, value))
-        conn.execute("COMMIT")
     except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return results
