@@ -100,6 +100,9 @@ class OutboxSection(Settings):
     poll_interval_s: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=100, ge=1)
     concurrency: int = Field(default=16, ge=1)
+    #: after a wake-up the relay waits this long before reading due rows, so one pass
+    #: carries every row committed meanwhile (adds at most this to forwarding latency)
+    linger_s: float = Field(default=0.05, ge=0, le=5)
     #: acks and callbacks give up (dead letter) after this many attempts
     max_attempts: int = Field(default=12, ge=1)
 

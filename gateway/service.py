@@ -74,6 +74,7 @@ class Gateway:
             batch_size=config.outbox.batch_size,
             concurrency=config.outbox.concurrency,
             observe=self._observe,
+            linger_s=config.outbox.linger_s,
         )
         self.pipeline.after_commit = self.relay.wake
         self.status_api = StatusApi(

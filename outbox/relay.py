@@ -56,8 +56,10 @@ class Relay:
         batch_size: int = 100,
         concurrency: int = 16,
         observe: Observer | None = None,
+        linger_s: float = 0.0,
     ) -> None:
         self.queue = queue
+        self.linger_s = linger_s
         self.deliver = deliver
         self.policy_for = policy_for
         self.poll_interval_s = poll_interval_s
@@ -101,6 +103,8 @@ class Relay:
     async def _run(self) -> None:
         while not self._stopping:
             self.last_loop_at = time.time()
+            # cleared *before* the pass: a commit during the pass wakes the next one
+            self._wake.clear()
             try:
                 processed = await self.run_once()
             except Exception as exc:
@@ -116,9 +120,12 @@ class Relay:
                 processed = 0
             if processed >= self.batch_size:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+            if self.linger_s and not self._stopping:
+                # let the wake-up's neighbours commit too: under load one pass then carries
+                # tens of rows instead of one (one read, one group commit of outcomes)
+                await asyncio.sleep(self.linger_s)
 
     # -- one pass --------------------------------------------------------------------------
 

@@ -1,0 +1,102 @@
+"""When the relay runs its passes: wake-ups during a pass, lingering to gather rows.
+
+An in-memory queue stands in for the store (the store's own outbox queries are covered by
+tests/outbox/test_relay.py against real SQLite); here only the relay's timing is tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from outbox.backoff import RetryPolicy
+from outbox.core_client import Delivered
+from outbox.jobs import OutboxItem, OutboxOutcome
+from outbox.relay import Relay
+
+
+class MemoryQueue:
+    """Due rows in a list; records every pass (how many rows it took)."""
+
+    def __init__(self) -> None:
+        self.rows: list[OutboxItem] = []
+        self.done: list[int] = []
+        self.passes: list[int] = []
+        self._next = 1
+
+    def put(self) -> None:
+        self.rows.append(OutboxItem(self._next, "forward", f"T{self._next}", "core", {}, 0, 0.0))
+        self._next += 1
+
+    async def due_outbox(
+        self, now: float, limit: int, exclude_targets: frozenset[str] = frozenset()
+    ) -> list[OutboxItem]:
+        taken, self.rows = self.rows[:limit], self.rows[limit:]
+        if taken:
+            self.passes.append(len(taken))
+        return taken
+
+    async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
+        self.done.extend(o.id for o in outcomes)
+
+
+def _relay(queue: MemoryQueue, deliver: object, **kw: float) -> Relay:
+    return Relay(
+        queue,
+        deliver,  # type: ignore[arg-type]
+        policy_for=lambda _: RetryPolicy(0.1, 1, 3),
+        poll_interval_s=30.0,  # longer than any test: only wake-ups may start a pass
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _until(pred: object, wait_s: float = 5.0) -> None:
+    deadline = time.monotonic() + wait_s
+    while not pred():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def test_row_committed_during_a_pass_goes_out_without_waiting_a_poll() -> None:
+    queue = MemoryQueue()
+    in_pass = asyncio.Event()
+    release = asyncio.Event()
+
+    async def deliver(item: OutboxItem) -> Delivered:
+        in_pass.set()
+        await release.wait()
+        return Delivered()
+
+    relay = _relay(queue, deliver)
+    relay.start()
+    try:
+        queue.put()
+        relay.wake()
+        await asyncio.wait_for(in_pass.wait(), 5)
+        queue.put()  # committed while the first pass is still delivering
+        relay.wake()
+        release.set()
+        # the poll interval is 30 s: only the wake-up during the pass can deliver row 2 now
+        await _until(lambda: queue.done == [1, 2])
+    finally:
+        await relay.stop()
+
+
+async def test_linger_gathers_rows_committed_after_the_wake_up_into_one_pass() -> None:
+    queue = MemoryQueue()
+
+    async def deliver(item: OutboxItem) -> Delivered:
+        return Delivered()
+
+    relay = _relay(queue, deliver, linger_s=0.2)
+    relay.start()
+    try:
+        await asyncio.sleep(0.05)  # the first pass (nothing due) has run
+        for _ in range(5):
+            queue.put()
+            relay.wake()
+            await asyncio.sleep(0.01)
+        await _until(lambda: len(queue.done) == 5)
+        assert queue.passes == [5]
+    finally:
+        await relay.stop()
