@@ -231,7 +231,8 @@ class SimilarityIndex:
         cand = np.sort(cand[keep])[::-1][: self.max_candidates]  # newest first
         if not len(cand):
             return []
-        scores = (self._sigs[cand] == mine).mean(axis=1)
+        # count_nonzero / n equals .mean() exactly and skips numpy's generic mean wrapper
+        scores = np.count_nonzero(self._sigs[cand] == mine, axis=1) / self.num_perm
         order = np.argsort(-scores, kind="stable")[:limit]
         out: list[SimilarCandidate] = []
         for i in order:
