@@ -6,7 +6,8 @@ Starts (as separate processes, all on 127.0.0.1):
   * a bare aiohttp handler that only reads the body and answers 201.
 Then, in one run:
   1. wrk with pre-signed, distinct bodies against each: throughput and the ratio;
-  2. an open-loop generator at a fixed rate (default 1,000 req/s) against the gateway:
+  2. an open-loop generator at a fixed rate (default 1,000 req/s) against the gateway
+     (bench/_loadgen.py: pre-built requests over 64 keep-alive connections, like wrk2 -R):
      p50/p99 latency measured from each request's *scheduled* time (no coordinated omission);
   3. optionally (--reports N) keeps loading until the store holds N reports and prints RSS.
 
@@ -26,8 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters import signing
@@ -43,6 +42,8 @@ from bench._harness import (
     wait_http,
     write_gateway_config,
 )
+from bench._loadgen import build_request
+from bench._loadgen import fixed_rate as loadgen_fixed_rate
 
 SECRET = "bench-secret"
 
@@ -87,34 +88,15 @@ def make_requests(n: int, salt: str) -> list[tuple[bytes, dict[str, str]]]:
     return out
 
 
-async def fixed_rate(url: str, rate: int, seconds: float) -> list[float]:
-    """Open-loop load: request k is due at start + k/rate; latency counts from that moment."""
-    reqs = make_requests(int(rate * seconds), "fixed")
-    latencies: list[float] = []
-    errors = 0
-    conn = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=conn) as session:
-        start = time.perf_counter() + 0.2
-
-        async def one(k: int) -> None:
-            nonlocal errors
-            due = start + k / rate
-            body, headers = reqs[k]
-            async with session.post(url, data=body, headers=headers) as resp:
-                await resp.read()
-                if resp.status != 201:
-                    errors += 1
-            latencies.append(time.perf_counter() - due)
-
-        tasks = []
-        for k in range(len(reqs)):
-            delay = start + k / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(k)))
-        await asyncio.gather(*tasks)
+def fixed_rate(port: int, rate: int, seconds: float) -> list[float]:
+    """Open-loop load at *rate* (see bench/_loadgen.py): latencies from scheduled times."""
+    reqs = [
+        build_request(f"127.0.0.1:{port}", "/v1/web/reports", body, headers)
+        for body, headers in make_requests(int(rate * seconds), "fixed")
+    ]
+    latencies, errors = asyncio.run(loadgen_fixed_rate("127.0.0.1", port, reqs, rate))
     if errors:
-        print(f"  ({errors} non-201 answers at fixed rate)")
+        print(f"  ({errors} non-2xx answers at fixed rate)")
     return latencies
 
 
@@ -156,11 +138,7 @@ def main() -> None:
             gw_rps = run_wrk(f"http://127.0.0.1:{gw_port}", script, args.seconds, args.connections)
             stored = count_reports(tmp / "lapor.db") - stored_before
             time.sleep(1.0)
-            lat = asyncio.run(
-                fixed_rate(
-                    f"http://127.0.0.1:{gw_port}/v1/web/reports", args.rate, args.fixed_seconds
-                )
-            )
+            lat = fixed_rate(gw_port, args.rate, args.fixed_seconds)
             lat.sort()
             p50 = statistics.median(lat) * 1000
             p99 = lat[int(len(lat) * 0.99) - 1] * 1000

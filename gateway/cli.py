@@ -47,8 +47,7 @@ async def _run(config: Config, _: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await gw.start()
-    heap.settle()
+    await gw.start(before_listening=heap.settle)
     print(
         f"lapor-gateway listening on http://{config.http.host}:{gw.port}",
         file=sys.stderr,

@@ -47,6 +47,17 @@ def _err(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
 
 
+#: a valid body, shown in the document (and sent first by API fuzzers' example phase)
+REPORT_EXAMPLE: dict[str, Any] = {
+    "text": "Jalan berlubang di depan SDN 3 Cibeunying, sudah dua bulan belum diperbaiki",
+    "category": "infrastruktur",
+    "location": {"lat": -6.9034, "lon": 107.6431, "address": "Jl. Cikutra, Bandung"},
+    "reporter": {"name": "Siti", "phone": "081234567890"},
+    "anonymous": False,
+    "confidential": False,
+}
+
+
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -67,7 +78,10 @@ def _intake_op(summary: str) -> dict[str, Any]:
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ReportBody"}}
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ReportBody"},
+                        "example": REPORT_EXAMPLE,
+                    }
                 },
             },
             "responses": {

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -99,7 +100,9 @@ class Gateway:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, before_listening: Callable[[], None] | None = None) -> None:
+        """Start everything; *before_listening* runs once the state is warm and before the
+        port opens (the CLI settles the heap there, see :mod:`gateway.heap`)."""
         self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.pipeline.start()
@@ -115,6 +118,8 @@ class Gateway:
             lingering_time=2.0,
         )
         await self._runner.setup()
+        if before_listening is not None:
+            before_listening()
         site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
         await site.start()
         addresses = self._runner.addresses

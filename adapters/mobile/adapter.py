@@ -180,7 +180,14 @@ class MobileAdapter(SignedWebhookAdapter):
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": mobile_body},
+                            "application/json": {
+                                "schema": mobile_body,
+                                "example": {
+                                    "text": "Lampu jalan mati di Gg. Mawar RT 05 RW 03 sejak Senin",
+                                    "device_id": "android-7f3a",
+                                    "app_version": "4.2.0",
+                                },
+                            },
                             "multipart/form-data": {
                                 "schema": {
                                     "type": "object",

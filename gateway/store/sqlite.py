@@ -72,7 +72,9 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
-        self._checkpointer: asyncio.Task[None] | None = None
+        #: seconds between WAL checkpoints (run by the writer after a batch, see _checkpoint)
+        self.checkpoint_interval_s = 1.0
+        self._checkpointed_at = time.monotonic()
         self._commit_thread: ThreadPoolExecutor | None = None
         self.batches = 0
         self.writes = 0
@@ -93,8 +95,8 @@ class SqliteStore:
         db.execute("PRAGMA synchronous=FULL")
         # never block the loop on another process's lock: _begin() retries asynchronously
         db.execute("PRAGMA busy_timeout=0")
-        # Checkpoints run from a background task on the reader connection, not inside a
-        # commit: an automatic checkpoint would stall every writer of that batch.
+        # Checkpoints run from the writer between batches, in its commit thread (see
+        # _checkpoint), not inside a commit: an automatic one would stall that batch.
         db.execute("PRAGMA wal_autocheckpoint=0")
         await self._locked_retry(lambda: migrate(db))
         self._db = db
@@ -103,7 +105,6 @@ class SqliteStore:
         await self._reader.execute("PRAGMA busy_timeout=5000")
         self._reader.row_factory = aiosqlite.Row
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
-        self._checkpointer = asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint")
 
     async def _locked_retry(self, fn: Callable[[], T], timeout_s: float = 5.0) -> T:
         """Run *fn*; while another process holds the write lock, wait (asynchronously) and
@@ -121,28 +122,24 @@ class SqliteStore:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    async def _checkpoint_loop(self, interval_s: float = 1.0) -> None:
-        """Copy committed WAL pages into the database file in the background (PASSIVE never
-        blocks writers), and truncate the WAL when it grows past ~64 MiB."""
-        while True:
-            await asyncio.sleep(interval_s)
-            if self._reader is None:
-                return
-            try:
-                rows = await self._reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-                wal_pages = next(iter(rows))[1] if rows else 0
-                if wal_pages > 16_000:
-                    await self._reader.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
-            except Exception as exc:
-                log.warning("WAL checkpoint failed: %s", type(exc).__name__)
+    def _checkpoint(self, db: sqlite3.Connection) -> None:
+        """Copy committed WAL pages into the database file, and truncate the WAL once it
+        grows past ~64 MiB (runs in the commit thread, between batches).
+
+        Why the writer does it: a checkpoint run from another connection made the writer's
+        next BEGIN IMMEDIATE fail with SQLITE_BUSY while it finished (the writer wants to
+        restart the WAL), and the retry backoff turned that into 60-80 ms stalls of every
+        request, every second or two (bench/web_intake.py at 1,000 req/s). From the writer
+        itself there is nobody to contend with. PASSIVE never waits for readers."""
+        try:
+            row = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if row is not None and row[1] > 16_000:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:  # the commit already happened; try again next time
+            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
 
     async def close(self) -> None:
         """Finish queued writes, then close. Idempotent."""
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._checkpointer
-            self._checkpointer = None
         if self._writer is not None:
             await self._queue.put(None)
             with contextlib.suppress(Exception):
@@ -222,6 +219,12 @@ class SqliteStore:
                 pending.future.set_result(value)
             else:
                 pending.future.set_exception(value)
+        if time.monotonic() - self._checkpointed_at >= self.checkpoint_interval_s:
+            self._checkpointed_at = time.monotonic()
+            try:
+                await self._in_commit_thread(self._checkpoint, db)
+            except Exception as exc:  # never let a checkpoint stop the writer
+                log.warning("WAL checkpoint failed: %s", type(exc).__name__)
 
     async def _loop_commit(self, db: sqlite3.Connection) -> None:
         """COMMIT in the store's own thread: the fsync releases the GIL, so the event loop
@@ -229,12 +232,17 @@ class SqliteStore:
         disk. Only the COMMIT goes there: statements run in a thread were measured slower
         (see the module docstring). The writer task awaits it, so the connection is never
         used by two threads at once."""
+        await self._in_commit_thread(commit, db)
+
+    async def _in_commit_thread(
+        self, fn: Callable[[sqlite3.Connection], None], db: sqlite3.Connection
+    ) -> None:
         assert self._commit_thread is not None
-        done = asyncio.get_running_loop().run_in_executor(self._commit_thread, commit, db)
+        done = asyncio.get_running_loop().run_in_executor(self._commit_thread, fn, db)
         try:
             await asyncio.shield(done)
         except asyncio.CancelledError:
-            # the COMMIT cannot be called back: let it finish before the task unwinds
+            # a COMMIT cannot be called back: let it finish before the task unwinds
             with contextlib.suppress(Exception):
                 await done
             raise

@@ -90,25 +90,38 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
     for _round in range(3):
         await gateway.start()
         todo = [i for i in range(n) if i not in acked]
+        # kill once a random share of this round's burst is acknowledged: a fixed delay let
+        # a fast run finish the whole burst before the kill
+        target = len(acked) + int(len(todo) * rng.uniform(0.2, 0.6))
+        enough = asyncio.Event()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in todo:
             queue.put_nowait(i)
 
-        async def client(session: aiohttp.ClientSession, queue: asyncio.Queue[int] = queue) -> None:
+        async def client(
+            session: aiohttp.ClientSession,
+            queue: asyncio.Queue[int] = queue,
+            target: int = target,
+            enough: asyncio.Event = enough,
+        ) -> None:
             nonlocal interrupted
             while not queue.empty():
                 i = queue.get_nowait()
                 result = await _post(session, port, i)
                 if result is not None and result[0] in (200, 201):
                     acked[i] = result[1]["tracking_id"]
+                    if len(acked) >= target:
+                        enough.set()
                 else:
                     interrupted += 1
 
         async with aiohttp.ClientSession() as session:
-            clients = [asyncio.create_task(client(session)) for _ in range(16)]
-            await asyncio.sleep(rng.uniform(0.2, 0.6))
+            burst = asyncio.gather(*(client(session) for _ in range(16)))
+            waiter = asyncio.ensure_future(enough.wait())
+            await asyncio.wait({burst, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
             gateway.kill()
-            await asyncio.gather(*clients)
+            await burst
     assert interrupted > 0 and acked, "the kills must land mid-burst"
     print(f"acknowledged before kills: {len(acked)}, cut off by kills: {interrupted}")
     # final run: retry everything not acknowledged yet, and re-send some acknowledged ones

@@ -201,3 +201,13 @@ async def test_ops_endpoints(gateway: GatewayHarness) -> None:
         and "/v1/web/reports" in spec["paths"]
         and "ReportBody" in spec["components"]["schemas"]
     )
+
+
+async def test_documented_example_is_accepted(gateway: GatewayHarness) -> None:
+    """The request example in /openapi.json is a body the gateway accepts as it stands."""
+    _, spec = await gateway.get("/openapi.json")
+    media = spec["paths"]["/v1/web/reports"]["post"]["requestBody"]["content"]
+    status, body = await gateway.post_signed(
+        "/v1/web/reports", media["application/json"]["example"]
+    )
+    assert status == 201 and body["tracking_id"]
