@@ -57,7 +57,11 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def write_gateway_config(tmp: Path, port: int, core_url: str, secret: str) -> Path:
+def write_gateway_config(
+    tmp: Path, port: int, core_url: str, secret: str, *, core_forwarder: str = "process"
+) -> Path:
+    """A benchmark config: web intake only, flood control out of the way, and the core
+    forwarder as shipped in config.toml (its own process) unless told otherwise."""
     path = tmp / "config.toml"
     path.write_text(
         f"""
@@ -71,6 +75,8 @@ port = {port}
 [core]
 url = "{core_url}"
 events_secret = "bench"
+[outbox]
+core_forwarder = "{core_forwarder}"
 [adapters.web]
 secret = "{secret}"
 [adapters.sms.gammu]

@@ -36,13 +36,13 @@ def _load(path: Path) -> Config:
 # -- run ------------------------------------------------------------------------------------
 
 
-async def _run(config: Config, _: argparse.Namespace) -> int:
+async def _run(config: Config, args: argparse.Namespace) -> int:
     from gateway import heap
     from gateway.logs import setup_logging
     from gateway.service import Gateway
 
     setup_logging(config.gateway.log_level)
-    gw = Gateway(config)
+    gw = Gateway(config, config_path=args.config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -56,6 +56,14 @@ async def _run(config: Config, _: argparse.Namespace) -> int:
     await stop.wait()
     await gw.stop()
     return 0
+
+
+async def _forwarder(config: Config, args: argparse.Namespace) -> int:
+    from gateway.forwarder import run_forwarder
+    from gateway.logs import setup_logging
+
+    setup_logging(config.gateway.log_level)
+    return await run_forwarder(config, args.link_fd)
 
 
 async def _check_config(config: Config, _: argparse.Namespace) -> int:
@@ -266,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("run", _run, help="start every enabled adapter, the relay and the HTTP listener")
     add("check-config", _check_config, help="validate the config; exit 2 listing every problem")
+    # started by `run` itself when outbox.core_forwarder = "process"; not for operators
+    p = add("forwarder", _forwarder)
+    p.add_argument("--link-fd", type=int, required=True, help=argparse.SUPPRESS)
 
     outbox = sub.add_parser("outbox", help="outbox operations").add_subparsers(
         dest="sub", required=True

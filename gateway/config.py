@@ -103,6 +103,9 @@ class OutboxSection(Settings):
     #: after a wake-up the relay waits this long before reading due rows, so one pass
     #: carries every row committed meanwhile (adds at most this to forwarding latency)
     linger_s: float = Field(default=0.05, ge=0, le=5)
+    #: "process": reports go to the core from a second process (its own CPU core; see
+    #: gateway/forwarder.py); "inline": from the main process (one process in all)
+    core_forwarder: Literal["inline", "process"] = "inline"
     #: acks and callbacks give up (dead letter) after this many attempts
     max_attempts: int = Field(default=12, ge=1)
 

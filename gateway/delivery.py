@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway import metrics
@@ -24,11 +24,19 @@ class GatewayDeliverer:
     """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter."""
 
     def __init__(
-        self, store: SqliteStore, adapters: Mapping[str, Adapter], core: CoreClient | None
+        self,
+        store: SqliteStore,
+        adapters: Mapping[str, Adapter],
+        core: CoreClient | None,
+        *,
+        on_forwarded: Callable[[float], None] = metrics.FORWARD_LATENCY.observe,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.core = core
+        #: receives seconds from receipt to the core's answer (the forwarder process sends
+        #: it to the main process, which owns /metrics)
+        self.on_forwarded = on_forwarded
 
     async def __call__(self, item: OutboxItem) -> Delivered:
         try:
@@ -64,7 +72,7 @@ class GatewayDeliverer:
             delivered = Delivered(core_case_id=case_id)
         else:
             delivered = await self.core.forward(item.tracking_id, document)
-        metrics.FORWARD_LATENCY.observe(max(0.0, time.time() - report.received_at.timestamp()))
+        self.on_forwarded(max(0.0, time.time() - report.received_at.timestamp()))
         return delivered
 
     async def _to_adapter(self, item: OutboxItem) -> Delivered:

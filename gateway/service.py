@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
+from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
 from gateway.pipeline import CORE_TARGET, Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
@@ -37,7 +39,9 @@ log = logging.getLogger(__name__)
 
 
 class Gateway:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, config_path: Path | None = None) -> None:
+        """*config_path* is needed only with ``outbox.core_forwarder = "process"`` (the
+        forwarder process reads the same file)."""
         self.config = config
         self.store = SqliteStore(config.gateway.database_path)
         self.flood = FloodControl(config.flood)
@@ -52,18 +56,22 @@ class Gateway:
             overloaded=self.overloaded,
         )
         self.adapters: dict[str, Adapter] = {}
-        self.core: CoreClient | None = None
-        if config.core.url:
-            self.core = CoreClient(
-                config.core.url,
-                config.core.token.get_secret_value(),
-                connect_timeout_s=config.core.connect_timeout_s,
-                timeout_s=config.core.timeout_s,
+        self.forwarder: ForwarderProcess | None = None
+        # with the embedded case store forwarding is a local write: it stays here
+        if config.outbox.core_forwarder == "process" and config.core.url:
+            if config_path is None:
+                raise ValueError("core_forwarder = 'process' needs the config file's path")
+            self.forwarder = ForwarderProcess(
+                config_path,
+                on_outcomes=self.store.finish_outbox,
+                on_delivery=self._count_delivery,
+                on_forwarded=metrics.FORWARD_LATENCY.observe,
+                grace_s=config.gateway.shutdown_grace_s,
             )
+        # with a forwarder process, the core is its business alone
+        self.core: CoreClient | None = None if self.forwarder else core_client(config)
         retry = config.core.retry
-        self._core_policy = RetryPolicy(
-            retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts
-        )
+        self._core_policy = core_retry_policy(config)
         self._ack_policy = RetryPolicy(
             retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts
         )
@@ -76,8 +84,9 @@ class Gateway:
             concurrency=config.outbox.concurrency,
             observe=self._observe,
             linger_s=config.outbox.linger_s,
+            skip_targets=frozenset({CORE_TARGET}) if self.forwarder else frozenset(),
         )
-        self.pipeline.after_commit = self.relay.wake
+        self.pipeline.after_commit = self._committed
         self.status_api = StatusApi(
             self.pipeline,
             events_secret=config.core.events_secret.get_secret_value().encode(),
@@ -93,10 +102,18 @@ class Gateway:
     def _policy_for(self, item: OutboxItem) -> RetryPolicy:
         return self._core_policy if item.target == CORE_TARGET else self._ack_policy
 
+    def _committed(self) -> None:
+        self.relay.wake()
+        if self.forwarder is not None:
+            self.forwarder.wake()
+
     def _observe(self, item: OutboxItem, result: str, started: float) -> None:
-        metrics.DELIVERIES.labels(item.kind, item.target, result).inc()
+        self._count_delivery(item.kind, item.target, result)
+
+    def _count_delivery(self, kind: str, target: str, result: str) -> None:
+        metrics.DELIVERIES.labels(kind, target, result).inc()
         if result == "dead":
-            metrics.DEAD_LETTERS.labels(item.kind, item.target).inc()
+            metrics.DEAD_LETTERS.labels(kind, target).inc()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -129,6 +146,8 @@ class Gateway:
         if self.core is not None:
             await self.core.start()
         self.relay.start()
+        if self.forwarder is not None:
+            await self.forwarder.start()
         self._monitor = asyncio.create_task(self._monitor_loop(), name="gauges")
         log.info(
             "gateway started",
@@ -150,6 +169,8 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self._runner.shutdown()
         await self.relay.stop()
+        if self.forwarder is not None:
+            await self.forwarder.stop()
         for adapter in self.adapters.values():
             try:
                 await adapter.stop()
@@ -197,6 +218,10 @@ class Gateway:
     async def readiness(self) -> dict[str, Any]:
         store_ok = await self.store.healthy()
         relay_ok = self.relay.alive and time.time() - self.relay.last_loop_at < 60
+        paused = self.relay.paused_targets()
+        if self.forwarder is not None:
+            relay_ok = relay_ok and self.forwarder.healthy()
+            paused.update(self.forwarder.paused_targets())
         adapters = {}
         all_ok = store_ok and relay_ok
         for name, adapter in self.adapters.items():
@@ -206,7 +231,11 @@ class Gateway:
         return {
             "ready": all_ok,
             "store": {"ok": store_ok},
-            "relay": {"ok": relay_ok, "paused_targets": self.relay.paused_targets()},
+            "relay": {
+                "ok": relay_ok,
+                "paused_targets": paused,
+                "core_forwarder": self.config.outbox.core_forwarder,
+            },
             "outbox_pending": self._pending,
             "flood": {**self.flood.stats(), "retry_after": self.overloaded()},
             "adapters": adapters,

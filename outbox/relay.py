@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 class OutboxQueue(Protocol):
     async def due_outbox(
-        self, now: float, limit: int, exclude_targets: frozenset[str] = frozenset()
+        self,
+        now: float,
+        limit: int,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
     ) -> list[OutboxItem]: ...
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None: ...
@@ -57,9 +61,15 @@ class Relay:
         concurrency: int = 16,
         observe: Observer | None = None,
         linger_s: float = 0.0,
+        only_targets: frozenset[str] | None = None,
+        skip_targets: frozenset[str] = frozenset(),
     ) -> None:
         self.queue = queue
         self.linger_s = linger_s
+        #: this relay delivers only these targets (None: all) and never *skip_targets*, so
+        #: two relays (two processes) can split the outbox without ever sharing a row
+        self.only_targets = only_targets
+        self.skip_targets = skip_targets
         self.deliver = deliver
         self.policy_for = policy_for
         self.poll_interval_s = poll_interval_s
@@ -132,7 +142,9 @@ class Relay:
     async def run_once(self) -> int:
         now = time.time()
         paused = frozenset(t for t, until in self._paused_until.items() if until > now)
-        items = await self.queue.due_outbox(now, self.batch_size, paused)
+        items = await self.queue.due_outbox(
+            now, self.batch_size, paused | self.skip_targets, self.only_targets
+        )
         if not items:
             return 0
         items = self._probe_only(items)

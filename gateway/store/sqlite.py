@@ -65,15 +65,16 @@ class _Pending:
 class SqliteStore:
     """The :class:`gateway.store.base.Store` on one SQLite file."""
 
-    def __init__(self, path: Path, *, max_batch: int = 256) -> None:
+    def __init__(self, path: Path, *, max_batch: int = 256, checkpoints: bool = True) -> None:
         self.path = path
         self.max_batch = max_batch
         self._db: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
-        #: seconds between WAL checkpoints (run by the writer after a batch, see _checkpoint)
-        self.checkpoint_interval_s = 1.0
+        #: seconds between WAL checkpoints (run by the writer after a batch, see _checkpoint);
+        #: None in a second process (the forwarder): only the main writer checkpoints
+        self.checkpoint_interval_s: float | None = 1.0 if checkpoints else None
         self._checkpointed_at = time.monotonic()
         self._commit_thread: ThreadPoolExecutor | None = None
         self.batches = 0
@@ -110,7 +111,7 @@ class SqliteStore:
         """Run *fn*; while another process holds the write lock, wait (asynchronously) and
         try again, up to *timeout_s*."""
         deadline = time.monotonic() + timeout_s
-        delay = 0.002
+        delay = 0.001
         while True:
             try:
                 return fn()
@@ -219,7 +220,8 @@ class SqliteStore:
                 pending.future.set_result(value)
             else:
                 pending.future.set_exception(value)
-        if time.monotonic() - self._checkpointed_at >= self.checkpoint_interval_s:
+        interval = self.checkpoint_interval_s
+        if interval is not None and time.monotonic() - self._checkpointed_at >= interval:
             self._checkpointed_at = time.monotonic()
             try:
                 await self._in_commit_thread(self._checkpoint, db)
@@ -367,11 +369,22 @@ class SqliteStore:
     # -- outbox ----------------------------------------------------------------------------
 
     async def due_outbox(
-        self, now: float, limit: int, exclude_targets: frozenset[str] = frozenset()
+        self,
+        now: float,
+        limit: int,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
     ) -> list[OutboxItem]:
+        """Due rows, oldest first; *exclude_targets* (paused, or served by another process)
+        are skipped, and with *only_targets* nothing else is returned."""
         skip = ""
+        params: list[Any] = [now]
         if exclude_targets:
             skip = " AND target NOT IN (" + ",".join("?" * len(exclude_targets)) + ")"
+            params += sorted(exclude_targets)
+        if only_targets is not None:
+            skip += " AND target IN (" + ",".join("?" * len(only_targets)) + ")"
+            params += sorted(only_targets)
         # rows bound for the core carry the report body, read in the same query: one read
         # per relay pass instead of one per forwarded report
         rows = await self._read(
@@ -379,7 +392,7 @@ class SqliteStore:
             "CASE WHEN o.kind IN ('forward', 'addendum') THEN r.body END AS body "
             "FROM outbox o LEFT JOIN reports r ON r.tracking_id = o.tracking_id "
             f"WHERE o.state = 'pending' AND o.next_attempt_at <= ?{skip} ORDER BY o.id LIMIT ?",
-            (now, *sorted(exclude_targets), limit),
+            (*params, limit),
         )
         items = []
         for r in rows:

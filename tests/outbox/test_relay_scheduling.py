@@ -29,7 +29,11 @@ class MemoryQueue:
         self._next += 1
 
     async def due_outbox(
-        self, now: float, limit: int, exclude_targets: frozenset[str] = frozenset()
+        self,
+        now: float,
+        limit: int,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
     ) -> list[OutboxItem]:
         taken, self.rows = self.rows[:limit], self.rows[limit:]
         if taken:

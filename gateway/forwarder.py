@@ -1,0 +1,336 @@
+"""The core forwarder in its own process (``[outbox] core_forwarder = "process"``).
+
+Why: forwarding a report to the core case store costs about as much CPU as receiving it
+(an HTTP request, with TLS in production; the report's JSON; the outcome's commit). Inside
+the intake process it competes with citizens' requests for one core; in a process of its
+own it runs on the other one. Acks stay in the main process: they go out through the
+adapters (SMPP bind, modems, X client) that live there. The two relays never share a row:
+the forwarder takes only rows whose target is ``core`` and the main relay skips them.
+
+The two processes talk over a socketpair, one JSON object per line:
+
+* main -> forwarder: the byte ``w`` ("rows were committed, look now"; coalesced);
+* forwarder -> main: ``{"t": "o", "o": [outcome, ...]}`` the verdicts of its attempts,
+  which the main process commits through its own group commit (``{"t": "d", ...}`` and
+  ``{"t": "fwd", ...}`` feed ``/metrics``; ``{"t": "hb", ...}`` every second, readiness).
+
+The forwarder only reads the database. Its first version committed its own outcomes, and
+two writers on one SQLite file fought for the write lock: the intake's BEGIN IMMEDIATE
+backed off up to 100 ms hundreds of times a minute (bench/web_intake.py at 1,000 req/s).
+With one writer there is nothing to fight over. With the embedded case store (no
+``core.url``) forwarding *is* a local write, so it stays in the main process.
+
+End of file on the socket means the main process is gone or stopping: the forwarder
+finishes the pass in flight (outcomes recorded), then exits, so a SIGKILLed gateway never
+leaves an orphan behind. The main process restarts a forwarder that died, with backoff.
+Nothing is lost either way: a row stays pending until an outcome is committed, and a row
+sent twice (a kill between the core's answer and our commit) carries the same
+Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.config import Config
+from gateway.delivery import GatewayDeliverer
+from gateway.store.sqlite import SqliteStore
+from outbox.backoff import RetryPolicy
+from outbox.core_client import CoreClient
+from outbox.jobs import OutboxItem, OutboxOutcome
+from outbox.relay import Relay
+
+log = logging.getLogger(__name__)
+
+CORE_TARGET = "core"
+#: a forwarder silent for this long is reported not ready
+HEARTBEAT_STALE_S = 5.0
+HEARTBEAT_EVERY_S = 1.0
+#: a row whose outcome went to the main process is not read again for this long
+UNCONFIRMED_TTL_S = 30.0
+
+
+def core_retry_policy(config: Config) -> RetryPolicy:
+    retry = config.core.retry
+    return RetryPolicy(retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts)
+
+
+def core_client(config: Config) -> CoreClient | None:
+    """The HTTP client for ``core.url``; None means the embedded case store."""
+    if not config.core.url:
+        return None
+    return CoreClient(
+        config.core.url,
+        config.core.token.get_secret_value(),
+        connect_timeout_s=config.core.connect_timeout_s,
+        timeout_s=config.core.timeout_s,
+    )
+
+
+# -- main-process side ----------------------------------------------------------------------
+
+
+class ForwarderProcess:
+    """Starts, feeds, watches and stops the forwarder child process."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        on_outcomes: Callable[[list[OutboxOutcome]], Awaitable[None]],
+        on_delivery: Callable[[str, str, str], None],
+        on_forwarded: Callable[[float], None],
+        grace_s: float = 10.0,
+    ) -> None:
+        self.config_path = config_path
+        self.on_outcomes = on_outcomes
+        self.on_delivery = on_delivery
+        self.on_forwarded = on_forwarded
+        self._recording: set[asyncio.Task[None]] = set()
+        self.grace_s = grace_s
+        self._proc: asyncio.subprocess.Process | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._wake_pending = False
+        self._heartbeat_at = 0.0
+        self._loop_at = 0.0
+        self._paused: dict[str, float] = {}
+        self.restarts = 0
+
+    async def start(self) -> None:
+        await self._spawn()
+        self._supervisor = asyncio.create_task(self._supervise(), name="forwarder-supervisor")
+
+    async def _spawn(self) -> None:
+        mine, theirs = socket.socketpair()
+        with theirs:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "--config",
+                str(self.config_path),
+                "forwarder",
+                "--link-fd",
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+            )
+        reader, self._writer = await asyncio.open_unix_connection(sock=mine)
+        self._heartbeat_at = time.monotonic()  # grace until its first heartbeat
+        self._reader_task = asyncio.create_task(self._read(reader), name="forwarder-reader")
+        self.wake()  # rows may have waited while no forwarder ran
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            try:
+                msg = json.loads(line)
+                kind = msg.get("t")
+                if kind == "o":
+                    outcomes = [OutboxOutcome(**o) for o in msg["o"]]
+                    task = asyncio.create_task(self._record(outcomes))
+                    self._recording.add(task)
+                    task.add_done_callback(self._recording.discard)
+                elif kind == "d":
+                    self.on_delivery(str(msg["kind"]), str(msg["target"]), str(msg["result"]))
+                elif kind == "fwd":
+                    self.on_forwarded(float(msg["s"]))
+                elif kind == "hb":
+                    self._heartbeat_at = time.monotonic()
+                    self._loop_at = float(msg["loop_at"])
+                    self._paused = {str(k): float(v) for k, v in msg["paused"].items()}
+            except (ValueError, KeyError, TypeError, AttributeError):
+                log.warning("unreadable message from the forwarder process")
+
+    async def _record(self, outcomes: list[OutboxOutcome]) -> None:
+        try:
+            await self.on_outcomes(outcomes)
+        except Exception as exc:  # the rows stay pending and are sent again (same key)
+            log.error("could not record forwarder outcomes: %s", type(exc).__name__)
+
+    async def _supervise(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            assert self._proc is not None
+            started = time.monotonic()
+            code = await self._proc.wait()
+            if self._stopping:
+                return
+            if time.monotonic() - started > 60:
+                backoff = 1.0
+            log.error(
+                "core forwarder process exited; restarting",
+                extra={"exit_code": code, "restart_in_s": backoff},
+            )
+            self._writer = None
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            if self._stopping:
+                return
+            try:
+                await self._spawn()
+                self.restarts += 1
+            except OSError as exc:
+                log.error("could not start the core forwarder: %s", type(exc).__name__)
+
+    def wake(self) -> None:
+        """Tell the forwarder rows were committed; many calls in one loop turn send one byte."""
+        if self._wake_pending or self._writer is None:
+            return
+        self._wake_pending = True
+        asyncio.get_running_loop().call_soon(self._send_wake)
+
+    def _send_wake(self) -> None:
+        self._wake_pending = False
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(b"w")
+
+    def healthy(self) -> bool:
+        """Running, heard from within HEARTBEAT_STALE_S, and its relay loop not stuck."""
+        if self._proc is None or self._proc.returncode is not None:
+            return False
+        if time.monotonic() - self._heartbeat_at > HEARTBEAT_STALE_S:
+            return False
+        return self._loop_at == 0.0 or time.time() - self._loop_at < 60
+
+    def paused_targets(self) -> dict[str, float]:
+        return dict(self._paused)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def stop(self) -> None:
+        """Close the link (the forwarder finishes its pass and exits), wait, then insist."""
+        self._stopping = True
+        writer, self._writer = self._writer, None
+        if writer is not None and not writer.is_closing():
+            # half-close: the forwarder sees end of file and stops, while its last outcomes
+            # can still come back on the other half
+            with contextlib.suppress(OSError):
+                writer.write_eof()
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            try:
+                await asyncio.wait_for(proc.wait(), self.grace_s)
+            except TimeoutError:
+                log.error("core forwarder did not stop in time; killing it")
+                proc.kill()
+                await proc.wait()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        # the forwarder has exited: read its last outcomes and commit them before the store
+        # closes (the caller closes it after this returns)
+        if self._reader_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader_task, self.grace_s)
+        if self._recording:
+            await asyncio.gather(*self._recording, return_exceptions=True)
+        if writer is not None:
+            writer.close()
+
+
+# -- forwarder-process side -----------------------------------------------------------------
+
+
+async def run_forwarder(config: Config, link_fd: int) -> int:
+    """Main of the forwarder process: relay rows bound for the core until the link closes."""
+    store = SqliteStore(config.gateway.database_path, checkpoints=False)
+    await store.open()  # reads only, see the module docstring
+    core = core_client(config)
+    if core is not None:
+        await core.start()
+    reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=link_fd))
+
+    def send(msg: dict[str, Any]) -> None:
+        if not writer.is_closing():
+            writer.write(json.dumps(msg).encode() + b"\n")
+
+    def observe(item: OutboxItem, result: str, started: float) -> None:
+        send({"t": "d", "kind": item.kind, "target": item.target, "result": result})
+
+    class ReportingQueue:
+        """Due rows from the database; outcomes to the main process, which commits them.
+
+        Until the main process has committed an outcome the row still reads as pending, so
+        rows whose outcome was sent are skipped for UNCONFIRMED_TTL_S (after that, one that
+        never got committed is sent again, under the same Idempotency-Key)."""
+
+        def __init__(self) -> None:
+            self.sent: dict[int, float] = {}
+
+        async def due_outbox(
+            self,
+            now: float,
+            limit: int,
+            exclude_targets: frozenset[str] = frozenset(),
+            only_targets: frozenset[str] | None = None,
+        ) -> list[OutboxItem]:
+            cutoff = time.monotonic() - UNCONFIRMED_TTL_S
+            self.sent = {i: at for i, at in self.sent.items() if at > cutoff}
+            wanted = min(limit + len(self.sent), limit * 5)
+            rows = await store.due_outbox(now, wanted, exclude_targets, only_targets)
+            return [r for r in rows if r.id not in self.sent][:limit]
+
+        async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
+            at = time.monotonic()
+            self.sent.update((o.id, at) for o in outcomes)
+            send({"t": "o", "o": [dataclasses.asdict(o) for o in outcomes]})
+
+    policy = core_retry_policy(config)
+    relay = Relay(
+        ReportingQueue(),
+        GatewayDeliverer(store, {}, core, on_forwarded=lambda s: send({"t": "fwd", "s": s})),
+        policy_for=lambda _: policy,
+        poll_interval_s=config.outbox.poll_interval_s,
+        batch_size=config.outbox.batch_size,
+        concurrency=config.outbox.concurrency,
+        observe=observe,
+        linger_s=config.outbox.linger_s,
+        only_targets=frozenset({CORE_TARGET}),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def listen() -> None:
+        while await reader.read(4096):
+            relay.wake()
+        stop.set()  # the main process closed the link or died
+
+    async def heartbeat() -> None:
+        while True:
+            send({"t": "hb", "loop_at": relay.last_loop_at, "paused": relay.paused_targets()})
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+    relay.start()
+    tasks = [asyncio.create_task(listen()), asyncio.create_task(heartbeat())]
+    log.info("core forwarder started", extra={"core": "http" if core else "embedded"})
+    await stop.wait()
+    await relay.stop()
+    for task in tasks:
+        task.cancel()
+    if core is not None:
+        await core.close()
+    await store.close()
+    with contextlib.suppress(OSError):  # the main process may be gone already
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    log.info("core forwarder stopped")
+    return 0
