@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
@@ -28,7 +29,7 @@ from tests.system.crash_harness import GatewayProcess
 SECRET = "crash-secret"
 
 
-def _write_config(tmp: Path, core_url: str, port: int) -> Path:
+def _write_config(tmp: Path, core_url: str, port: int, core_forwarder: str = "inline") -> Path:
     path = tmp / "config.toml"
     path.write_text(
         f"""
@@ -47,6 +48,7 @@ initial_backoff_s = 0.05
 max_backoff_s = 0.5
 [outbox]
 poll_interval_s = 0.05
+core_forwarder = "{core_forwarder}"
 [adapters.web]
 secret = "{SECRET}"
 """
@@ -77,11 +79,12 @@ async def _post(
         return None
 
 
+@pytest.mark.parametrize("core_forwarder", ["inline", "process"])
 async def test_sigkill_mid_burst_loses_and_doubles_nothing(
-    tmp_path: Path, fake_core: FakeCore
+    tmp_path: Path, fake_core: FakeCore, core_forwarder: str
 ) -> None:
     port = free_port()
-    config = _write_config(tmp_path, fake_core.url, port)
+    config = _write_config(tmp_path, fake_core.url, port, core_forwarder)
     gateway = GatewayProcess(config, port, tmp_path / "gateway.log")
     rng = random.Random(7)
     acked: dict[int, str] = {}

@@ -1,0 +1,153 @@
+"""The core forwarder process (``outbox.core_forwarder = "process"``) as operators run it:
+the gateway started as a real process, a real local core case store, SQLite on disk.
+
+Proves what the design promises (see gateway/forwarder.py): reports reach the core once,
+the forwarder's attempts show in the gateway's /metrics and /readyz, a forwarder that dies
+is restarted and catches up, a graceful stop leaves no row pending, and a SIGKILLed gateway
+does not leave its forwarder running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from adapters import signing
+from tests.adapters.sms.smsc_sim import free_port
+from tests.fakes.core import FakeCore
+from tests.system.crash_harness import GatewayProcess
+from tests.system.test_crash import SECRET, _write_config
+
+
+def _forwarder_pid(gateway_pid: int) -> int | None:
+    """The gateway's child running ``gateway.cli ... forwarder``."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == gateway_pid and b"forwarder" in cmdline:
+            return int(pid)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def _until(pred: Any, wait_s: float = 15.0) -> None:
+    deadline = time.monotonic() + wait_s
+    while not await pred():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def _file(session: aiohttp.ClientSession, port: int, text: str) -> str:
+    body = json.dumps({"text": text}).encode()
+    headers = {"Content-Type": "application/json", **signing.signed_headers(SECRET.encode(), body)}
+    async with session.post(
+        f"http://127.0.0.1:{port}/v1/web/reports", data=body, headers=headers
+    ) as r:
+        assert r.status == 201, await r.text()
+        return str((await r.json())["tracking_id"])
+
+
+async def _get(session: aiohttp.ClientSession, port: int, path: str) -> tuple[int, str]:
+    async with session.get(f"http://127.0.0.1:{port}{path}") as r:
+        return r.status, await r.text()
+
+
+async def test_forwarder_delivers_once_reports_and_stops_cleanly(
+    tmp_path: Path, fake_core: FakeCore
+) -> None:
+    port = free_port()
+    gateway = GatewayProcess(
+        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
+    )
+    await gateway.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            ids = [await _file(session, port, f"Jalan rusak nomor {i}") for i in range(30)]
+
+            async def all_forwarded() -> bool:
+                return set(ids) <= set(fake_core.state.cases)
+
+            await _until(all_forwarded)
+            status, ready = await _get(session, port, "/readyz")
+            relay = json.loads(ready)["relay"]
+            assert status == 200 and relay["ok"] and relay["core_forwarder"] == "process"
+            _, metrics = await _get(session, port, "/metrics")
+            assert (
+                'lapor_outbox_attempts_total{kind="forward",result="done",target="core"} 30.0'
+                in metrics
+            )
+            assert "lapor_forward_seconds_count 30.0" in metrics
+        assert gateway.proc is not None
+        forwarder = _forwarder_pid(gateway.proc.pid)
+        assert forwarder is not None
+    finally:
+        assert gateway.terminate() == 0
+    assert not _alive(forwarder), "the forwarder outlived a graceful stop"
+    keys = [r["key"] for r in fake_core.state.requests]
+    assert sorted(keys) == sorted(ids), "each report forwarded exactly once"
+    with sqlite3.connect(tmp_path / "lapor.db") as db:
+        states = dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+    assert states == {"done": 30}, "every outcome was committed before the gateway stopped"
+
+
+async def test_dead_forwarder_is_restarted_and_a_killed_gateway_leaves_no_orphan(
+    tmp_path: Path, fake_core: FakeCore
+) -> None:
+    port = free_port()
+    gateway = GatewayProcess(
+        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
+    )
+    await gateway.start()
+    assert gateway.proc is not None
+    async with aiohttp.ClientSession() as session:
+
+        async def forwarder_up() -> bool:
+            assert gateway.proc is not None
+            return _forwarder_pid(gateway.proc.pid) is not None
+
+        await _until(forwarder_up)
+        first = _forwarder_pid(gateway.proc.pid)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        # filed while no forwarder runs: waits in the outbox, goes out after the restart
+        tid = await _file(session, port, "Lampu jalan mati di Gg. Mawar")
+
+        async def forwarded() -> bool:
+            return tid in fake_core.state.cases
+
+        await _until(forwarded)
+        second = _forwarder_pid(gateway.proc.pid)
+        assert second is not None and second != first
+
+        async def ready() -> bool:
+            status, _ = await _get(session, port, "/readyz")
+            return status == 200
+
+        await _until(ready)
+    gateway.kill()
+
+    async def orphan_gone() -> bool:
+        return not _alive(second)
+
+    await _until(orphan_gone, wait_s=10)
