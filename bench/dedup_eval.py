@@ -123,12 +123,16 @@ def main() -> None:
     args = parser.parse_args()
     items = load(args.data)
     defaults = DedupSection()
-    print(f"{len(items)} items, {len({i['problem'] for i in items})} problems, "
-          f"{len({i['reporter'] for i in items})} reporters")
+    print(
+        f"{len(items)} items, {len({i['problem'] for i in items})} problems, "
+        f"{len({i['reporter'] for i in items})} reporters"
+    )
     print()
-    print("Level 2 (same reporter): word-pair Jaccard threshold sweep "
-          f"(containment {defaults.containment_threshold}, "
-          f"addendum >= {defaults.addendum_min_new_words} new words)")
+    print(
+        "Level 2 (same reporter): word-pair Jaccard threshold sweep "
+        f"(containment {defaults.containment_threshold}, "
+        f"addendum >= {defaults.addendum_min_new_words} new words)"
+    )
     print(f"{'threshold':>9} {'precision':>9} {'recall':>7} {'addendum ok':>11}")
     truth2 = 0
     for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
@@ -139,9 +143,11 @@ def main() -> None:
     print(f"({truth2} true same-reporter links)")
     for partition in (False, True):
         print()
-        print("Level 3 (other reporters): estimated Jaccard of content words, "
-              f"num_perm={defaults.num_perm}, max links {defaults.max_similar_links}, "
-              f"{'partitioned by region' if partition else 'not partitioned'}")
+        print(
+            "Level 3 (other reporters): estimated Jaccard of content words, "
+            f"num_perm={defaults.num_perm}, max links {defaults.max_similar_links}, "
+            f"{'partitioned by region' if partition else 'not partitioned'}"
+        )
         print(f"{'threshold':>9} {'precision':>9} {'recall':>7}")
         truth3 = 0
         for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
