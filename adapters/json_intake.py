@@ -8,7 +8,8 @@ in one place means a fix to, say, idempotency handling lands on both doors at on
 from __future__ import annotations
 
 import hashlib
-import uuid
+import itertools
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -126,7 +127,13 @@ def inbound_key(request: web.Request, channel: Channel) -> str:
         if not key or len(key) > 200:
             raise HttpError(400, "bad_idempotency_key", "Idempotency-Key must be 1-200 characters")
         return f"{channel.value}:idem:{key}"
-    return f"{channel.value}:req:{uuid.uuid4().hex}"
+    return f"{channel.value}:req:{_REQ_PREFIX}-{next(_req_counter)}"
+
+
+#: inbound keys of requests without an Idempotency-Key must never repeat: a random 128-bit
+#: prefix per process plus a counter (a uuid4 per request cost 3 % of the intake's CPU)
+_REQ_PREFIX = secrets.token_hex(16)
+_req_counter = itertools.count()
 
 
 async def file(

@@ -35,6 +35,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -59,6 +60,8 @@ HEARTBEAT_STALE_S = 5.0
 HEARTBEAT_EVERY_S = 1.0
 #: a row whose outcome went to the main process is not read again for this long
 UNCONFIRMED_TTL_S = 30.0
+#: outcomes are sent to the main process in one message per this many seconds
+OUTCOME_FLUSH_S = 0.005
 
 
 def core_retry_policy(config: Config) -> RetryPolicy:
@@ -272,6 +275,7 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
 
         def __init__(self) -> None:
             self.sent: dict[int, float] = {}
+            self.unsent: list[OutboxOutcome] = []
 
         async def due_outbox(
             self,
@@ -289,11 +293,20 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
         async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
             at = time.monotonic()
             self.sent.update((o.id, at) for o in outcomes)
-            send({"t": "o", "o": [dataclasses.asdict(o) for o in outcomes]})
+            if not self.unsent:  # outcomes of a few ms travel in one message
+                loop.call_later(OUTCOME_FLUSH_S, self.flush)
+            self.unsent += outcomes
 
+        def flush(self) -> None:
+            if self.unsent:
+                send({"t": "o", "o": [dataclasses.asdict(o) for o in self.unsent]})
+                self.unsent = []
+
+    loop = asyncio.get_running_loop()
+    queue = ReportingQueue()
     policy = core_retry_policy(config)
     relay = Relay(
-        ReportingQueue(),
+        queue,
         GatewayDeliverer(store, {}, core, on_forwarded=lambda s: send({"t": "fwd", "s": s})),
         policy_for=lambda _: policy,
         poll_interval_s=config.outbox.poll_interval_s,
@@ -304,17 +317,24 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
         only_targets=frozenset({CORE_TARGET}),
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
     async def listen() -> None:
-        while await reader.read(4096):
-            relay.wake()
-        stop.set()  # the main process closed the link or died
+        try:
+            while await reader.read(4096):
+                relay.wake()
+        except OSError:  # a SIGKILLed main process with unread data resets the link
+            pass
+        finally:
+            stop.set()  # the main process closed the link or died
+
+    parent = os.getppid()
 
     async def heartbeat() -> None:
         while True:
+            if os.getppid() != parent:  # belt and braces: adopted by init, main is gone
+                stop.set()
             send({"t": "hb", "loop_at": relay.last_loop_at, "paused": relay.paused_targets()})
             await asyncio.sleep(HEARTBEAT_EVERY_S)
 
@@ -323,6 +343,7 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     log.info("core forwarder started", extra={"core": "http" if core else "embedded"})
     await stop.wait()
     await relay.stop()
+    queue.flush()
     for task in tasks:
         task.cancel()
     if core is not None:
