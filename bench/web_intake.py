@@ -124,6 +124,37 @@ def count_reports(db: Path) -> int:
         conn.close()
 
 
+def latency_only(args: argparse.Namespace) -> None:
+    """p50/p99 at the fixed rate on a warm gateway that has not just absorbed a burst."""
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        core_port, gw_port = free_port(), free_port()
+        core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
+        config = write_gateway_config(
+            tmp,
+            gw_port,
+            f"http://127.0.0.1:{core_port}/cases",
+            SECRET,
+            core_forwarder=args.forwarder,
+        )
+        gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
+        try:
+            wait_http(f"http://127.0.0.1:{gw_port}/healthz")
+            fixed_rate(gw_port, args.rate // 2, 1.0)  # warm-up: first-request costs
+            time.sleep(2.0)
+            lat = sorted(fixed_rate(gw_port, args.rate, args.fixed_seconds))
+            p50 = statistics.median(lat) * 1000
+            p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+            print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
+            print(
+                f"latency at {args.rate} req/s for {args.fixed_seconds:.0f} s (forwarder "
+                f"{args.forwarder}): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms)"
+            )
+        finally:
+            for proc in (gw, core):
+                stop(proc)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
@@ -133,14 +164,29 @@ def main() -> None:
         "--reports", type=int, default=0, help="load until this many reports, then print RSS"
     )
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the fixed-rate phase, on a fresh gateway after a 1 s warm-up at half rate",
+    )
+    ap.add_argument("--forwarder", choices=["process", "inline"], default="process")
     args = ap.parse_args()
+    if args.latency_only:
+        latency_only(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         core_port, gw_port, bare_port = free_port(), free_port(), free_port()
         core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
         bare = spawn([PY, "bench/_servers.py", "bare", str(bare_port)])
-        config = write_gateway_config(tmp, gw_port, f"http://127.0.0.1:{core_port}/cases", SECRET)
+        config = write_gateway_config(
+            tmp,
+            gw_port,
+            f"http://127.0.0.1:{core_port}/cases",
+            SECRET,
+            core_forwarder=args.forwarder,
+        )
         gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
         try:
             wait_http(f"http://127.0.0.1:{gw_port}/healthz")
