@@ -62,6 +62,10 @@ HEARTBEAT_EVERY_S = 1.0
 UNCONFIRMED_TTL_S = 30.0
 #: outcomes are sent to the main process in one message per this many seconds
 OUTCOME_FLUSH_S = 0.005
+#: at most this many outcomes per message (the core client's error texts are one short
+#: line), far below the main process's LINE_LIMIT per line
+OUTCOMES_PER_MESSAGE = 200
+LINE_LIMIT = 8 * 1024 * 1024
 
 
 def core_retry_policy(config: Config) -> RetryPolicy:
@@ -131,7 +135,7 @@ class ForwarderProcess:
                 str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),),
             )
-        reader, self._writer = await asyncio.open_unix_connection(sock=mine)
+        reader, self._writer = await asyncio.open_unix_connection(sock=mine, limit=LINE_LIMIT)
         self._heartbeat_at = time.monotonic()  # grace until its first heartbeat
         self._reader_task = asyncio.create_task(self._read(reader), name="forwarder-reader")
         self.wake()  # rows may have waited while no forwarder ran
@@ -296,6 +300,8 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
             if not self.unsent:  # outcomes of a few ms travel in one message
                 loop.call_later(OUTCOME_FLUSH_S, self.flush)
             self.unsent += outcomes
+            if len(self.unsent) >= OUTCOMES_PER_MESSAGE:  # keep each line well under the limit
+                self.flush()
 
         def flush(self) -> None:
             if self.unsent:
