@@ -234,7 +234,8 @@ class Gateway:
             "relay": {
                 "ok": relay_ok,
                 "paused_targets": paused,
-                "core_forwarder": self.config.outbox.core_forwarder,
+                "core_forwarder": "process" if self.forwarder else "inline",
+                **({"forwarder_restarts": self.forwarder.restarts} if self.forwarder else {}),
             },
             "outbox_pending": self._pending,
             "flood": {**self.flood.stats(), "retry_after": self.overloaded()},

@@ -145,6 +145,8 @@ async def test_dead_forwarder_is_restarted_and_a_killed_gateway_leaves_no_orphan
             return status == 200
 
         await _until(ready)
+        _, body = await _get(session, port, "/readyz")
+        assert json.loads(body)["relay"]["forwarder_restarts"] == 1
     gateway.kill()
 
     async def orphan_gone() -> bool:
