@@ -8,12 +8,14 @@ transaction and commits them with one fsync. Callers are resumed only after that
 If one operation raises, the batch is re-run with a SAVEPOINT per operation so the failing
 one leaves no trace and the others still commit.
 
-Where the work runs: the batches are short (tens of microseconds per operation plus one
-fsync), so they run on the event loop's own thread. Running them in aiosqlite's worker
-thread was measured slower (bench/web_intake.py: about 560 vs 930 reports/s on this
-2-core machine) because every SQLite statement releases the GIL and must wait to take it
-back from the busy event loop. A write lock held by another process (an operator's CLI
-command) is waited for asynchronously, never by blocking the loop.
+Where the work runs: the statements of a batch are short (tens of microseconds each), so
+they run on the event loop's own thread. Running them in aiosqlite's worker thread was
+measured slower (bench/web_intake.py: about 560 vs 930 reports/s on this 2-core machine)
+because every SQLite statement releases the GIL and must wait to take it back from the
+busy event loop. The COMMIT (the fsync) and the periodic WAL checkpoint, one call each,
+run in the store's own thread, so the loop parses requests meanwhile. A write lock held
+by another process (an operator's CLI command) is waited for asynchronously, never by
+blocking the loop.
 
 Reads go through aiosqlite on a second connection: they can be long (listings, outbox
 scans) and must not stall the loop; in WAL mode readers never block the writer and never
