@@ -1,21 +1,8 @@
-"""SQLite store: WAL, group commit, writes on the loop, reads through aiosqlite.
+"""SQLite store: WAL, group commit (:mod:`gateway.store.writer`), reads through aiosqlite.
 
 Durability: ``journal_mode=WAL`` with ``synchronous=FULL``, so a commit that returned is on
-disk even if the power goes. fsync per request would cap intake at a few hundred per
-second, so writes are *group-committed*: every write operation is a plain function; the
-writer task takes whatever operations are queued (up to ``max_batch``), runs them in one
-transaction and commits them with one fsync. Callers are resumed only after that commit.
-If one operation raises, the batch is re-run with a SAVEPOINT per operation so the failing
-one leaves no trace and the others still commit.
-
-Where the work runs: the statements of a batch are short (tens of microseconds each), so
-they run on the event loop's own thread. Running them in aiosqlite's worker thread was
-measured slower (bench/web_intake.py: about 560 vs 930 reports/s on this 2-core machine)
-because every SQLite statement releases the GIL and must wait to take it back from the
-busy event loop. The COMMIT (the fsync) and the periodic WAL checkpoint, one call each,
-run in the store's own thread, so the loop parses requests meanwhile. A write lock held
-by another process (an operator's CLI command) is waited for asynchronously, never by
-blocking the loop.
+disk even if the power goes. All writes go through the one :class:`GroupCommitWriter`;
+the queries they run are in :mod:`gateway.store.queries`.
 
 Reads go through aiosqlite on a second connection: they can be long (listings, outbox
 scans) and must not stall the loop; in WAL mode readers never block the writer and never
@@ -24,15 +11,12 @@ see uncommitted data.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,8 +31,7 @@ from gateway.store.base import (
     FileRequest,
     OutboxRow,
 )
-from gateway.store.batch import WriteFn, commit, run_batch
-from gateway.store.schema import migrate
+from gateway.store.writer import GroupCommitWriter
 from normalizer import Report
 from outbox.jobs import OutboxItem, OutboxOutcome
 
@@ -58,112 +41,51 @@ T = TypeVar("T")
 REPORT_BODY_KEY = "_report_json"
 
 
-@dataclass
-class _Pending:
-    fn: WriteFn
-    future: asyncio.Future[Any]
-
-
 class SqliteStore:
     """The :class:`gateway.store.base.Store` on one SQLite file."""
 
     def __init__(self, path: Path, *, max_batch: int = 256, checkpoints: bool = True) -> None:
         self.path = path
-        self.max_batch = max_batch
-        self._db: sqlite3.Connection | None = None
+        self.writer = GroupCommitWriter(path, max_batch=max_batch, checkpoints=checkpoints)
         self._reader: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
-        #: seconds between WAL checkpoints (run by the writer after a batch, see _checkpoint);
-        #: None in a second process (the forwarder): only the main writer checkpoints
-        self.checkpoint_interval_s: float | None = 1.0 if checkpoints else None
-        self._checkpointed_at = time.monotonic()
-        self._commit_thread: ThreadPoolExecutor | None = None
-        self.batches = 0
-        self.writes = 0
-        #: monotonic time of the last batch that could not commit (disk full, locked, I/O)
-        self.failed_at: float | None = None
         #: how long a failed commit keeps :meth:`healthy` false; a probe alone cannot tell
         #: a full disk (an empty transaction commits fine), so a real failure is remembered
         self.failure_memory_s = 5.0
-        #: how long a batch waits for another process's write lock before it fails
-        self.lock_wait_s = 5.0
+
+    @property
+    def batches(self) -> int:
+        return self.writer.batches
+
+    @property
+    def lock_wait_s(self) -> float:
+        """How long a batch waits for another process's write lock before it fails."""
+        return self.writer.lock_wait_s
+
+    @lock_wait_s.setter
+    def lock_wait_s(self, value: float) -> None:
+        self.writer.lock_wait_s = value
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        # never block the loop on another process's lock: _begin() retries asynchronously
-        db.execute("PRAGMA busy_timeout=0")
-        # Checkpoints run from the writer between batches, in its commit thread (see
-        # _checkpoint), not inside a commit: an automatic one would stall that batch.
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        await self._locked_retry(lambda: migrate(db))
-        self._db = db
-        self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="store-commit")
+        await self.writer.open()  # creates the file and runs the migrations
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         self._reader.row_factory = aiosqlite.Row
-        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
-
-    async def _locked_retry(self, fn: Callable[[], T], timeout_s: float = 5.0) -> T:
-        """Run *fn*; while another process holds the write lock, wait (asynchronously) and
-        try again, up to *timeout_s*."""
-        deadline = time.monotonic() + timeout_s
-        delay = 0.001
-        while True:
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.1)
-
-    def _checkpoint(self, db: sqlite3.Connection) -> None:
-        """Copy committed WAL pages into the database file, and truncate the WAL once it
-        grows past ~64 MiB (runs in the commit thread, between batches).
-
-        Why the writer does it: a checkpoint run from another connection made the writer's
-        next BEGIN IMMEDIATE fail with SQLITE_BUSY while it finished (the writer wants to
-        restart the WAL), and the retry backoff turned that into 60-80 ms stalls of every
-        request, every second or two (bench/web_intake.py at 1,000 req/s). From the writer
-        itself there is nobody to contend with. PASSIVE never waits for readers."""
-        try:
-            row = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if row is not None and row[1] > 16_000:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        except sqlite3.Error as exc:  # the commit already happened; try again next time
-            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
 
     async def close(self) -> None:
         """Finish queued writes, then close. Idempotent."""
-        if self._writer is not None:
-            await self._queue.put(None)
-            with contextlib.suppress(Exception):
-                await self._writer
-            self._writer = None
+        await self.writer.close()
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await self._reader.close()
-        if self._db is not None:
-            with contextlib.suppress(Exception):
-                self._db.close()
-        if self._commit_thread is not None:
-            self._commit_thread.shutdown(wait=True)
-            self._commit_thread = None
-        self._db = None
-        self._reader = None
+            self._reader = None
 
     async def healthy(self) -> bool:
         """True when a write transaction can commit (disk writable, file not locked) and no
         real commit failed within ``failure_memory_s``."""
-        if self.failed_at is not None and time.monotonic() - self.failed_at < self.failure_memory_s:
+        failed_at = self.writer.failed_at
+        if failed_at is not None and time.monotonic() - failed_at < self.failure_memory_s:
             return False
         try:
             await self.write(lambda c: c.execute("SELECT 1").fetchone())
@@ -171,85 +93,9 @@ class SqliteStore:
             return False
         return True
 
-    # -- group commit ----------------------------------------------------------------------
-
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run *fn* inside a group-committed transaction; return after the commit."""
-        if self._writer is None or self._writer.done():
-            raise StoreUnavailableError("store is closed")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(fn, future))
-        result: T = await future
-        return result
-
-    async def _write_loop(self) -> None:
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            await self._commit_batch(batch)
-            if stop:
-                return
-
-    async def _commit_batch(self, batch: list[_Pending]) -> None:
-        assert self._db is not None
-        db = self._db
-        try:
-            fns = [p.fn for p in batch]
-            outcomes = await self._locked_retry(lambda: run_batch(db, fns), self.lock_wait_s)
-            await self._loop_commit(db)
-        except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
-            log.error("store commit failed: %s", type(exc).__name__)
-            self.failed_at = time.monotonic()
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(StoreUnavailableError(f"commit failed: {exc}"))
-            return
-        self.batches += 1
-        self.writes += len(batch)
-        for pending, (ok, value) in zip(batch, outcomes, strict=True):
-            if pending.future.done():
-                continue
-            if ok:
-                pending.future.set_result(value)
-            else:
-                pending.future.set_exception(value)
-        interval = self.checkpoint_interval_s
-        if interval is not None and time.monotonic() - self._checkpointed_at >= interval:
-            self._checkpointed_at = time.monotonic()
-            try:
-                await self._in_commit_thread(self._checkpoint, db)
-            except Exception as exc:  # never let a checkpoint stop the writer
-                log.warning("WAL checkpoint failed: %s", type(exc).__name__)
-
-    async def _loop_commit(self, db: sqlite3.Connection) -> None:
-        """COMMIT in the store's own thread: the fsync releases the GIL, so the event loop
-        keeps parsing requests (which queue up as the next batch) instead of waiting on the
-        disk. Only the COMMIT goes there: statements run in a thread were measured slower
-        (see the module docstring). The writer task awaits it, so the connection is never
-        used by two threads at once."""
-        await self._in_commit_thread(commit, db)
-
-    async def _in_commit_thread(
-        self, fn: Callable[[sqlite3.Connection], None], db: sqlite3.Connection
-    ) -> None:
-        assert self._commit_thread is not None
-        done = asyncio.get_running_loop().run_in_executor(self._commit_thread, fn, db)
-        try:
-            await asyncio.shield(done)
-        except asyncio.CancelledError:
-            # a COMMIT cannot be called back: let it finish before the task unwinds
-            with contextlib.suppress(Exception):
-                await done
-            raise
+        return await self.writer.write(fn)
 
     async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
         if self._reader is None:
