@@ -190,6 +190,24 @@ reconnect_max_s = 0.5
     return path
 
 
+def live_processes(needle: str, *, parent: int | None = None) -> list[int]:
+    """PIDs of live (not zombie) processes whose command line mentions *needle*, and whose
+    parent is *parent* when given."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, ppid = fields[0], int(fields[1])
+        if needle.encode() in cmdline and state != "Z" and parent in (None, ppid):
+            found.append(int(pid))
+    return found
+
+
 class GatewayProcess:
     """``lapor-gateway run`` as a child process; stderr (JSON logs) appended to a file."""
 

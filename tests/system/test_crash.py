@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sqlite3
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
-from tests.system.crash_harness import GatewayProcess
+from tests.system.crash_harness import GatewayProcess, live_processes
 
 SECRET = "crash-secret"
 
@@ -162,24 +161,8 @@ async def test_sigkill_mid_burst_loses_and_doubles_nothing(
     assert (tmp_path / "lapor.db").exists()
     # no forwarder outlived its killed gateway (they stop when their link breaks)
     for _ in range(100):
-        left = _processes_with(str(config))
+        left = live_processes(str(config))
         if not left:
             break
         await asyncio.sleep(0.1)
     assert not left, f"orphaned processes: {left}"
-
-
-def _processes_with(needle: str) -> list[int]:
-    """PIDs of live processes whose command line mentions *needle*."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle.encode() in cmdline and state != "Z":
-            found.append(int(pid))
-    return found

@@ -23,32 +23,18 @@ import aiohttp
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
-from tests.system.crash_harness import GatewayProcess
+from tests.system.crash_harness import GatewayProcess, live_processes
 from tests.system.test_crash import SECRET, _write_config
 
 
 def _forwarder_pid(gateway_pid: int) -> int | None:
     """The gateway's child running ``gateway.cli ... forwarder``."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == gateway_pid and b"forwarder" in cmdline:
-            return int(pid)
-    return None
+    found = live_processes("forwarder", parent=gateway_pid)
+    return found[0] if found else None
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    return pid in live_processes("gateway.cli")
 
 
 async def _until(pred: Any, wait_s: float = 15.0) -> None:
