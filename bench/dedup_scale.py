@@ -232,15 +232,18 @@ async def measure(path: Path, phones: list[str], n: int, rounds: int = 3) -> dic
 
 
 def dedup_path_us(path: Path, dedup: Deduplicator, phones: list[str], cfg: DedupSection) -> float:
-    """Median microseconds of the dedup work alone, as done inside the write transaction."""
+    """Median microseconds of the dedup work alone, as the pipeline does it (prepare before
+    the write transaction, decide inside it, add after the commit)."""
     conn = sqlite3.connect(path)
     samples = []
     since = datetime.now(UTC) - timedelta(hours=cfg.window_hours)
     for i, r in enumerate(new_reports(1000, phones, seed=999)):
         t0 = time.perf_counter()
         prior = q.prior_reports(conn, r.reporter.identity_keys(), since)
-        decision = dedup.decide(r, prior)
-        dedup.add(f"probe{i}", r.model_copy(update={"duplicate_of": decision.duplicate_of}))
+        prepared = dedup.prepare(r)
+        decision = dedup.decide(r, prior, prepared)
+        filed = r.model_copy(update={"duplicate_of": decision.duplicate_of})
+        dedup.add(f"probe{i}", filed, prepared)
         samples.append((time.perf_counter() - t0) * 1e6)
     conn.close()
     return statistics.median(samples)

@@ -208,10 +208,6 @@ class Deduplicator:
             partition_by=config.partition_by,
         )
         self._lock = threading.Lock()
-        # decide() computes the normalized text and MinHash; add() for the same report (by
-        # tracking ID) reuses them. Several decisions share one group commit before their
-        # add() calls, so this is a map, bounded in case a batch is rolled back.
-        self._decided: dict[str, tuple[str, U32 | None]] = {}
 
     async def load(
         self,
@@ -276,10 +272,6 @@ class Deduplicator:
         own.update(p.duplicate_of for p in prior if p.duplicate_of)
         if report.tracking_id:
             own.add(report.tracking_id)
-            with self._lock:
-                if len(self._decided) > 10_000:
-                    self._decided.clear()
-                self._decided[report.tracking_id] = (text, prepared.minhash)
         links = [c for c in prepared.similar if c.tracking_id not in own]
         return DedupDecision(
             level2=level2,
@@ -292,15 +284,14 @@ class Deduplicator:
             fingerprint_text=text,
         )
 
-    def add(self, tracking_id: str, report: Report) -> None:
-        """Index a committed report so later reports can link to it. A level-2 duplicate or
-        addendum is not indexed: others link to the original it belongs to."""
-        with self._lock:
-            cached = self._decided.pop(tracking_id, None)
+    def add(self, tracking_id: str, report: Report, prepared: Prepared | None = None) -> None:
+        """Index a committed report so later reports can link to it (reusing the text and
+        MinHash *prepared* for its decision). A level-2 duplicate or addendum is not
+        indexed: others link to the original it belongs to."""
         if report.duplicate_of:
             return
-        text = cached[0] if cached is not None else normalize(report.text)
-        minhash = cached[1] if cached is not None else None
+        text = prepared.text if prepared is not None else normalize(report.text)
+        minhash = prepared.minhash if prepared is not None else None
         region = report.location.region if report.location else None
         with self._lock:
             self.index.add(

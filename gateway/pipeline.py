@@ -49,7 +49,7 @@ class Deduplicator(Protocol):
 
     def decide(self, report: Report, prior: list[PriorReport], prepared: Any) -> DedupDecision: ...
 
-    def add(self, tracking_id: str, report: Report) -> None: ...
+    def add(self, tracking_id: str, report: Report, prepared: Any) -> None: ...
 
 
 class FloodGate(Protocol):
@@ -153,7 +153,7 @@ class Pipeline:
                 update={"tracking_id": result.tracking_id, "duplicate_of": result.duplicate_of}
             )
             if self.dedup is not None:
-                self.dedup.add(result.tracking_id, filed)
+                self.dedup.add(result.tracking_id, filed, prepared)
             if throttled and self.flood is not None:
                 self.flood.hold(result.tracking_id, filed)
             log.info(
