@@ -46,6 +46,7 @@ from typing import Any
 
 from gateway.config import Config
 from gateway.delivery import GatewayDeliverer
+from gateway.pipeline import CORE_TARGET
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
@@ -54,7 +55,6 @@ from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
 
-CORE_TARGET = "core"
 #: a forwarder silent for this long is reported not ready
 HEARTBEAT_STALE_S = 5.0
 HEARTBEAT_EVERY_S = 1.0
@@ -254,6 +254,48 @@ class ForwarderProcess:
 # -- forwarder-process side -----------------------------------------------------------------
 
 
+class ReportingQueue:
+    """The forwarder's outbox: due rows from the database, outcomes to the main process,
+    which commits them.
+
+    Until the main process has committed an outcome the row still reads as pending, so rows
+    whose outcome was sent are skipped for UNCONFIRMED_TTL_S (after that, one that never got
+    committed is sent again, under the same Idempotency-Key)."""
+
+    def __init__(self, store: SqliteStore, send: Callable[[dict[str, Any]], None]) -> None:
+        self.store = store
+        self.send = send
+        self.sent: dict[int, float] = {}
+        self.unsent: list[OutboxOutcome] = []
+
+    async def due_outbox(
+        self,
+        now: float,
+        limit: int,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
+    ) -> list[OutboxItem]:
+        cutoff = time.monotonic() - UNCONFIRMED_TTL_S
+        self.sent = {i: at for i, at in self.sent.items() if at > cutoff}
+        wanted = min(limit + len(self.sent), limit * 5)
+        rows = await self.store.due_outbox(now, wanted, exclude_targets, only_targets)
+        return [r for r in rows if r.id not in self.sent][:limit]
+
+    async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
+        at = time.monotonic()
+        self.sent.update((o.id, at) for o in outcomes)
+        if not self.unsent:  # outcomes of a few ms travel in one message
+            asyncio.get_running_loop().call_later(OUTCOME_FLUSH_S, self.flush)
+        self.unsent += outcomes
+        if len(self.unsent) >= OUTCOMES_PER_MESSAGE:  # keep each line well under the limit
+            self.flush()
+
+    def flush(self) -> None:
+        if self.unsent:
+            self.send({"t": "o", "o": [dataclasses.asdict(o) for o in self.unsent]})
+            self.unsent = []
+
+
 async def run_forwarder(config: Config, link_fd: int) -> int:
     """Main of the forwarder process: relay rows bound for the core until the link closes."""
     store = SqliteStore(config.gateway.database_path, checkpoints=False)
@@ -270,46 +312,8 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     def observe(item: OutboxItem, result: str, started: float) -> None:
         send({"t": "d", "kind": item.kind, "target": item.target, "result": result})
 
-    class ReportingQueue:
-        """Due rows from the database; outcomes to the main process, which commits them.
-
-        Until the main process has committed an outcome the row still reads as pending, so
-        rows whose outcome was sent are skipped for UNCONFIRMED_TTL_S (after that, one that
-        never got committed is sent again, under the same Idempotency-Key)."""
-
-        def __init__(self) -> None:
-            self.sent: dict[int, float] = {}
-            self.unsent: list[OutboxOutcome] = []
-
-        async def due_outbox(
-            self,
-            now: float,
-            limit: int,
-            exclude_targets: frozenset[str] = frozenset(),
-            only_targets: frozenset[str] | None = None,
-        ) -> list[OutboxItem]:
-            cutoff = time.monotonic() - UNCONFIRMED_TTL_S
-            self.sent = {i: at for i, at in self.sent.items() if at > cutoff}
-            wanted = min(limit + len(self.sent), limit * 5)
-            rows = await store.due_outbox(now, wanted, exclude_targets, only_targets)
-            return [r for r in rows if r.id not in self.sent][:limit]
-
-        async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
-            at = time.monotonic()
-            self.sent.update((o.id, at) for o in outcomes)
-            if not self.unsent:  # outcomes of a few ms travel in one message
-                loop.call_later(OUTCOME_FLUSH_S, self.flush)
-            self.unsent += outcomes
-            if len(self.unsent) >= OUTCOMES_PER_MESSAGE:  # keep each line well under the limit
-                self.flush()
-
-        def flush(self) -> None:
-            if self.unsent:
-                send({"t": "o", "o": [dataclasses.asdict(o) for o in self.unsent]})
-                self.unsent = []
-
     loop = asyncio.get_running_loop()
-    queue = ReportingQueue()
+    queue = ReportingQueue(store, send)
     policy = core_retry_policy(config)
     relay = Relay(
         queue,
