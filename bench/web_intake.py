@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sqlite3
@@ -25,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -124,35 +126,43 @@ def count_reports(db: Path) -> int:
         conn.close()
 
 
+@contextlib.contextmanager
+def gateway_with_core(tmp: Path, forwarder: str) -> Iterator[tuple[int, int]]:
+    """A fast local core and the gateway on a temp config; yields (gateway port, its pid)."""
+    core_port, gw_port = free_port(), free_port()
+    core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
+    config = write_gateway_config(
+        tmp, gw_port, f"http://127.0.0.1:{core_port}/cases", SECRET, core_forwarder=forwarder
+    )
+    gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
+    try:
+        wait_http(f"http://127.0.0.1:{gw_port}/healthz")
+        yield gw_port, gw.pid
+    finally:
+        for proc in (gw, core):
+            stop(proc)
+
+
+def percentiles_ms(latencies: list[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds."""
+    lat = sorted(latencies)
+    return statistics.median(lat) * 1000, lat[int(len(lat) * 0.99) - 1] * 1000
+
+
 def latency_only(args: argparse.Namespace) -> None:
     """p50/p99 at the fixed rate on a warm gateway that has not just absorbed a burst."""
-    with tempfile.TemporaryDirectory() as tmp_s:
-        tmp = Path(tmp_s)
-        core_port, gw_port = free_port(), free_port()
-        core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
-        config = write_gateway_config(
-            tmp,
-            gw_port,
-            f"http://127.0.0.1:{core_port}/cases",
-            SECRET,
-            core_forwarder=args.forwarder,
+    with (
+        tempfile.TemporaryDirectory() as tmp_s,
+        gateway_with_core(Path(tmp_s), args.forwarder) as (gw_port, _),
+    ):
+        fixed_rate(gw_port, args.rate // 2, 1.0)  # warm-up: first-request costs
+        time.sleep(2.0)
+        p50, p99 = percentiles_ms(fixed_rate(gw_port, args.rate, args.fixed_seconds))
+        print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
+        print(
+            f"latency at {args.rate} req/s for {args.fixed_seconds:.0f} s (forwarder "
+            f"{args.forwarder}): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms)"
         )
-        gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
-        try:
-            wait_http(f"http://127.0.0.1:{gw_port}/healthz")
-            fixed_rate(gw_port, args.rate // 2, 1.0)  # warm-up: first-request costs
-            time.sleep(2.0)
-            lat = sorted(fixed_rate(gw_port, args.rate, args.fixed_seconds))
-            p50 = statistics.median(lat) * 1000
-            p99 = lat[int(len(lat) * 0.99) - 1] * 1000
-            print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
-            print(
-                f"latency at {args.rate} req/s for {args.fixed_seconds:.0f} s (forwarder "
-                f"{args.forwarder}): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms)"
-            )
-        finally:
-            for proc in (gw, core):
-                stop(proc)
 
 
 def main() -> None:
@@ -175,21 +185,14 @@ def main() -> None:
         latency_only(args)
         return
 
-    with tempfile.TemporaryDirectory() as tmp_s:
+    bare_port = free_port()
+    bare = spawn([PY, "bench/_servers.py", "bare", str(bare_port)])
+    with (
+        tempfile.TemporaryDirectory() as tmp_s,
+        gateway_with_core(Path(tmp_s), args.forwarder) as (gw_port, gw_pid),
+    ):
         tmp = Path(tmp_s)
-        core_port, gw_port, bare_port = free_port(), free_port(), free_port()
-        core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
-        bare = spawn([PY, "bench/_servers.py", "bare", str(bare_port)])
-        config = write_gateway_config(
-            tmp,
-            gw_port,
-            f"http://127.0.0.1:{core_port}/cases",
-            SECRET,
-            core_forwarder=args.forwarder,
-        )
-        gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
         try:
-            wait_http(f"http://127.0.0.1:{gw_port}/healthz")
             time.sleep(0.5)
             script = tmp / "presigned.lua"
             presigned_lua(script, make_requests(20_000, "wrk"), "/v1/web/reports")
@@ -202,10 +205,7 @@ def main() -> None:
             # the latency phase measures the steady state at the fixed rate, not the relay
             # still catching up with the burst above: wait until the outbox is empty
             drain_s = wait_drained(tmp / "lapor.db")
-            lat = fixed_rate(gw_port, args.rate, args.fixed_seconds)
-            lat.sort()
-            p50 = statistics.median(lat) * 1000
-            p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+            p50, p99 = percentiles_ms(fixed_rate(gw_port, args.rate, args.fixed_seconds))
             print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
             print(f"bare aiohttp handler:      {bare_rps:10.0f} req/s")
             print(f"gateway (durable, signed): {gw_rps:10.0f} req/s  ({stored} reports committed)")
@@ -220,12 +220,11 @@ def main() -> None:
                     presigned_lua(script, make_requests(20_000, f"rss{n}"), "/v1/web/reports")
                     run_wrk(f"http://127.0.0.1:{gw_port}", script, 10, args.connections)
                     n = count_reports(tmp / "lapor.db")
-                print(f"RSS after {n} reports:    {rss_mb(gw.pid):10.0f} MB  (target <= 200 MB)")
-                for child in children(gw.pid):
+                print(f"RSS after {n} reports:    {rss_mb(gw_pid):10.0f} MB  (target <= 200 MB)")
+                for child in children(gw_pid):
                     print(f"  + core forwarder process: {rss_mb(child):6.0f} MB")
         finally:
-            for proc in (gw, bare, core):
-                stop(proc)
+            stop(bare)
 
 
 if __name__ == "__main__":
