@@ -6,9 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.web.open311_support import (
-    OPEN311,
-)
+from tests.adapters.web.open311_support import OPEN311
 from tests.conftest import GatewayHarness
 
 
