@@ -1,7 +1,9 @@
-"""Levels 2 and 3 of duplicate detection: the decision for one new report.
+"""Level 2 of duplicate detection: the decision for one new report, at intake.
 
-Level 1 (the same transport message again) is the store's inbound-key constraint. This
-module answers the two questions that need the text:
+Level 1 (the same transport message again) is the store's inbound-key constraint. Level 3
+(``similar_to`` links to other people's reports) is computed where reports are forwarded,
+off the request path (:mod:`gateway.linker`). This module answers the question that
+decides what the citizen is told, so it runs inside the write transaction:
 
 **Level 2, same reporter.** The store gives us the recent reports that share at least one
 normalized identity with the new one (``Reporter.identity_keys()``: E.164 phone across SMS,
@@ -20,55 +22,36 @@ a duplicate contributes its ``duplicate_of``), so the core case store gets one c
 problem and the repeat arrives as an addendum event on it. When several priors match, the
 best score wins; ties go to the oldest.
 
-**Level 3, other reporters.** :class:`gateway.similarity.SimilarityIndex` returns recent
-reports whose content words look alike; they become ``similar_to`` links (tracking ID and
-score) for case handlers. The reporter's own priors are left out (they are level 2's
-business).
-
 **Privacy.** Level 2 only ever links to a report the *same identity* filed, so the
 ``duplicate`` reply (which shows ``duplicate_of``) cannot reveal someone else's report;
-reports without any identity (anonymous web form) never get a level-2 link. Level-3 links
-are for case handlers only: :meth:`DedupDecision.citizen_tracking_id` is the one value a
-citizen-facing reply may show. Anonymous and confidential reports are indexed like any other
-(the index keeps only the fingerprint signature, never the text).
+reports without any identity (anonymous web form) never get a level-2 link.
+:meth:`DedupDecision.citizen_tracking_id` is the one value a citizen-facing reply may show.
 
-**Store contract.** What the pipeline must supply:
-
-* to :meth:`Deduplicator.decide`: the same reporter's recent reports as objects with
-  ``tracking_id``, ``text`` (the original or normalized text; it is normalized again, which
-  is idempotent), ``received_at`` (aware datetime) and ``duplicate_of`` (``None`` for an
-  original). In the SQLite store that is ``report_identities(identity, received_at,
-  tracking_id)`` (primary key in that order, so the lookup is an index range scan) joined
-  to ``reports(tracking_id, body, received_at, duplicate_of)`` with
-  ``identity IN (...) AND received_at >= now - window``;
-* to :meth:`Deduplicator.load` at start: ``(tracking_id, fingerprint_text, identity_keys,
-  received_at, region, category)`` rows of the last ``similar_window_days`` (older rows
-  are skipped; ``identity_keys`` is accepted for the row shape and not needed by the index).
-
-Threads: the SQLite store runs ``decide`` inside its write transaction on the database
-thread while ``add`` runs on the event loop after commit, so the index is guarded by a lock.
+**Store contract.** :meth:`Deduplicator.decide` takes the same reporter's recent reports as
+objects with ``tracking_id``, ``text`` (the original or normalized text; it is normalized
+again, which is idempotent), ``received_at`` (aware datetime) and ``duplicate_of``
+(``None`` for an original). In the SQLite store that is ``report_identities(identity,
+received_at, tracking_id)`` (primary key in that order, so the lookup is an index range
+scan) joined to ``reports(tracking_id, body, received_at, duplicate_of)`` with
+``identity IN (...) AND received_at >= now - window``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from gateway.config import DedupSection
-from gateway.similarity import U32, IndexEntry, SimilarCandidate, SimilarityIndex
 from normalizer.fingerprint import containment, jaccard, normalize, shingles
-from normalizer.report import Report, SimilarLink
+from normalizer.report import Report
 
 #: word-pair shingles for level 2: word order matters for "the same message again"
 SHINGLE_K = 2
 #: most recent priors compared (a flooding sender must not make decide() slow)
 MAX_PRIORS = 100
-#: extra level-3 candidates fetched before the transaction, to make up for own priors
-_OWN_SLACK = 5
 
 
 class Level2(StrEnum):
@@ -109,8 +92,7 @@ class DedupDecision:
     duplicate_of: str | None = None
     #: level-2 similarity with the matched prior (1.0 for identical fingerprints)
     score: float = 0.0
-    similar_to: list[SimilarLink] = field(default_factory=list)
-    #: the report's normalized text, for storage and the index
+    #: the report's normalized text
     fingerprint_text: str = ""
     #: True for ADDENDUM (derived from ``level2``)
     addendum: bool = field(init=False, default=False)
@@ -120,17 +102,8 @@ class DedupDecision:
 
     def citizen_tracking_id(self, own_tracking_id: str) -> str:
         """The one tracking ID a reply to this citizen may show: the original of their own
-        chain, or their new report. Never a level-3 link (someone else's report)."""
+        chain, or their new report. Never someone else's report."""
         return self.duplicate_of or own_tracking_id
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """What :meth:`Deduplicator.prepare` computed before the transaction."""
-
-    text: str
-    minhash: U32 | None
-    similar: list[SimilarCandidate]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,114 +169,27 @@ def decide_level2(
 
 
 class Deduplicator:
-    """Level-2 decisions plus the level-3 similarity index, as the pipeline uses them."""
+    """Level-2 decisions as the pipeline uses them (no state: the store holds the priors)."""
 
     def __init__(self, config: DedupSection) -> None:
         self.config = config
-        self.index = SimilarityIndex(
-            threshold=config.similar_threshold,
-            num_perm=config.num_perm,
-            window=timedelta(days=config.similar_window_days),
-            max_candidates=config.max_candidates,
-            partition_by=config.partition_by,
-        )
-        self._lock = threading.Lock()
 
-    async def load(
-        self,
-        rows: AsyncIterable[tuple[str, str, Sequence[str], datetime, str | None, str | None]]
-        | Iterable[tuple[str, str, Sequence[str], datetime, str | None, str | None]],
-        *,
-        now: datetime | None = None,
-    ) -> int:
-        """Warm the similarity index from stored reports; returns how many were indexed.
-
-        ``fingerprint_text`` may be the stored original text: it is normalized here (the
-        operation is idempotent on already normalized text)."""
-        entries: list[IndexEntry] = []
-        if isinstance(rows, AsyncIterable):
-            async for row in rows:
-                entries.append(_entry(row))
-        else:
-            entries.extend(_entry(row) for row in rows)
-        reference = now or max((e.received_at for e in entries), default=None)
-        if reference is None:
-            return 0
-        with self._lock:
-            return self.index.add_many(entries, now=reference)
-
-    def prepare(self, report: Report) -> Prepared:
-        """The costly half of :meth:`decide`, done *before* the write transaction: normalize
-        the text, compute its MinHash and query the level-3 index.
+    def prepare(self, report: Report) -> str:
+        """The text work done *before* the write transaction: the normalized text.
 
         Why outside: the group commit runs on the event loop, so every microsecond spent
-        inside a batch stalls every other request; level 3 reads only the in-memory index
-        (updated after commits), so asking a few milliseconds before the transaction sees
-        the same reports as asking inside it. The query fetches a few extra links because
-        the reporter's own priors, known only inside the transaction, are removed later."""
-        text = normalize(report.text)
-        region = report.location.region if report.location else None
-        with self._lock:
-            minhash = self.index.signature(text)
-            found = self.index.query(
-                text,
-                region=region,
-                category=report.category,
-                limit=self.config.max_similar_links + _OWN_SLACK,
-                minhash=minhash,
-            )
-        return Prepared(text, minhash, found)
+        inside a batch stalls every other request."""
+        return normalize(report.text)
 
     def decide(
-        self,
-        report: Report,
-        prior: Sequence[PriorLike],
-        prepared: Prepared | None = None,
+        self, report: Report, prior: Sequence[PriorLike], prepared: str | None = None
     ) -> DedupDecision:
-        """Level 2 against *prior* (the same reporter's recent reports, from the store) and
-        level 3 from the index (*prepared* by :meth:`prepare`, or now); pure CPU, no I/O."""
-        if prepared is None:
-            prepared = self.prepare(report)
-        text = prepared.text
+        """Level 2 against *prior* (the same reporter's recent reports, from the store);
+        *prepared* is :meth:`prepare`'s result. Pure CPU, no I/O."""
+        text = prepared if prepared is not None else normalize(report.text)
         level2, original, score = decide_level2(
             report.text, report.received_at, prior, self.config, normalized=text
         )
-        own = {p.tracking_id for p in prior}
-        own.update(p.duplicate_of for p in prior if p.duplicate_of)
-        if report.tracking_id:
-            own.add(report.tracking_id)
-        links = [c for c in prepared.similar if c.tracking_id not in own]
         return DedupDecision(
-            level2=level2,
-            duplicate_of=original,
-            score=score,
-            similar_to=[
-                SimilarLink(tracking_id=c.tracking_id, score=c.score)
-                for c in links[: self.config.max_similar_links]
-            ],
-            fingerprint_text=text,
+            level2=level2, duplicate_of=original, score=score, fingerprint_text=text
         )
-
-    def add(self, tracking_id: str, report: Report, prepared: Prepared | None = None) -> None:
-        """Index a committed report so later reports can link to it (reusing the text and
-        MinHash *prepared* for its decision). A level-2 duplicate or addendum is not
-        indexed: others link to the original it belongs to."""
-        if report.duplicate_of:
-            return
-        text = prepared.text if prepared is not None else normalize(report.text)
-        minhash = prepared.minhash if prepared is not None else None
-        region = report.location.region if report.location else None
-        with self._lock:
-            self.index.add(
-                tracking_id,
-                text,
-                report.received_at,
-                region=region,
-                category=report.category,
-                minhash=minhash,
-            )
-
-
-def _entry(row: tuple[str, str, Sequence[str], datetime, str | None, str | None]) -> IndexEntry:
-    tracking_id, text, _identities, received_at, region, category = row
-    return IndexEntry(tracking_id, normalize(text), received_at, region, category)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway import metrics
 from gateway.adapter import Adapter, OutboundMessage, SendError, StoreUnavailableError
+from gateway.linker import Linker
 from gateway.store.sqlite import REPORT_BODY_KEY, SqliteStore
 from normalizer import ReplyAddress, Report
 from outbox.core_client import CoreClient, Delivered
@@ -21,7 +23,10 @@ def core_document(report: Report) -> dict[str, Any]:
 
 
 class GatewayDeliverer:
-    """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter."""
+    """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter.
+
+    With a *linker*, a report's level-3 ``similar_to`` links are computed just before its
+    forward (:mod:`gateway.linker`) and go with it."""
 
     def __init__(
         self,
@@ -29,11 +34,13 @@ class GatewayDeliverer:
         adapters: Mapping[str, Adapter],
         core: CoreClient | None,
         *,
+        linker: Linker | None = None,
         on_forwarded: Callable[[float], None] = metrics.FORWARD_LATENCY.observe,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.core = core
+        self.linker = linker
         #: receives seconds from receipt to the core's answer (the forwarder process sends
         #: it to the main process, which owns /metrics)
         self.on_forwarded = on_forwarded
@@ -67,13 +74,25 @@ class GatewayDeliverer:
                 await self.store.embedded_core_addendum(original, document)
                 return Delivered()
             return await self.core.addendum(original, item.tracking_id, document)
+        links = await self._link(report)
+        if links:
+            document["similar_to"] = links
         if self.core is None:
             case_id = await self.store.embedded_core_receive(item.tracking_id, document)
             delivered = Delivered(core_case_id=case_id)
         else:
             delivered = await self.core.forward(item.tracking_id, document)
         self.on_forwarded(max(0.0, time.time() - report.received_at.timestamp()))
-        return delivered
+        return dataclasses.replace(delivered, similar_to=links) if links else delivered
+
+    async def _link(self, report: Report) -> list[dict[str, Any]]:
+        """Level-3 links of a report about to be forwarded, as JSON objects."""
+        if self.linker is None:
+            return []
+        own = await self.store.own_reports(
+            report.reporter.identity_keys(), report.received_at - self.linker.own_window
+        )
+        return [link.model_dump(mode="json") for link in self.linker.link(report, own)]
 
     async def _to_adapter(self, item: OutboxItem) -> Delivered:
         adapter = self.adapters.get(item.target)

@@ -3,9 +3,12 @@
 Why: forwarding a report to the core case store costs about as much CPU as receiving it
 (an HTTP request, with TLS in production; the report's JSON; the outcome's commit). Inside
 the intake process it competes with citizens' requests for one core; in a process of its
-own it runs on the other one. Acks stay in the main process: they go out through the
-adapters (SMPP bind, modems, X client) that live there. The two relays never share a row:
-the forwarder takes only rows whose target is ``core`` and the main relay skips them.
+own it runs on the other one. Level-3 similarity (``similar_to`` links, see
+:mod:`gateway.linker`) is computed just before a forward, so its index and its CPU live here
+too; the forwarder warms the index from the database before it starts forwarding. Acks stay
+in the main process: they go out through the adapters (SMPP bind, modems, X client) that
+live there. The two relays never share a row: the forwarder takes only rows whose target is
+``core`` and the main relay skips them.
 
 The two processes talk over a socketpair, one JSON object per line:
 
@@ -44,8 +47,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from gateway import heap
 from gateway.config import Config
 from gateway.delivery import GatewayDeliverer
+from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
@@ -300,6 +305,9 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     """Main of the forwarder process: relay rows bound for the core until the link closes."""
     store = SqliteStore(config.gateway.database_path, checkpoints=False)
     await store.open()  # reads only, see the module docstring
+    linker = Linker(config.dedup)
+    await linker.warm(store)
+    heap.settle()  # the warmed index is long-lived: keep full collections off it
     core = core_client(config)
     if core is not None:
         await core.start()
@@ -317,7 +325,9 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     policy = core_retry_policy(config)
     relay = Relay(
         queue,
-        GatewayDeliverer(store, {}, core, on_forwarded=lambda s: send({"t": "fwd", "s": s})),
+        GatewayDeliverer(
+            store, {}, core, linker=linker, on_forwarded=lambda s: send({"t": "fwd", "s": s})
+        ),
         policy_for=lambda _: policy,
         poll_interval_s=config.outbox.poll_interval_s,
         batch_size=config.outbox.batch_size,

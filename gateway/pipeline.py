@@ -22,7 +22,7 @@ from gateway.config import Config
 from gateway.store import CoreEvent, EventResult, FileRequest, OutboxRow, Plan, PriorReport
 from gateway.store.sqlite import SqliteStore
 from gateway.templates import Templates
-from normalizer import ReplyAddress, Report, SimilarLink
+from normalizer import ReplyAddress, Report
 from normalizer.privacy import mask_phone
 from normalizer.tracking import new_tracking_id
 
@@ -37,19 +37,16 @@ EVENT_STATUSES = frozenset(
 class DedupDecision(Protocol):
     duplicate_of: str | None
     addendum: bool
-    similar_to: list[SimilarLink]
 
 
 class Deduplicator(Protocol):
-    """Level-2/3 duplicate detection (see :mod:`gateway.dedup`). ``prepare`` runs before the
-    write transaction (the costly text work); ``decide`` runs inside it, so it must be fast
-    and must not do I/O; ``add`` runs after commit."""
+    """Level-2 duplicate detection (see :mod:`gateway.dedup`; level 3 is done at forward
+    time, :mod:`gateway.linker`). ``prepare`` runs before the write transaction (the text
+    work); ``decide`` runs inside it, so it must be fast and must not do I/O."""
 
     def prepare(self, report: Report) -> Any: ...
 
     def decide(self, report: Report, prior: list[PriorReport], prepared: Any) -> DedupDecision: ...
-
-    def add(self, tracking_id: str, report: Report, prepared: Any) -> None: ...
 
 
 class FloodGate(Protocol):
@@ -84,12 +81,8 @@ class Pipeline:
         self.after_commit: Callable[[], None] | None = None
 
     async def start(self) -> None:
-        """Warm in-memory state (the similarity index) from the store."""
-        load = getattr(self.dedup, "load", None)
-        if load is not None:
-            since = datetime.now(UTC) - timedelta(days=self.config.dedup.similar_window_days)
-            count = await load(await self.store.dedup_rows(since))
-            log.info("similarity index warmed", extra={"reports": count})
+        """Nothing to warm today (the level-3 index belongs to the forwarding side, see
+        :mod:`gateway.linker`); kept for a symmetric lifecycle."""
 
     async def release_calmed(self) -> int:
         """Release reports held by flood control whose senders have calmed down; returns the
@@ -149,13 +142,14 @@ class Pipeline:
                 metrics.DUPLICATES.labels(channel).inc()
             if throttled:
                 metrics.THROTTLED.labels(channel).inc()
-            filed = report.model_copy(
-                update={"tracking_id": result.tracking_id, "duplicate_of": result.duplicate_of}
-            )
-            if self.dedup is not None:
-                self.dedup.add(result.tracking_id, filed, prepared)
-            if throttled and self.flood is not None:
-                self.flood.hold(result.tracking_id, filed)
+                if self.flood is not None:
+                    filed = report.model_copy(
+                        update={
+                            "tracking_id": result.tracking_id,
+                            "duplicate_of": result.duplicate_of,
+                        }
+                    )
+                    self.flood.hold(result.tracking_id, filed)
             log.info(
                 "report filed",
                 extra={
@@ -177,14 +171,9 @@ class Pipeline:
         tid = report.tracking_id
         duplicate_of: str | None = None
         addendum = False
-        similar: list[SimilarLink] = []
         if self.dedup is not None:
             decision = self.dedup.decide(report, prior, prepared)
-            duplicate_of, addendum, similar = (
-                decision.duplicate_of,
-                decision.addendum,
-                decision.similar_to,
-            )
+            duplicate_of, addendum = decision.duplicate_of, decision.addendum
         state = "held" if throttled else "pending"
         rows: list[OutboxRow] = []
         if duplicate_of is not None:
@@ -224,7 +213,6 @@ class Pipeline:
         return Plan(
             status=status,
             duplicate_of=duplicate_of,
-            similar_to=similar,
             outbox=rows,
             throttled=throttled,
         )

@@ -26,6 +26,7 @@ from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
+from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET, Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
@@ -75,9 +76,11 @@ class Gateway:
         self._ack_policy = RetryPolicy(
             retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts
         )
+        # level-3 links are made by whoever forwards to the core (gateway.linker)
+        self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
         self.relay = Relay(
             self.store,
-            GatewayDeliverer(self.store, self.adapters, self.core),
+            GatewayDeliverer(self.store, self.adapters, self.core, linker=self.linker),
             policy_for=self._policy_for,
             poll_interval_s=config.outbox.poll_interval_s,
             batch_size=config.outbox.batch_size,
@@ -123,6 +126,8 @@ class Gateway:
         self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
         await self.pipeline.start()
+        if self.linker is not None:
+            await self.linker.warm(self.store)
         self.adapters.update(build_adapters(self.ctx, self.config))
         app = build_app(self)
         self._runner = web.AppRunner(

@@ -28,6 +28,8 @@ RETRYABLE_STATUS = frozenset({408, 425, 429})
 class Delivered:
     message_id: str | None = None
     core_case_id: str | None = None
+    #: level-3 links that went with a forwarded report (see ``OutboxOutcome.similar_to``)
+    similar_to: list[dict[str, Any]] | None = None
 
 
 def parse_retry_after(value: str | None) -> float | None:

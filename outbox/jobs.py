@@ -30,7 +30,10 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class OutboxOutcome:
-    """``done``, ``retry`` (after ``retry_in_s``) or ``dead`` (dead-letter table)."""
+    """``done``, ``retry`` (after ``retry_in_s``) or ``dead`` (dead-letter table).
+
+    ``similar_to``: the level-3 links sent with a forwarded report (JSON objects with
+    ``tracking_id`` and ``score``), stored with the report when the outcome is committed."""
 
     id: int
     state: str
@@ -38,6 +41,7 @@ class OutboxOutcome:
     retry_in_s: float = 0.0
     message_id: str | None = None
     core_case_id: str | None = None
+    similar_to: list[dict[str, Any]] | None = None
 
 
 class SendError(Exception):

@@ -229,7 +229,11 @@ class Relay:
         self._paused_until.pop(item.target, None)
         self._note(item, "done", started)
         return OutboxOutcome(
-            item.id, "done", message_id=delivered.message_id, core_case_id=delivered.core_case_id
+            item.id,
+            "done",
+            message_id=delivered.message_id,
+            core_case_id=delivered.core_case_id,
+            similar_to=delivered.similar_to,
         )
 
     def _note(self, item: OutboxItem, result: str, started: float) -> None:

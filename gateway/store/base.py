@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.adapter import Fragment, IntakeResult, StatusView
-from normalizer import Report, SimilarLink
+from normalizer import Report
 from outbox.jobs import OutboxItem, OutboxOutcome
 
 
@@ -51,7 +51,6 @@ class Plan:
 
     status: str = "received"
     duplicate_of: str | None = None
-    similar_to: list[SimilarLink] = field(default_factory=list)
     outbox: list[OutboxRow] = field(default_factory=list)
     throttled: bool = False
 

@@ -95,7 +95,6 @@ def _insert_report(
     report = report.model_copy(
         update={
             "duplicate_of": plan.duplicate_of,
-            "similar_to": plan.similar_to,
             "throttled": plan.throttled,
         }
     )
@@ -296,6 +295,12 @@ def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
                     "UPDATE reports SET core_case_id = ? WHERE tracking_id = "
                     "(SELECT tracking_id FROM outbox WHERE id = ?)",
                     (o.core_case_id, o.id),
+                )
+            if o.similar_to:  # level-3 links computed at forward time (gateway.linker)
+                c.execute(
+                    "UPDATE reports SET body = json_set(body, '$.similar_to', json(?)) "
+                    "WHERE tracking_id = (SELECT tracking_id FROM outbox WHERE id = ?)",
+                    (json.dumps(o.similar_to), o.id),
                 )
         elif o.state == "retry":
             c.execute(

@@ -36,6 +36,10 @@ from normalizer import Report
 from outbox.jobs import OutboxItem, OutboxOutcome
 
 log = logging.getLogger(__name__)
+# aiosqlite logs every statement *with its parameters* at DEBUG: phone numbers, e-mails and
+# report text would reach the logs of anyone who turns on debug logging. Its INFO and above
+# carry no data, so that is as far as it may go.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 T = TypeVar("T")
 #: payload key under which due_outbox() attaches the report JSON to core-bound rows
 REPORT_BODY_KEY = "_report_json"
@@ -302,15 +306,41 @@ class SqliteStore:
     async def dedup_rows(
         self, since: datetime
     ) -> list[tuple[str, str, list[str], datetime, str | None, str | None]]:
-        """Rows that warm the similarity index (:meth:`gateway.dedup.Deduplicator.load`):
-        original reports (not level-2 duplicates) received at or after *since*."""
+        """Rows that warm the similarity index (:meth:`gateway.linker.Linker.load`):
+        original reports (not level-2 duplicates) received at or after *since* whose forward
+        to the core is done. A report still waiting (pending, held, dead-lettered) is
+        indexed when it is forwarded, so it links only to reports that went before it."""
+        waiting = await self._read(
+            "SELECT tracking_id FROM outbox "
+            "WHERE state IN ('pending', 'held', 'dead') AND kind = 'forward'"
+        )
+        skip = {r[0] for r in waiting}
         rows = await self._read(
             "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, region, "
             "category FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
             "ORDER BY received_at",
             (since.isoformat(),),
         )
-        return [(r[0], r[1] or "", [], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+        return [
+            (r[0], r[1] or "", [], datetime.fromisoformat(r[2]), r[3], r[4])
+            for r in rows
+            if r[0] not in skip
+        ]
+
+    async def own_reports(self, identities: list[str], since: datetime) -> set[str]:
+        """Tracking IDs of the reports filed by any of *identities* at or after *since*, and
+        of the originals they belong to: what level 3 must not link
+        (:meth:`gateway.linker.Linker.link`)."""
+        if not identities:
+            return set()
+        marks = ",".join("?" * len(identities))
+        rows = await self._read(
+            "SELECT r.tracking_id, r.duplicate_of FROM report_identities i "
+            "JOIN reports r ON r.tracking_id = i.tracking_id "
+            f"WHERE i.identity IN ({marks}) AND i.received_at >= ?",
+            (*identities, since.isoformat()),
+        )
+        return {r[0] for r in rows} | {r[1] for r in rows if r[1]}
 
     async def release_held(self, tracking_ids: list[str] | None) -> int:
         return await self.write(lambda c: q.release_held(c, tracking_ids))

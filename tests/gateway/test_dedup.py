@@ -1,4 +1,4 @@
-"""Level-2 decisions (same reporter) and level-3 links, without the store."""
+"""Level-2 decisions (same reporter) and level-3 links (:class:`Linker`), without the store."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from gateway.config import DedupSection
 from gateway.dedup import Deduplicator, Level2, PriorReport, compare, decide_level2
+from gateway.linker import Linker
 from normalizer.fingerprint import normalize
 from normalizer.report import Channel, Location, Report, Reporter
 
@@ -110,20 +111,33 @@ def report(
     )
 
 
-def test_deduplicator_level3_links_other_reporters_not_own() -> None:
-    dedup = Deduplicator(CFG)
-    dedup.add(
-        "OTHER", report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati", phone="0811111111")
+def test_linker_links_other_reporters_not_own() -> None:
+    linker = Linker(CFG)
+    mine = "Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati total"
+    assert (
+        linker.link(
+            report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati", tracking_id="OTHER")
+        )
+        == []
     )
-    dedup.add(
-        "MINE",
-        report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati total", phone="0812222222"),
-    )
-    new = report("lampu jalan cibiru raya dkt masjid al ikhlas gak nyala", phone="0812222222")
-    decision = dedup.decide(new, [prior("MINE", "Air PDAM mati", 0)])
-    assert decision.level2 is Level2.NEW
-    assert [link.tracking_id for link in decision.similar_to] == ["OTHER"]
-    assert decision.fingerprint_text == normalize(new.text)
+    assert [x.tracking_id for x in linker.link(report(mine, tracking_id="MINE"))] == ["OTHER"]
+    new = report("lampu jalan cibiru raya dkt masjid al ikhlas gak nyala", tracking_id="NEW")
+    links = linker.link(new, own={"MINE"})
+    assert [link.tracking_id for link in links] == ["OTHER"]
+    assert 0 < links[0].score <= 1
+    # linked once more (a retry after a failed forward): never to itself, same answer
+    assert [x.tracking_id for x in linker.link(new, own={"MINE"})] == ["OTHER"]
+
+
+def test_linker_skips_duplicates_and_respects_the_limit() -> None:
+    linker = Linker(CFG.model_copy(update={"max_similar_links": 2}))
+    for i in range(4):
+        linker.link(report(ORIGINAL, tracking_id=f"R{i}"))
+    assert len(linker.index) == 4
+    assert len(linker.link(report(ORIGINAL, tracking_id="NEW"))) == 2
+    # a level-2 duplicate travels as an addendum of its original: no links, not indexed
+    assert linker.link(report(ORIGINAL, tracking_id="DUP", duplicate_of="R0")) == []
+    assert len(linker.index) == 5
 
 
 def test_deduplicator_duplicate_decision() -> None:
@@ -133,30 +147,30 @@ def test_deduplicator_duplicate_decision() -> None:
     assert decision.duplicate_of == "A"
     assert not decision.addendum
     assert decision.citizen_tracking_id("NEWID") == "A"
-    assert decision.similar_to == []
+    assert decision.fingerprint_text == normalize(ORIGINAL)
 
 
 def test_anonymous_strangers_never_become_duplicates() -> None:
-    """Two people with the same text: the second never learns the first's tracking ID."""
-    dedup = Deduplicator(CFG)
-    first = report(ORIGINAL, anonymous=True, confidential=True)
-    dedup.add("STRANGER", first)
-    second = report(ORIGINAL, anonymous=True)
-    decision = dedup.decide(second, [])  # no shared identity: the store finds no priors
+    """Two people with the same text: the second never learns the first's tracking ID; the
+    case handlers get a level-3 link between them."""
+    linker = Linker(CFG)
+    linker.link(report(ORIGINAL, anonymous=True, confidential=True, tracking_id="STRANGER"))
+    second = report(ORIGINAL, anonymous=True, tracking_id="MINE")
+    decision = Deduplicator(CFG).decide(second, [])  # no shared identity: no priors
     assert decision.level2 is Level2.NEW
     assert decision.duplicate_of is None
     assert decision.citizen_tracking_id("MINE") == "MINE"
-    assert [link.tracking_id for link in decision.similar_to] == ["STRANGER"]
+    assert [link.tracking_id for link in linker.link(second)] == ["STRANGER"]
 
 
 async def test_load_warms_index_from_rows() -> None:
-    dedup = Deduplicator(CFG)
+    linker = Linker(CFG)
 
     async def rows():  # type: ignore[no-untyped-def]
         yield ("OLD", ORIGINAL, ["phone:+62811"], T0 - timedelta(days=60), None, None)
         yield ("R1", ORIGINAL, ["phone:+62811"], T0, "kota-bandung", "drainase")
 
-    assert await dedup.load(rows(), now=T0) == 1
-    decision = dedup.decide(report(ORIGINAL, region="kota-bandung"), [])
-    assert [link.tracking_id for link in decision.similar_to] == ["R1"]
-    assert await Deduplicator(CFG).load([]) == 0
+    assert await linker.load(rows(), now=T0) == 1
+    links = linker.link(report(ORIGINAL, region="kota-bandung", tracking_id="NEW"))
+    assert [link.tracking_id for link in links] == ["R1"]
+    assert await Linker(CFG).load([]) == 0

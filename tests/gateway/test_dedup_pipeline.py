@@ -15,11 +15,15 @@ import pytest
 from adapters import signing
 from gateway.config import Config
 from gateway.dedup import Deduplicator
+from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl
+from gateway.linker import Linker
 from gateway.pipeline import Pipeline
 from gateway.store.sqlite import SqliteStore
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
 from normalizer.tracking import display
+from outbox.backoff import RetryPolicy
+from outbox.relay import Relay
 from tests.conftest import WEB_SECRET, make_config
 
 PHONE = "081234567890"
@@ -77,6 +81,18 @@ async def dedup_pipeline(store: SqliteStore, config: Config, clock: Clock) -> Pi
     )
     await p.start()
     return p
+
+
+async def forward_all(store: SqliteStore, linker: Linker) -> None:
+    """One relay pass over the rows bound for the (embedded) core, linking as it forwards
+    (what the gateway's relay or its forwarder process does)."""
+    relay = Relay(
+        store,
+        GatewayDeliverer(store, {}, None, linker=linker),
+        policy_for=lambda _: RetryPolicy(1.0, 1.0, 3),
+        only_targets=frozenset({"core"}),
+    )
+    await relay.run_once()
 
 
 async def acks(store: SqliteStore, tid: str) -> list[dict[str, Any]]:
@@ -149,7 +165,7 @@ async def test_chain_points_to_first_report(dedup_pipeline: Pipeline) -> None:
 
 
 async def test_different_reporters_get_similar_links(
-    dedup_pipeline: Pipeline, store: SqliteStore
+    dedup_pipeline: Pipeline, store: SqliteStore, config: Config
 ) -> None:
     region = Location(region="kota-bandung")
     a = await dedup_pipeline.submit(
@@ -165,6 +181,9 @@ async def test_different_reporters_get_similar_links(
         inbound_key="sms:2",
     )
     assert b.duplicate_of is None
+    found = await store.get_report(b.tracking_id)
+    assert found is not None and found[0].similar_to == []  # links come with the forward
+    await forward_all(store, Linker(config.dedup))
     found = await store.get_report(b.tracking_id)
     assert found is not None
     assert [link.tracking_id for link in found[0].similar_to] == [a.tracking_id]
@@ -206,13 +225,16 @@ async def test_similarity_index_is_rebuilt_at_start(
     store: SqliteStore, config: Config, dedup_pipeline: Pipeline
 ) -> None:
     a = await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:1")
-    await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:2")  # duplicate: not indexed
-    restarted = Pipeline(store, config, dedup=Deduplicator(config.dedup))
-    await restarted.start()
-    b = await restarted.submit(sms(DRAIN, phone="081277777777"), inbound_key="sms:3")
+    dup = await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:2")  # not indexed
+    await forward_all(store, Linker(config.dedup))
+    restarted = Linker(config.dedup)
+    assert await restarted.warm(store) == 1  # the original only
+    b = await dedup_pipeline.submit(sms(DRAIN, phone="081277777777"), inbound_key="sms:3")
+    await forward_all(store, restarted)
     found = await store.get_report(b.tracking_id)
     assert found is not None
     assert [link.tracking_id for link in found[0].similar_to] == [a.tracking_id]
+    assert dup.tracking_id not in {link.tracking_id for link in found[0].similar_to}
 
 
 async def test_flooding_sender_is_stored_throttled_held_and_released(

@@ -97,6 +97,47 @@ async def test_forwarder_delivers_once_reports_and_stops_cleanly(
     assert states == {"done": 30}, "every outcome was committed before the gateway stopped"
 
 
+async def test_forwarder_links_similar_reports_and_the_gateway_stores_the_links(
+    tmp_path: Path, fake_core: FakeCore
+) -> None:
+    """Level 3 runs in the forwarder: the core gets the links with the report, and the
+    outcome the main process commits stores them with it."""
+    port = free_port()
+    db = tmp_path / "lapor.db"
+    gateway = GatewayProcess(
+        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
+    )
+    await gateway.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            first = await _file(session, port, "Lampu jalan Cibiru Raya dekat masjid mati")
+            other = await _file(session, port, "Air PDAM di Gg. Mawar tidak mengalir tiga hari")
+            second = await _file(session, port, "lampu jalan cibiru raya dkt masjid gak nyala")
+
+            async def stored() -> bool:
+                with sqlite3.connect(db) as c:
+                    row = c.execute(
+                        "SELECT json_extract(body, '$.similar_to') FROM reports "
+                        "WHERE tracking_id = ?",
+                        (second,),
+                    ).fetchone()
+                return row is not None and json.loads(row[0]) != []
+
+            await _until(stored)
+    finally:
+        assert gateway.terminate() == 0
+    sent = fake_core.state.cases[second]
+    assert [link["tracking_id"] for link in sent["similar_to"]] == [first]
+    assert fake_core.state.cases[first]["similar_to"] == []
+    assert fake_core.state.cases[other]["similar_to"] == []
+    with sqlite3.connect(db) as c:
+        body = json.loads(
+            c.execute("SELECT body FROM reports WHERE tracking_id = ?", (second,)).fetchone()[0]
+        )
+    assert body["similar_to"] == sent["similar_to"]
+    assert body["text"] == "lampu jalan cibiru raya dkt masjid gak nyala"  # the rest intact
+
+
 async def test_dead_forwarder_is_restarted_and_a_killed_gateway_leaves_no_orphan(
     tmp_path: Path, fake_core: FakeCore
 ) -> None:

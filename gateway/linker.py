@@ -1,0 +1,124 @@
+"""Level 3 of duplicate detection, done where reports are forwarded: ``similar_to`` links.
+
+Level 3 links a new report to recent reports of *other* people that look alike (see
+:mod:`gateway.similarity`). Its links are for case handlers at the core case store; the
+citizen's answer never shows them (:mod:`gateway.dedup`). So they need to exist when the
+report reaches the core, not when the citizen's request is answered.
+
+Why here and not in the request path: the MinHash signature and the index query were about a
+fifth of the intake process's CPU per report (py-spy at 1,000 req/s, 2026-11-25), and the
+index is most of its memory. Run by the process that forwards to the core -- the forwarder
+process with ``outbox.core_forwarder = "process"`` -- both move to the second core, and the
+intake answers sooner at the same load.
+
+Semantics, compared with linking at intake:
+
+* Links are computed at the report's first forward attempt, against every report forwarded
+  before it (the relay forwards in outbox order) plus, after a restart, every report of the
+  window already stored. A retry after a failed forward computes them again (the report
+  itself is excluded; a report filed in between may show up as an extra link).
+* The reporter's own recent reports (the level-2 window) are never linked: that is level 2's
+  business, and the deliverer passes them as *own*.
+* Level-2 duplicates and addenda get no links and are not indexed: they travel as addenda
+  of their original, whose case already has its links.
+* Held reports (flood control) are linked when released and forwarded.
+
+The links reach the core in the forwarded document and are stored with the report when the
+forward's outcome is committed (``similar_to`` in the stored body).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gateway.config import DedupSection
+from gateway.similarity import IndexEntry, SimilarityIndex
+from normalizer.fingerprint import normalize
+from normalizer.report import Report, SimilarLink
+
+if TYPE_CHECKING:
+    from gateway.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+#: a warm-up row: (tracking_id, text, identity_keys, received_at, region, category)
+WarmRow = tuple[str, str, Sequence[str], datetime, str | None, str | None]
+
+
+class Linker:
+    """The level-3 index and the one question asked of it before a forward."""
+
+    def __init__(self, config: DedupSection) -> None:
+        self.config = config
+        #: how far back the reporter's own reports are excluded (level 2's window)
+        self.own_window = timedelta(hours=config.window_hours)
+        self.index = SimilarityIndex(
+            threshold=config.similar_threshold,
+            num_perm=config.num_perm,
+            window=timedelta(days=config.similar_window_days),
+            max_candidates=config.max_candidates,
+            partition_by=config.partition_by,
+        )
+
+    async def warm(self, store: SqliteStore) -> int:
+        """Index the stored reports of the last ``similar_window_days`` (at start)."""
+        since = datetime.now(UTC) - timedelta(days=self.config.similar_window_days)
+        count = await self.load(await store.dedup_rows(since))
+        log.info("similarity index warmed", extra={"reports": count})
+        return count
+
+    async def load(
+        self, rows: AsyncIterable[WarmRow] | Iterable[WarmRow], *, now: datetime | None = None
+    ) -> int:
+        """Warm the index from stored reports (original reports of the window, oldest
+        first); returns how many were indexed. The text is normalized here."""
+        entries: list[IndexEntry] = []
+        if isinstance(rows, AsyncIterable):
+            async for row in rows:
+                entries.append(_entry(row))
+        else:
+            entries.extend(_entry(row) for row in rows)
+        reference = now or max((e.received_at for e in entries), default=None)
+        if reference is None:
+            return 0
+        return self.index.add_many(entries, now=reference)
+
+    def link(self, report: Report, own: Iterable[str] = ()) -> list[SimilarLink]:
+        """Links of *report* (tracking ID assigned) to other people's similar reports, then
+        index it so later reports can link to it. *own* holds the tracking IDs of the
+        reporter's own recent reports and their originals, which are never linked.
+
+        Synchronous on purpose: the query and the insert happen without a yield in between,
+        so two similar reports forwarded concurrently still see each other in order."""
+        assert report.tracking_id is not None
+        if report.duplicate_of:
+            return []
+        text = normalize(report.text)
+        region = report.location.region if report.location else None
+        mine = self.index.signature(text)
+        found = self.index.query(
+            text,
+            region=region,
+            category=report.category,
+            exclude={report.tracking_id, *own},
+            limit=self.config.max_similar_links,
+            minhash=mine,
+        )
+        links = [SimilarLink(tracking_id=c.tracking_id, score=c.score) for c in found]
+        self.index.add(
+            report.tracking_id,
+            text,
+            report.received_at,
+            region=region,
+            category=report.category,
+            minhash=mine,
+        )
+        return links
+
+
+def _entry(row: WarmRow) -> IndexEntry:
+    tracking_id, text, _identities, received_at, region, category = row
+    return IndexEntry(tracking_id, normalize(text), received_at, region, category)
