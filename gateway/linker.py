@@ -13,10 +13,11 @@ intake answers sooner at the same load.
 
 Semantics, compared with linking at intake:
 
-* Links are computed at the report's first forward attempt, against every report forwarded
-  before it (the relay forwards in outbox order) plus, after a restart, every report of the
-  window already stored. A retry after a failed forward computes them again (the report
-  itself is excluded; a report filed in between may show up as an extra link).
+* Links are computed at the report's first forward attempt, against the reports forwarded
+  before it (the relay forwards in outbox order; at start the index is warmed from reports
+  whose forward is done, see ``SqliteStore.dedup_rows``). A retry after a failed forward
+  computes them again (the report itself is excluded; a report forwarded in between may
+  show up as an extra link).
 * The reporter's own recent reports (the level-2 window) are never linked: that is level 2's
   business, and the deliverer passes them as *own*.
 * Level-2 duplicates and addenda get no links and are not indexed: they travel as addenda

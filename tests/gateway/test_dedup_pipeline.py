@@ -226,6 +226,8 @@ async def test_similarity_index_is_rebuilt_at_start(
 ) -> None:
     a = await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:1")
     dup = await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:2")  # not indexed
+    # not forwarded yet: indexed when it is, so it links only to reports before it
+    assert await Linker(config.dedup).warm(store) == 0
     await forward_all(store, Linker(config.dedup))
     restarted = Linker(config.dedup)
     assert await restarted.warm(store) == 1  # the original only
