@@ -14,8 +14,8 @@ Then, exactly as ``lapor-gateway run`` does:
 2. ``--reports`` new SMS reports are submitted through :meth:`Pipeline.submit` with 32 in
    flight (group commit, fsync, level-1 key check, level-2 prior query on
    ``report_identities``, insert, outbox rows), then forwarded by the relay to the embedded
-   case store with the :class:`~gateway.linker.Linker` (own-report query, level-3 LSH
-   query, index add, the links stored with the outcome). A third of them come from phones
+   case store with the :class:`~gateway.linker.Linker` (level-3 LSH query leaving out
+   the reporter's own reports, index add, the links stored with the outcome). A third of them come from phones
    already in the store, some as resends, so level 2 does real work.
 
 Printed per size: warm-up time, throughput of the whole path (reports filed *and*
@@ -262,8 +262,7 @@ def dedup_path_us(
         filed = r.model_copy(
             update={"tracking_id": f"probe{i}", "duplicate_of": decision.duplicate_of}
         )
-        own = {p.tracking_id for p in prior} | {p.duplicate_of for p in prior if p.duplicate_of}
-        linker.link(filed, own)
+        linker.link(filed)
         samples.append((time.perf_counter() - t0) * 1e6)
     conn.close()
     return statistics.median(samples)

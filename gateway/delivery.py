@@ -74,7 +74,7 @@ class GatewayDeliverer:
                 await self.store.embedded_core_addendum(original, document)
                 return Delivered()
             return await self.core.addendum(original, item.tracking_id, document)
-        links = await self._link(report)
+        links = self._link(report)
         if links:
             document["similar_to"] = links
         if self.core is None:
@@ -85,14 +85,11 @@ class GatewayDeliverer:
         self.on_forwarded(max(0.0, time.time() - report.received_at.timestamp()))
         return dataclasses.replace(delivered, similar_to=links) if links else delivered
 
-    async def _link(self, report: Report) -> list[dict[str, Any]]:
+    def _link(self, report: Report) -> list[dict[str, Any]]:
         """Level-3 links of a report about to be forwarded, as JSON objects."""
         if self.linker is None:
             return []
-        own = await self.store.own_reports(
-            report.reporter.identity_keys(), report.received_at - self.linker.own_window
-        )
-        return [link.model_dump(mode="json") for link in self.linker.link(report, own)]
+        return [link.model_dump(mode="json") for link in self.linker.link(report)]
 
     async def _to_adapter(self, item: OutboxItem) -> Delivered:
         adapter = self.adapters.get(item.target)

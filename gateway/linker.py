@@ -18,8 +18,10 @@ Semantics, compared with linking at intake:
   whose forward is done, see ``SqliteStore.dedup_rows``). A retry after a failed forward
   computes them again (the report itself is excluded; a report forwarded in between may
   show up as an extra link).
-* The reporter's own recent reports (the level-2 window) are never linked: that is level 2's
-  business, and the deliverer passes them as *own*.
+* The reporter's own recent reports (any shared identity, inside the level-2 window) are
+  never linked: that is level 2's business. The index keeps hashes of each report's
+  identities for this (:func:`gateway.similarity.owner_hashes`), so no database read is
+  needed per forward.
 * Level-2 duplicates and addenda get no links and are not indexed: they travel as addenda
   of their original, whose case already has its links.
 * Held reports (flood control) are linked when released and forwarded.
@@ -36,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.config import DedupSection
-from gateway.similarity import IndexEntry, SimilarityIndex
+from gateway.similarity import IndexEntry, SimilarityIndex, owner_hashes
 from normalizer.fingerprint import normalize
 from normalizer.report import Report, SimilarLink
 
@@ -87,10 +89,9 @@ class Linker:
             return 0
         return self.index.add_many(entries, now=reference)
 
-    def link(self, report: Report, own: Iterable[str] = ()) -> list[SimilarLink]:
+    def link(self, report: Report) -> list[SimilarLink]:
         """Links of *report* (tracking ID assigned) to other people's similar reports, then
-        index it so later reports can link to it. *own* holds the tracking IDs of the
-        reporter's own recent reports and their originals, which are never linked.
+        index it so later reports can link to it.
 
         Synchronous on purpose: the query and the insert happen without a yield in between,
         so two similar reports forwarded concurrently still see each other in order."""
@@ -100,13 +101,16 @@ class Linker:
         text = normalize(report.text)
         region = report.location.region if report.location else None
         mine = self.index.signature(text)
+        owners = owner_hashes(report.reporter.identity_keys())
         found = self.index.query(
             text,
             region=region,
             category=report.category,
-            exclude={report.tracking_id, *own},
+            exclude=(report.tracking_id,),
             limit=self.config.max_similar_links,
             minhash=mine,
+            owners=owners,
+            owners_since=report.received_at - self.own_window,
         )
         links = [SimilarLink(tracking_id=c.tracking_id, score=c.score) for c in found]
         self.index.add(
@@ -116,10 +120,13 @@ class Linker:
             region=region,
             category=report.category,
             minhash=mine,
+            owners=owners,
         )
         return links
 
 
 def _entry(row: WarmRow) -> IndexEntry:
-    tracking_id, text, _identities, received_at, region, category = row
-    return IndexEntry(tracking_id, normalize(text), received_at, region, category)
+    tracking_id, text, identities, received_at, region, category = row
+    return IndexEntry(
+        tracking_id, normalize(text), received_at, region, category, owner_hashes(identities)
+    )

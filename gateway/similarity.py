@@ -32,6 +32,10 @@ Other design choices:
   (or category) and they differ, they are not linked. A report without one can link to any.
 * Hashing is ``zlib.crc32`` of the feature with a fixed seed, not Python's randomised
   ``hash()``, so an index rebuilt after a restart gives the same answers.
+* Each report keeps up to :data:`OWNER_SLOTS` hashes of its reporter's identities
+  (:func:`owner_hashes`), so a query can leave out the asking reporter's own recent reports
+  without a database read. These use Python's ``hash()``: the index lives and dies with
+  its process, and is rebuilt from the store at start.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ _PRIME = np.uint64(4_294_967_291)
 #: 0.905/0.648 (bench/dedup_eval.py) -- so 6, which keeps the gateway near 200 MB of RSS
 #: after 200,000 reports.
 MAX_BANDS = 6
+#: identity hashes kept per report (phone, X user id, e-mail, app user id)
+OWNER_SLOTS = 4
 
 U32 = npt.NDArray[np.uint32]
 T = TypeVar("T", bound=np.generic)
@@ -63,6 +69,12 @@ T = TypeVar("T", bound=np.generic)
 
 def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
+
+
+def owner_hashes(identity_keys: Iterable[str]) -> tuple[int, ...]:
+    """Hashes of a reporter's identity keys (``Reporter.identity_keys()``) as the index
+    stores them; 0 means "no identity", so a key hashing to 0 becomes 1."""
+    return tuple(hash(key) or 1 for key in identity_keys)[:OWNER_SLOTS]
 
 
 def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -101,9 +113,13 @@ class IndexEntry:
     received_at: datetime
     region: str | None = None
     category: str | None = None
+    #: :func:`owner_hashes` of the reporter's identities
+    owners: tuple[int, ...] = ()
 
 
 Bucket = int | list[int]
+#: per report as _insert_rows takes it: tracking ID, received, region, category, owners
+Meta = tuple[str, datetime, str | None, str | None, tuple[int, ...]]
 
 
 class SimilarityIndex:
@@ -144,6 +160,7 @@ class SimilarityIndex:
         self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=np.bool_)
         self._region: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
         self._category: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
+        self._owners: npt.NDArray[np.int64] = np.zeros((1024, OWNER_SLOTS), dtype=np.int64)
         self._codes: dict[str, dict[str, int]] = {"region": {}, "category": {}}
         self._ids: list[str | None] = []
         self._slot: dict[str, int] = {}
@@ -199,8 +216,13 @@ class SimilarityIndex:
         exclude: Iterable[str] = (),
         limit: int = 5,
         minhash: U32 | None = None,
+        owners: Sequence[int] = (),
+        owners_since: datetime | None = None,
     ) -> list[SimilarCandidate]:
-        """Recent reports whose estimated similarity is at least the threshold, best first."""
+        """Recent reports whose estimated similarity is at least the threshold, best first.
+
+        Left out: the tracking IDs in *exclude*, and reports received at or after
+        *owners_since* by a reporter sharing one of *owners* (:func:`owner_hashes`)."""
         mine = minhash if minhash is not None else self.signature(fingerprint_text)
         if mine is None or not self._slot:
             return []
@@ -228,6 +250,12 @@ class SimilarityIndex:
         skip = [self._slot[t] for t in exclude if t in self._slot]
         if skip:
             keep &= ~np.isin(cand, skip)
+        if owners:
+            mine_owner = np.isin(self._owners[cand], np.asarray(owners, dtype=np.int64))
+            own = mine_owner.any(axis=1)
+            if owners_since is not None:
+                own &= self._received[cand] >= owners_since.timestamp()
+            keep &= ~own
         cand = np.sort(cand[keep])[::-1][: self.max_candidates]  # newest first
         if not len(cand):
             return []
@@ -261,6 +289,7 @@ class SimilarityIndex:
         region: str | None = None,
         category: str | None = None,
         minhash: U32 | None = None,
+        owners: tuple[int, ...] = (),
     ) -> None:
         """Index one report (idempotent per tracking ID) and evict what left the window."""
         if tracking_id in self._slot:
@@ -269,7 +298,7 @@ class SimilarityIndex:
         if mine is None:
             return
         sig = mine.reshape(1, -1)
-        self._insert_rows([(tracking_id, received_at, region, category)], sig)
+        self._insert_rows([(tracking_id, received_at, region, category, owners)], sig)
         self._evict()
 
     def add_many(self, entries: Iterable[IndexEntry], *, now: datetime, batch: int = 5000) -> int:
@@ -296,16 +325,14 @@ class SimilarityIndex:
         if not keep:
             return 0
         sigs = np.stack([sigs_by_entry[i] for i in keep])  # type: ignore[misc]
-        meta = [
-            (chunk[i].tracking_id, chunk[i].received_at, chunk[i].region, chunk[i].category)
-            for i in keep
+        meta: list[Meta] = [
+            (e.tracking_id, e.received_at, e.region, e.category, e.owners)
+            for e in (chunk[i] for i in keep)
         ]
         self._insert_rows(meta, sigs)
         return len(keep)
 
-    def _insert_rows(
-        self, meta: list[tuple[str, datetime, str | None, str | None]], sigs: U32
-    ) -> None:
+    def _insert_rows(self, meta: list[Meta], sigs: U32) -> None:
         first = len(self._ids)
         need = first + len(meta)
         if need > len(self._sigs):
@@ -317,11 +344,16 @@ class SimilarityIndex:
             self._region = _grow(self._region, size)
             self._category = _grow(self._category, size)
             self._received = _grow(self._received, size)
+            owners = np.zeros((size, OWNER_SLOTS), dtype=np.int64)
+            owners[:first] = self._owners[:first]
+            self._owners = owners
         self._sigs[first:need] = sigs
         self._alive[first:need] = True
-        for offset, (tid, received_at, region, category) in enumerate(meta):
+        for offset, (tid, received_at, region, category, owned_by) in enumerate(meta):
             slot = first + offset
             self._ids.append(tid)
+            if owned_by:
+                self._owners[slot, : len(owned_by)] = owned_by
             self._region[slot] = self._code("region", region)
             self._category[slot] = self._code("category", category)
             self._slot[tid] = slot
@@ -395,7 +427,7 @@ class SimilarityIndex:
             key: {code: value for value, code in self._codes[key].items()}
             for key in ("region", "category")
         }
-        old_region, old_category = self._region, self._category
+        old_region, old_category, old_owners = self._region, self._category, self._owners
         size = max(1024, len(live) * 3 // 2)
         self._tables = [{} for _ in range(self.bands)]
         self._sigs = np.zeros((size, self.num_perm), dtype=np.uint32)
@@ -404,17 +436,19 @@ class SimilarityIndex:
         self._category = np.zeros(size, dtype=np.int32)
         self._codes = {"region": {}, "category": {}}
         self._received = np.zeros(size, dtype=np.float64)
+        self._owners = np.zeros((size, OWNER_SLOTS), dtype=np.int64)
         self._evict_head = 0
         self._ids, self._slot = [], {}
         if not live:
             return
-        meta = []
+        meta: list[Meta] = []
         for age, old in live:
             tid = old_ids[old]
             assert tid is not None
             region = names["region"].get(int(old_region[old]))
             category = names["category"].get(int(old_category[old]))
-            meta.append((tid, age, region, category))
+            owned_by = tuple(int(h) for h in old_owners[old] if h)
+            meta.append((tid, age, region, category, owned_by))
         self._insert_rows(meta, old_sigs[[old for _, old in live]])
 
 

@@ -308,13 +308,20 @@ class SqliteStore:
     ) -> list[tuple[str, str, list[str], datetime, str | None, str | None]]:
         """Rows that warm the similarity index (:meth:`gateway.linker.Linker.load`):
         original reports (not level-2 duplicates) received at or after *since* whose forward
-        to the core is done. A report still waiting (pending, held, dead-lettered) is
-        indexed when it is forwarded, so it links only to reports that went before it."""
+        to the core is done, with their reporter identities (so the index can leave a
+        reporter's own reports out). A report still waiting (pending, held, dead-lettered)
+        is indexed when it is forwarded, so it links only to reports that went before it."""
         waiting = await self._read(
             "SELECT tracking_id FROM outbox "
             "WHERE state IN ('pending', 'held', 'dead') AND kind = 'forward'"
         )
         skip = {r[0] for r in waiting}
+        identities: dict[str, list[str]] = {}
+        for tracking_id, identity in await self._read(
+            "SELECT tracking_id, identity FROM report_identities WHERE received_at >= ?",
+            (since.isoformat(),),
+        ):
+            identities.setdefault(tracking_id, []).append(identity)
         rows = await self._read(
             "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, region, "
             "category FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
@@ -322,25 +329,10 @@ class SqliteStore:
             (since.isoformat(),),
         )
         return [
-            (r[0], r[1] or "", [], datetime.fromisoformat(r[2]), r[3], r[4])
+            (r[0], r[1] or "", identities.get(r[0], []), datetime.fromisoformat(r[2]), r[3], r[4])
             for r in rows
             if r[0] not in skip
         ]
-
-    async def own_reports(self, identities: list[str], since: datetime) -> set[str]:
-        """Tracking IDs of the reports filed by any of *identities* at or after *since*, and
-        of the originals they belong to: what level 3 must not link
-        (:meth:`gateway.linker.Linker.link`)."""
-        if not identities:
-            return set()
-        marks = ",".join("?" * len(identities))
-        rows = await self._read(
-            "SELECT r.tracking_id, r.duplicate_of FROM report_identities i "
-            "JOIN reports r ON r.tracking_id = i.tracking_id "
-            f"WHERE i.identity IN ({marks}) AND i.received_at >= ?",
-            (*identities, since.isoformat()),
-        )
-        return {r[0] for r in rows} | {r[1] for r in rows if r[1]}
 
     async def release_held(self, tracking_ids: list[str] | None) -> int:
         return await self.write(lambda c: q.release_held(c, tracking_ids))

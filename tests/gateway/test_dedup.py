@@ -100,33 +100,41 @@ def test_same_reporter_different_problem_is_new() -> None:
 def report(
     text: str, *, phone: str | None = None, region: str | None = None, **kw: object
 ) -> Report:
+    fields: dict[str, object] = {"received_at": T0 + timedelta(hours=1), **kw}
     return Report(
         channel=Channel.SMS,
         transport="test",
         text=text,
-        received_at=T0 + timedelta(hours=1),
         reporter=Reporter(phone=phone),
         location=Location(region=region) if region else None,
-        **kw,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 
 def test_linker_links_other_reporters_not_own() -> None:
     linker = Linker(CFG)
-    mine = "Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati total"
-    assert (
-        linker.link(
-            report("Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati", tracking_id="OTHER")
-        )
-        == []
+    lampu = "Lampu jalan Cibiru Raya dekat masjid Al Ikhlas mati"
+    assert linker.link(report(lampu, phone="0811111111", tracking_id="OTHER")) == []
+    mine = report(lampu + " total", phone="0812222222", tracking_id="MINE")
+    assert [x.tracking_id for x in linker.link(mine)] == ["OTHER"]
+    # the same person a week ago: outside level 2's window, so a level-3 link again
+    old = report(
+        lampu + " lagi",
+        phone="0812222222",
+        tracking_id="OLD",
+        received_at=T0 - timedelta(days=7),
     )
-    assert [x.tracking_id for x in linker.link(report(mine, tracking_id="MINE"))] == ["OTHER"]
-    new = report("lampu jalan cibiru raya dkt masjid al ikhlas gak nyala", tracking_id="NEW")
-    links = linker.link(new, own={"MINE"})
-    assert [link.tracking_id for link in links] == ["OTHER"]
-    assert 0 < links[0].score <= 1
+    linker.link(old)
+    new = report(
+        "lampu jalan cibiru raya dkt masjid al ikhlas gak nyala",
+        phone="+62 812-222-222",  # the same number, written otherwise
+        tracking_id="NEW",
+    )
+    links = linker.link(new)
+    assert sorted(link.tracking_id for link in links) == ["OLD", "OTHER"]
+    assert all(0 < link.score <= 1 for link in links)
     # linked once more (a retry after a failed forward): never to itself, same answer
-    assert [x.tracking_id for x in linker.link(new, own={"MINE"})] == ["OTHER"]
+    assert sorted(x.tracking_id for x in linker.link(new)) == ["OLD", "OTHER"]
 
 
 def test_linker_skips_duplicates_and_respects_the_limit() -> None:

@@ -237,6 +237,17 @@ async def test_similarity_index_is_rebuilt_at_start(
     assert found is not None
     assert [link.tracking_id for link in found[0].similar_to] == [a.tracking_id]
     assert dup.tracking_id not in {link.tracking_id for link in found[0].similar_to}
+    # A's reporter again, about something close but not the same: a new report, and the
+    # warmed index knows A is theirs (identities come with the warm-up), so no link to A
+    c = await dedup_pipeline.submit(
+        sms("Selokan di Jl. Cibiru Raya dekat pasar juga mampet, air meluap ke rumah"),
+        inbound_key="sms:4",
+    )
+    assert c.duplicate_of is None
+    await forward_all(store, restarted)
+    found = await store.get_report(c.tracking_id)
+    assert found is not None
+    assert [link.tracking_id for link in found[0].similar_to] == [b.tracking_id]
 
 
 async def test_flooding_sender_is_stored_throttled_held_and_released(

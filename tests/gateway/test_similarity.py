@@ -1,4 +1,5 @@
-"""The level-3 similarity index: links, filters, window eviction, warm-up, compaction."""
+"""The level-3 similarity index: links, filters, owners, window eviction, warm-up,
+compaction."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.similarity import IndexEntry, SimilarityIndex, band_params
+from gateway.similarity import IndexEntry, SimilarityIndex, band_params, owner_hashes
 from normalizer.fingerprint import normalize
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -128,6 +129,28 @@ def test_compaction_keeps_live_entries_queryable() -> None:
     found = idx.query("keluhan11999 nomor11999 kasus11999")
     assert [c.tracking_id for c in found] == ["T11999"]
     assert idx.query("keluhan5 nomor5 kasus5") == []
+
+
+def test_owners_are_left_out_inside_their_window_and_survive_compaction() -> None:
+    idx = make(window=timedelta(minutes=10))
+    me, other = owner_hashes(["phone:+6281"]), owner_hashes(["email:a@b.id", "phone:+6282"])
+    # 12,000 old fillers, all out of the window once MINE arrives: MINE's add compacts
+    for i in range(12_000):
+        at = T0 - timedelta(minutes=30) + timedelta(seconds=i / 10)
+        idx.add(f"T{i}", f"keluhan{i} nomor{i}", at, owners=me)
+    idx.add("MINE", normalize(LAMPU), T0, owners=me)
+    assert len(idx._ids) == 1  # compacted, MINE moved with its owners
+    idx.add("THEIRS", normalize(LAMPU), T0, owners=other)
+    text = normalize(LAMPU_OTHER)
+    assert {c.tracking_id for c in idx.query(text)} == {"MINE", "THEIRS"}
+    assert [c.tracking_id for c in idx.query(text, owners=me)] == ["THEIRS"]
+    # the e-mail alone is enough to be the same reporter
+    assert [c.tracking_id for c in idx.query(text, owners=owner_hashes(["email:a@b.id"]))] == [
+        "MINE"
+    ]
+    # own reports older than owners_since are other people's business again
+    later = T0 + timedelta(seconds=1)
+    assert len(idx.query(text, owners=me, owners_since=later)) == 2
 
 
 @pytest.mark.parametrize(
