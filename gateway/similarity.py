@@ -247,12 +247,17 @@ class SimilarityIndex:
             if name in self.partition_by and value:
                 code = self._codes[name].get(value, -1)
                 keep &= (codes[cand] == 0) | (codes[cand] == code)
+        # a handful of values each: one comparison per value costs a few microseconds,
+        # np.isin (which sorts) about 30
         skip = [self._slot[t] for t in exclude if t in self._slot]
-        if skip:
-            keep &= ~np.isin(cand, skip)
+        for slot in skip:
+            keep &= cand != slot
         if owners:
-            mine_owner = np.isin(self._owners[cand], np.asarray(owners, dtype=np.int64))
-            own = mine_owner.any(axis=1)
+            block = self._owners[cand]
+            hit = block == owners[0]
+            for owner in owners[1:]:
+                hit |= block == owner
+            own = hit.any(axis=1)
             if owners_since is not None:
                 own &= self._received[cand] >= owners_since.timestamp()
             keep &= ~own
