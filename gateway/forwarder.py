@@ -13,9 +13,12 @@ live there. The two relays never share a row: the forwarder takes only rows whos
 The two processes talk over a socketpair, one JSON object per line:
 
 * main -> forwarder: the byte ``w`` ("rows were committed, look now"; coalesced);
-* forwarder -> main: ``{"t": "o", "o": [outcome, ...]}`` the verdicts of its attempts,
-  which the main process commits through its own group commit (``{"t": "d", ...}`` and
-  ``{"t": "fwd", ...}`` feed ``/metrics``; ``{"t": "hb", ...}`` every second, readiness).
+* forwarder -> main: ``{"t": "o", "o": [outcome, ...], "d": [[kind, target, result], ...],
+  "f": [seconds, ...]}`` the verdicts of its attempts, which the main process commits
+  through its own group commit, with what ``/metrics`` counts (attempts by result, receipt
+  to forward latencies); the attempts of a few milliseconds travel in one line, so the main
+  process parses one line per batch, not three per report. ``{"t": "hb", ...}`` every
+  second, for readiness.
 
 The forwarder only reads the database. Its first version committed its own outcomes, and
 two writers on one SQLite file fought for the write lock: the intake's BEGIN IMMEDIATE
@@ -152,13 +155,14 @@ class ForwarderProcess:
                 kind = msg.get("t")
                 if kind == "o":
                     outcomes = [OutboxOutcome(**o) for o in msg["o"]]
-                    task = asyncio.create_task(self._record(outcomes))
-                    self._recording.add(task)
-                    task.add_done_callback(self._recording.discard)
-                elif kind == "d":
-                    self.on_delivery(str(msg["kind"]), str(msg["target"]), str(msg["result"]))
-                elif kind == "fwd":
-                    self.on_forwarded(float(msg["s"]))
+                    if outcomes:
+                        task = asyncio.create_task(self._record(outcomes))
+                        self._recording.add(task)
+                        task.add_done_callback(self._recording.discard)
+                    for d_kind, d_target, d_result in msg.get("d", ()):
+                        self.on_delivery(str(d_kind), str(d_target), str(d_result))
+                    for seconds in msg.get("f", ()):
+                        self.on_forwarded(float(seconds))
                 elif kind == "hb":
                     self._heartbeat_at = time.monotonic()
                     self._loop_at = float(msg["loop_at"])
@@ -260,8 +264,8 @@ class ForwarderProcess:
 
 
 class ReportingQueue:
-    """The forwarder's outbox: due rows from the database, outcomes to the main process,
-    which commits them.
+    """The forwarder's outbox: due rows from the database, outcomes (and what /metrics
+    counts) to the main process, which commits them.
 
     Until the main process has committed an outcome the row still reads as pending, so rows
     whose outcome was sent are skipped for UNCONFIRMED_TTL_S (after that, one that never got
@@ -272,6 +276,9 @@ class ReportingQueue:
         self.send = send
         self.sent: dict[int, float] = {}
         self.unsent: list[OutboxOutcome] = []
+        self.deliveries: list[tuple[str, str, str]] = []
+        self.forwarded: list[float] = []
+        self._flush_at: asyncio.TimerHandle | None = None
 
     async def due_outbox(
         self,
@@ -289,16 +296,41 @@ class ReportingQueue:
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
         at = time.monotonic()
         self.sent.update((o.id, at) for o in outcomes)
-        if not self.unsent:  # outcomes of a few ms travel in one message
-            asyncio.get_running_loop().call_later(OUTCOME_FLUSH_S, self.flush)
         self.unsent += outcomes
-        if len(self.unsent) >= OUTCOMES_PER_MESSAGE:  # keep each line well under the limit
+        self._soon()
+
+    def observe(self, item: OutboxItem, result: str, started: float) -> None:
+        """The relay's observer: one attempt's result, for the main process's /metrics."""
+        self.deliveries.append((item.kind, item.target, result))
+        self._soon()
+
+    def note_forwarded(self, seconds: float) -> None:
+        """Receipt-to-forward latency of one report, for the main process's /metrics."""
+        self.forwarded.append(seconds)
+        self._soon()
+
+    def _soon(self) -> None:
+        """Send within OUTCOME_FLUSH_S (what a few ms gathers travels in one message), or
+        now when the message is full."""
+        if len(self.unsent) >= OUTCOMES_PER_MESSAGE or len(self.deliveries) >= OUTCOMES_PER_MESSAGE:
             self.flush()
+        elif self._flush_at is None:
+            self._flush_at = asyncio.get_running_loop().call_later(OUTCOME_FLUSH_S, self.flush)
 
     def flush(self) -> None:
-        if self.unsent:
-            self.send({"t": "o", "o": [dataclasses.asdict(o) for o in self.unsent]})
-            self.unsent = []
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        if self.unsent or self.deliveries or self.forwarded:
+            self.send(
+                {
+                    "t": "o",
+                    "o": [dataclasses.asdict(o) for o in self.unsent],
+                    "d": self.deliveries,
+                    "f": self.forwarded,
+                }
+            )
+            self.unsent, self.deliveries, self.forwarded = [], [], []
 
 
 async def run_forwarder(config: Config, link_fd: int) -> int:
@@ -317,22 +349,17 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
         if not writer.is_closing():
             writer.write(json.dumps(msg).encode() + b"\n")
 
-    def observe(item: OutboxItem, result: str, started: float) -> None:
-        send({"t": "d", "kind": item.kind, "target": item.target, "result": result})
-
     loop = asyncio.get_running_loop()
     queue = ReportingQueue(store, send)
     policy = core_retry_policy(config)
     relay = Relay(
         queue,
-        GatewayDeliverer(
-            store, {}, core, linker=linker, on_forwarded=lambda s: send({"t": "fwd", "s": s})
-        ),
+        GatewayDeliverer(store, {}, core, linker=linker, on_forwarded=queue.note_forwarded),
         policy_for=lambda _: policy,
         poll_interval_s=config.outbox.poll_interval_s,
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
-        observe=observe,
+        observe=queue.observe,
         linger_s=config.outbox.linger_s,
         only_targets=frozenset({CORE_TARGET}),
     )
