@@ -11,7 +11,13 @@ Then, in one run:
      p50/p99 latency measured from each request's *scheduled* time (no coordinated omission);
   3. optionally (--reports N) keeps loading until the store holds N reports and prints RSS.
 
+``--intake-alone`` measures the ceiling of the intake process by itself: the core URL points
+at a closed port, so forwarding pauses after a few refused connections and only probes,
+and the wrk phase runs against bare handler and gateway as above; it prints the gateway
+process's CPU during its phase (100 % = one core, its commit thread included).
+
 Usage: python bench/web_intake.py [--seconds 10] [--rate 1000] [--reports 200000]
+                                  [--intake-alone]
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -127,10 +134,11 @@ def count_reports(db: Path) -> int:
 
 
 @contextlib.contextmanager
-def gateway_with_core(tmp: Path, forwarder: str) -> Iterator[tuple[int, int]]:
-    """A fast local core and the gateway on a temp config; yields (gateway port, its pid)."""
+def gateway_with_core(tmp: Path, forwarder: str, *, core: bool = True) -> Iterator[tuple[int, int]]:
+    """A fast local core and the gateway on a temp config; yields (gateway port, its pid).
+    Without *core* the core URL is a closed port (forwarding out of the picture)."""
     core_port, gw_port = free_port(), free_port()
-    core = spawn([PY, "bench/_servers.py", "core", str(core_port)])
+    procs = [spawn([PY, "bench/_servers.py", "core", str(core_port)])] if core else []
     config = write_gateway_config(
         tmp, gw_port, f"http://127.0.0.1:{core_port}/cases", SECRET, core_forwarder=forwarder
     )
@@ -139,8 +147,39 @@ def gateway_with_core(tmp: Path, forwarder: str) -> Iterator[tuple[int, int]]:
         wait_http(f"http://127.0.0.1:{gw_port}/healthz")
         yield gw_port, gw.pid
     finally:
-        for proc in (gw, core):
+        for proc in (gw, *procs):
             stop(proc)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def intake_alone(args: argparse.Namespace) -> None:
+    """Throughput of the intake process with nothing forwarded during the run."""
+    bare_port = free_port()
+    bare = spawn([PY, "bench/_servers.py", "bare", str(bare_port)])
+    with (
+        tempfile.TemporaryDirectory() as tmp_s,
+        gateway_with_core(Path(tmp_s), args.forwarder, core=False) as (gw_port, gw_pid),
+    ):
+        try:
+            script = Path(tmp_s) / "presigned.lua"
+            presigned_lua(script, make_requests(20_000, "alone"), "/v1/web/reports")
+            bare_rps = run_wrk(
+                f"http://127.0.0.1:{bare_port}", script, args.seconds, args.connections
+            )
+            cpu0, wall0 = cpu_seconds(gw_pid), time.monotonic()
+            gw_rps = run_wrk(f"http://127.0.0.1:{gw_port}", script, args.seconds, args.connections)
+            cpu = (cpu_seconds(gw_pid) - cpu0) / (time.monotonic() - wall0)
+            print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
+            print(f"bare aiohttp handler:      {bare_rps:10.0f} req/s")
+            print(f"intake alone (no forwards):{gw_rps:10.0f} req/s  (main process CPU {cpu:.0%})")
+            print(f"ratio intake alone/bare:   {gw_rps / bare_rps:10.1%}")
+        finally:
+            stop(bare)
 
 
 def percentiles_ms(latencies: list[float]) -> tuple[float, float]:
@@ -180,9 +219,17 @@ def main() -> None:
         help="only the fixed-rate phase, on a fresh gateway after a 1 s warm-up at half rate",
     )
     ap.add_argument("--forwarder", choices=["process", "inline"], default="process")
+    ap.add_argument(
+        "--intake-alone",
+        action="store_true",
+        help="only the wrk phase, with the core unreachable (nothing forwarded meanwhile)",
+    )
     args = ap.parse_args()
     if args.latency_only:
         latency_only(args)
+        return
+    if args.intake_alone:
+        intake_alone(args)
         return
 
     bare_port = free_port()
