@@ -1,9 +1,11 @@
 """The running gateway: store, pipeline, adapters, outbox relay and HTTP listener.
 
-Start order: store (migrations) -> pipeline -> adapters built -> HTTP listening -> adapters
-started -> relay. Stop order (SIGTERM): stop listening and let in-flight requests finish
-their commits -> stop the relay (its batch in flight is recorded) -> stop adapters (they
-finish in-flight commits and disconnect) -> close the store (queued writes commit).
+Start order: store (migrations) -> pipeline -> level-3 index warmed (when this process
+forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
+HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
+in-flight requests finish their commits -> stop the relay (its batch in flight is
+recorded) -> stop adapters (they finish in-flight commits and disconnect) -> close the
+store (queued writes commit).
 """
 
 from __future__ import annotations
