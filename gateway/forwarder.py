@@ -334,15 +334,12 @@ class ReportingQueue:
 
 
 async def run_forwarder(config: Config, link_fd: int) -> int:
-    """Main of the forwarder process: relay rows bound for the core until the link closes."""
+    """Main of the forwarder process: warm the level-3 index, then relay rows bound for the
+    core until the link closes. The link and the heartbeats run from the start, so the
+    main process sees a live forwarder while a large window warms, and a main process that
+    goes away during the warm-up stops it too."""
     store = SqliteStore(config.gateway.database_path, checkpoints=False)
     await store.open()  # reads only, see the module docstring
-    linker = Linker(config.dedup)
-    await linker.warm(store)
-    heap.settle()  # the warmed index is long-lived: keep full collections off it
-    core = core_client(config)
-    if core is not None:
-        await core.start()
     reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=link_fd))
 
     def send(msg: dict[str, Any]) -> None:
@@ -350,6 +347,8 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
             writer.write(json.dumps(msg).encode() + b"\n")
 
     loop = asyncio.get_running_loop()
+    core = core_client(config)
+    linker = Linker(config.dedup)
     queue = ReportingQueue(store, send)
     policy = core_retry_policy(config)
     relay = Relay(
@@ -385,11 +384,29 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
             send({"t": "hb", "loop_at": relay.last_loop_at, "paused": relay.paused_targets()})
             await asyncio.sleep(HEARTBEAT_EVERY_S)
 
-    relay.start()
     tasks = [asyncio.create_task(listen()), asyncio.create_task(heartbeat())]
-    log.info("core forwarder started", extra={"core": "http" if core else "embedded"})
-    await stop.wait()
-    await relay.stop()
+    warming = asyncio.create_task(linker.warm(store))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({warming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if warming.done() and warming.exception() is None:
+        heap.settle()  # the warmed index is long-lived: keep full collections off it
+        if core is not None:
+            await core.start()
+        relay.start()
+        log.info("core forwarder started", extra={"core": "http" if core else "embedded"})
+        await stopping
+        await relay.stop()
+    else:  # stopped while warming, or the warm-up failed (the main process restarts us)
+        warming.cancel()
+        stopping.cancel()
+        try:
+            await warming
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:
+            log.error("similarity index warm-up failed: %s", type(exc).__name__)
+            code = 1
     queue.flush()
     for task in tasks:
         task.cancel()
@@ -401,4 +418,4 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
         writer.close()
         await writer.wait_closed()
     log.info("core forwarder stopped")
-    return 0
+    return code

@@ -32,6 +32,7 @@ forward's outcome is committed (``similar_to`` in the stored body).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: warm-up rows indexed between two yields to the event loop (a few tens of milliseconds)
+WARM_CHUNK = 2000
 #: a warm-up row: (tracking_id, text, identity_keys, received_at, region, category)
 WarmRow = tuple[str, str, Sequence[str], datetime, str | None, str | None]
 
@@ -77,17 +80,24 @@ class Linker:
         self, rows: AsyncIterable[WarmRow] | Iterable[WarmRow], *, now: datetime | None = None
     ) -> int:
         """Warm the index from stored reports (original reports of the window, oldest
-        first); returns how many were indexed. The text is normalized here."""
-        entries: list[IndexEntry] = []
+        first); returns how many were indexed. The text is normalized here.
+
+        Works in chunks of WARM_CHUNK rows and yields to the event loop between them: a
+        million reports take about half a minute, and meanwhile the forwarder keeps
+        sending its heartbeats and hears the main process close the link."""
         if isinstance(rows, AsyncIterable):
-            async for row in rows:
-                entries.append(_entry(row))
+            stored = [row async for row in rows]
         else:
-            entries.extend(_entry(row) for row in rows)
-        reference = now or max((e.received_at for e in entries), default=None)
+            stored = list(rows)
+        reference = now or max((row[3] for row in stored), default=None)
         if reference is None:
             return 0
-        return self.index.add_many(entries, now=reference)
+        count = 0
+        for start in range(0, len(stored), WARM_CHUNK):
+            entries = [_entry(row) for row in stored[start : start + WARM_CHUNK]]
+            count += self.index.add_many(entries, now=reference)
+            await asyncio.sleep(0)
+        return count
 
     def link(self, report: Report) -> list[SimilarLink]:
         """Links of *report* (tracking ID assigned) to other people's similar reports, then

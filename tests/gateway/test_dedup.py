@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.config import DedupSection
 from gateway.dedup import Deduplicator, Level2, PriorReport, compare, decide_level2
-from gateway.linker import Linker
+from gateway.linker import WARM_CHUNK, Linker
 from normalizer.fingerprint import normalize
 from normalizer.report import Channel, Location, Report, Reporter
 
@@ -182,3 +183,25 @@ async def test_load_warms_index_from_rows() -> None:
     links = linker.link(report(ORIGINAL, region="kota-bandung", tracking_id="NEW"))
     assert [link.tracking_id for link in links] == ["R1"]
     assert await Linker(CFG).load([]) == 0
+
+
+async def test_load_yields_to_the_event_loop_between_chunks() -> None:
+    """A big window warms in chunks: the forwarder's heartbeats and link keep running."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    rows = [
+        (f"R{i}", f"keluhan nomor {i} di jalan {i}", ["phone:+62811"], T0, None, None)
+        for i in range(5 * WARM_CHUNK)
+    ]
+    assert await Linker(CFG).load(rows, now=T0) == len(rows)
+    assert ticks - before >= 4  # the ticker ran between the five chunks
+    task.cancel()
