@@ -92,8 +92,6 @@ class DedupDecision:
     duplicate_of: str | None = None
     #: level-2 similarity with the matched prior (1.0 for identical fingerprints)
     score: float = 0.0
-    #: the report's normalized text
-    fingerprint_text: str = ""
     #: True for ADDENDUM (derived from ``level2``)
     addendum: bool = field(init=False, default=False)
 
@@ -190,6 +188,4 @@ class Deduplicator:
         level2, original, score = decide_level2(
             report.text, report.received_at, prior, self.config, normalized=text
         )
-        return DedupDecision(
-            level2=level2, duplicate_of=original, score=score, fingerprint_text=text
-        )
+        return DedupDecision(level2=level2, duplicate_of=original, score=score)

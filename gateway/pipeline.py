@@ -80,10 +80,6 @@ class Pipeline:
         #: called after every commit that queued outbox rows (the relay's wake-up)
         self.after_commit: Callable[[], None] | None = None
 
-    async def start(self) -> None:
-        """Nothing to warm today (the level-3 index belongs to the forwarding side, see
-        :mod:`gateway.linker`); kept for a symmetric lifecycle."""
-
     async def release_calmed(self) -> int:
         """Release reports held by flood control whose senders have calmed down; returns the
         number of outbox rows released (called periodically by the service)."""
@@ -96,9 +92,6 @@ class Pipeline:
         if released:
             self._committed()
         return released
-
-    async def stop(self) -> None:
-        """Nothing to release today; kept for a symmetric lifecycle."""
 
     def _committed(self) -> None:
         if self.after_commit is not None:

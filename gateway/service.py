@@ -1,6 +1,6 @@
 """The running gateway: store, pipeline, adapters, outbox relay and HTTP listener.
 
-Start order: store (migrations) -> pipeline -> level-3 index warmed (when this process
+Start order: store (migrations) -> level-3 index warmed (when this process
 forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
 HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
 in-flight requests finish their commits -> stop the relay (its batch in flight is
@@ -127,7 +127,6 @@ class Gateway:
         port opens (the CLI settles the heap there, see :mod:`gateway.heap`)."""
         self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.open()
-        await self.pipeline.start()
         if self.linker is not None:
             await self.linker.warm(self.store)
         self.adapters.update(build_adapters(self.ctx, self.config))
@@ -188,7 +187,6 @@ class Gateway:
             self._runner = None
         if self.core is not None:
             await self.core.close()
-        await self.pipeline.stop()
         await self.store.close()
         log.info("gateway stopped")
 

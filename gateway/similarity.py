@@ -342,16 +342,12 @@ class SimilarityIndex:
         need = first + len(meta)
         if need > len(self._sigs):
             size = max(need, len(self._sigs) * 3 // 2)
-            grown = np.zeros((size, self.num_perm), dtype=np.uint32)
-            grown[:first] = self._sigs[:first]
-            self._sigs = grown
+            self._sigs = _grow(self._sigs, size)
             self._alive = _grow(self._alive, size)
             self._region = _grow(self._region, size)
             self._category = _grow(self._category, size)
             self._received = _grow(self._received, size)
-            owners = np.zeros((size, OWNER_SLOTS), dtype=np.int64)
-            owners[:first] = self._owners[:first]
-            self._owners = owners
+            self._owners = _grow(self._owners, size)
         self._sigs[first:need] = sigs
         self._alive[first:need] = True
         for offset, (tid, received_at, region, category, owned_by) in enumerate(meta):
@@ -458,6 +454,7 @@ class SimilarityIndex:
 
 
 def _grow(array: npt.NDArray[T], size: int) -> npt.NDArray[T]:
-    grown = np.zeros(size, dtype=array.dtype)
+    """*array* with *size* rows (any further dimensions kept), the new rows zero."""
+    grown = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
     grown[: len(array)] = array
     return grown

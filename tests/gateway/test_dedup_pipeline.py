@@ -79,7 +79,6 @@ async def dedup_pipeline(store: SqliteStore, config: Config, clock: Clock) -> Pi
         dedup=Deduplicator(config.dedup),
         flood=FloodControl(config.flood, clock),
     )
-    await p.start()
     return p
 
 

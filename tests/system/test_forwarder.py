@@ -54,6 +54,16 @@ async def _file(session: aiohttp.ClientSession, port: int, text: str) -> str:
         return str((await r.json())["tracking_id"])
 
 
+async def _start_gateway(tmp_path: Path, fake_core: FakeCore) -> tuple[GatewayProcess, int]:
+    """The gateway as a real process with its core forwarder process; (process, port)."""
+    port = free_port()
+    gateway = GatewayProcess(
+        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
+    )
+    await gateway.start()
+    return gateway, port
+
+
 async def _get(session: aiohttp.ClientSession, port: int, path: str) -> tuple[int, str]:
     async with session.get(f"http://127.0.0.1:{port}{path}") as r:
         return r.status, await r.text()
@@ -62,11 +72,7 @@ async def _get(session: aiohttp.ClientSession, port: int, path: str) -> tuple[in
 async def test_forwarder_delivers_once_reports_and_stops_cleanly(
     tmp_path: Path, fake_core: FakeCore
 ) -> None:
-    port = free_port()
-    gateway = GatewayProcess(
-        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
-    )
-    await gateway.start()
+    gateway, port = await _start_gateway(tmp_path, fake_core)
     try:
         async with aiohttp.ClientSession() as session:
             ids = [await _file(session, port, f"Jalan rusak nomor {i}") for i in range(30)]
@@ -102,12 +108,8 @@ async def test_forwarder_links_similar_reports_and_the_gateway_stores_the_links(
 ) -> None:
     """Level 3 runs in the forwarder: the core gets the links with the report, and the
     outcome the main process commits stores them with it."""
-    port = free_port()
     db = tmp_path / "lapor.db"
-    gateway = GatewayProcess(
-        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
-    )
-    await gateway.start()
+    gateway, port = await _start_gateway(tmp_path, fake_core)
     try:
         async with aiohttp.ClientSession() as session:
             first = await _file(session, port, "Lampu jalan Cibiru Raya dekat masjid mati")
@@ -141,11 +143,7 @@ async def test_forwarder_links_similar_reports_and_the_gateway_stores_the_links(
 async def test_dead_forwarder_is_restarted_and_a_killed_gateway_leaves_no_orphan(
     tmp_path: Path, fake_core: FakeCore
 ) -> None:
-    port = free_port()
-    gateway = GatewayProcess(
-        _write_config(tmp_path, fake_core.url, port, "process"), port, tmp_path / "gw.log"
-    )
-    await gateway.start()
+    gateway, port = await _start_gateway(tmp_path, fake_core)
     assert gateway.proc is not None
     async with aiohttp.ClientSession() as session:
 
