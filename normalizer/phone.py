@@ -27,13 +27,30 @@ def to_e164(raw: str, region: str = "ID") -> str:
         raise InvalidPhoneError("not a phone number")
     try:
         number = phonenumbers.parse(candidate, region)
-        if not phonenumbers.is_possible_number(number) and not candidate.startswith("+"):
+        if not candidate.startswith("+") and _international_without_plus(digits, number):
             number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneError("not a phone number") from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhoneError("not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _international_without_plus(digits: str, national: phonenumbers.PhoneNumber) -> bool:
+    """True when *digits* (written without ``+``) should be read as an international number.
+
+    SMSCs and web forms send ``62811588942`` for ``+62 811-588-942``. Read as a national
+    number it would also pass ``phonenumbers``' checks (``+62 62811588942``), so when the
+    digits start with a country code and make a valid number with it, that reading wins."""
+    if not phonenumbers.is_possible_number(national):
+        return True
+    if digits.startswith("0"):
+        return False
+    try:
+        international = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(international)
 
 
 def is_short_code(raw: str) -> bool:

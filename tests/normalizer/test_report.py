@@ -34,6 +34,12 @@ def test_clean_text(raw: str, expected: str) -> None:
         pytest.param("6281234567890", "+6281234567890", id="international-no-plus"),
         pytest.param("+62 812-3456-7890", "+6281234567890", id="formatted"),
         pytest.param("+14155552671", "+14155552671", id="foreign"),
+        # a 10-digit number written with 62 and no "+" (issue 13) read as national would
+        # become +62 62811588942
+        pytest.param("62811588942", "+62811588942", id="short-international-no-plus"),
+        pytest.param("0811588942", "+62811588942", id="short-national"),
+        pytest.param("0271 123456", "+62271123456", id="landline-national"),
+        pytest.param("442071838750", "+442071838750", id="foreign-no-plus"),
     ],
 )
 def test_phone_e164(raw: str, expected: str) -> None:
