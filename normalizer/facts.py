@@ -80,7 +80,11 @@ _STOP = _words(
     admin yth ketua kepala umur usia tgl tanggal lahir lhr bin binti alamat almt status
     tahap selaku belum tak jg pula air listrik dimana mana kapan apa siapa bagaimana gimana
     sebesar senilai rp terdaftar menerima penerima diterima dapat mendapat mendapatkan
-    tinggal beralamat berdomisili domisili
+    tinggal beralamat berdomisili domisili lambat lelet jelek buruk kumuh tutup buka mahal
+    naik turun kosong penuh antri antre antrian pungli mogok hilang kurang minim susah sulit
+    cair libur korupsi bansos bantuan tagihan lampu pju sekolah guru dokter pasien siswa anak
+    orang petugas pegawai oknum pejabat kades rumah rmh sawah kebun got selokan saluran
+    drainase irigasi pohon tiang kabel trotoar parkir liar pedagang dll sdgkan sedangkan
     """
 )
 
@@ -122,7 +126,8 @@ _BPJS_NO = re.compile(
 )
 _PELANGGAN = re.compile(
     r"\b(?:id\s*pel(?:anggan)?|no(?:mor|\.)?\s*pel(?:anggan)?|no(?:mor|\.)?\s*sambungan|"
-    r"nosamb|no(?:mor|\.)?\s*meter(?:an)?)\b\W{0,6}(\d{6,13})(?!\d)",
+    r"nosamb|no(?:mor|\.)?\s*meter(?:an)?)\b(?:\W+(?:pln|pdam|listrik|air))?\W{0,6}"
+    r"(\d{6,13})(?!\d)",
     _F,
 )
 _PLATE = re.compile(r"\b([a-z]{1,2}) ?(\d{1,4}) ?([a-z]{1,3})\b", _F)
