@@ -204,6 +204,9 @@ ABBREVIATIONS: dict[str, str] = {
     "spy": "supaya",
     "shg": "sehingga",
     "tgh": "tengah",
+    "tetep": "tetap",
+    "pake": "pakai",
+    "ngalir": "mengalir",
     # city codes people type in SMS; "smg" (Semarang or "semoga"), "plg" (Palembang,
     # "pulang" or "paling") and "bpn" (Balikpapan or the land agency) are ambiguous: left out
     "jkt": "jakarta",
@@ -243,6 +246,8 @@ STOPWORDS: frozenset[str] = frozenset(
     salam selamat pagi siang sore malam admin mimin min kak gan pak bu ditindaklanjuti
     tindak lanjut tindaklanjuti perhatian perhatiannya atas kerjasama kerja sama bantuannya
     dengan hormat bersama berikut mengenai perihal hal adapun demikian sebagai
+    padahal beberapa lalu begini begitu tiap setiap per tetap hanya cuma telah pernah agar
+    supaya sehingga namun tetapi bahwa antara hingga secara
     """.split()
 )
 
@@ -322,38 +327,41 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 # "Rp 5.000" / "5,000" -> "5000": thousand separators are not word breaks
 _THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
-# an amount of money (after _THOUSANDS): "rp 780000,-", "780rb", "780 ribu", "780k",
-# "1,5 jt", "rp1.5juta", "50000 rupiah". A bare number matches too and is put back as it
-# was (see _amount): only a "rp", a unit or "rupiah" makes it money.
-_AMOUNT = re.compile(
-    r"(?<!\w)(rp\.?\s*)?(\d+)(?:[.,](\d{1,2}))?"
-    r"(?:\s*(ribu|rbu|rb|juta|jta|jt)(?![a-z])(?:\s*rupiah(?![a-z]))?"
-    r"|(k)(?![a-z\d])"
-    r"|(?:,-|\.-)?\s*(rupiah)(?![a-z])"
-    r"|,-|\.-)?"
-)
-_UNITS = {"ribu": 1_000, "rbu": 1_000, "rb": 1_000, "k": 1_000, "juta": 10**6, "jta": 10**6,
-          "jt": 10**6}
+# money: "1,5 jt" / "2.5 juta" -> "1500000" (whole amounts are joined in tokens(), where
+# "780 ribu", "780rb", "780k" and "Rp 780.000,-" are single words already)
+# (the digit before a match is checked in _decimal_amount: a leading look-behind makes
+# the scan several times slower)
+_DECIMAL_AMOUNT = re.compile(r"(\d{1,6})[.,](\d{1,2})\s*(juta|jta|jt|ribu|rbu|rb)(?![a-z])")
+# cheap pre-check for _DECIMAL_AMOUNT: a digit on both sides of a separator
+_DECIMAL = re.compile(r"\d[.,]\d")
+# "Rp 780.000,00": the cents are not a separate number
+_CENTS = re.compile(r"(?<=\d),00(?!\d)")
+#: multipliers of an amount word after a number ("rb"/"jt" arrive expanded)
+_UNITS: dict[str, int] = {"ribu": 1_000, "k": 1_000, "juta": 1_000_000}
+# longest digit string multiplied (int() of a huge string is slow, past 4300 digits an error)
+_MAX_AMOUNT_DIGITS = 15
 # "2x", "rt05", "rw.03": digits glued to letters are split so "rt 05" == "rt05"
 _DIGIT_EDGE = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
-_HAS_DIGIT = re.compile(r"\d")
+_MONEY = frozenset({"rp", "rupiah", "ribu", "juta", "k"})
 _DI_KE = ("di", "ke")
 # Indonesian reduplication written with a 2: "lampu2" -> "lampu"
 _REDUP_2 = re.compile(r"^([a-z]{3,})2$")
 
 
-def _amount(match: re.Match[str]) -> str:
-    """Replacement for one :data:`_AMOUNT` match: the amount in rupiah as plain digits."""
-    rp, whole, fraction, unit, k, rupiah = match.groups()
-    scale = _UNITS.get(unit or k or "")
-    if scale is None:
-        if rp is None and rupiah is None:
-            return match.group(0)
-        return f" {whole} "
-    value = int(whole) * scale
-    if fraction:
-        value += int(fraction) * scale // 10 ** len(fraction)
-    return f" {value} "
+def _is_amount(word: str) -> bool:
+    """True when *word* is a number a following "ribu"/"juta"/"k" multiplies."""
+    return word.isdigit() and len(word) <= _MAX_AMOUNT_DIGITS
+
+
+def _decimal_amount(match: re.Match[str]) -> str:
+    """Replacement for one :data:`_DECIMAL_AMOUNT` match: the amount as plain digits."""
+    start = match.start()
+    if start and match.string[start - 1] in "0123456789.,":
+        return match.group(0)  # the tail of a longer number, not an amount
+    whole, fraction, unit = match.groups()
+    scale = 1_000_000 if unit[0] == "j" else 1_000
+    value = int(whole) * scale + int(fraction) * scale // 10 ** len(fraction)
+    return str(value)
 
 
 def tokens(text: str) -> list[str]:
@@ -370,8 +378,12 @@ def tokens(text: str) -> list[str]:
         text = _MENTION.sub(" ", text)
     if "." in text or "," in text:
         text = _THOUSANDS.sub("", text)
-    if _HAS_DIGIT.search(text) is not None:
-        text = _AMOUNT.sub(_amount, text)
+        if ",00" in text:
+            text = _CENTS.sub("", text)
+        if (
+            "rb" in text or "jt" in text or "ribu" in text or "juta" in text
+        ) and _DECIMAL.search(text) is not None:
+            text = _DECIMAL_AMOUNT.sub(_decimal_amount, text)
     # a run of three equal letters never spans a word break, so one scan of the whole text
     # tells whether any word needs squeezing
     squeeze = _REPEAT.search(text) is not None
@@ -392,8 +404,18 @@ def tokens(text: str) -> list[str]:
                 word = _REPEAT.sub(r"\1", word)
             expanded = EXPANSIONS.get(word)
             if expanded is not None:
-                out.extend(expanded.split())
-            elif word[:2] in _DI_KE and len(word) > 3:
+                if expanded in _UNITS and out and _is_amount(out[-1]):
+                    out[-1] = str(int(out[-1]) * _UNITS[expanded])
+                else:
+                    out.extend(expanded.split())
+            elif word in _MONEY:
+                if word in _UNITS and out and _is_amount(out[-1]):
+                    out[-1] = str(int(out[-1]) * _UNITS[word])
+                elif word == "rp" or (word == "rupiah" and out and out[-1].isdigit()):
+                    pass  # the currency says nothing: "rp 5000" == "5000 rupiah" == "5000"
+                else:
+                    out.append(word)
+            elif word[0] in "dk" and word[:2] in _DI_KE and len(word) > 3:
                 split = _split_di_ke(word)
                 if split is None:
                     out.append(word)
