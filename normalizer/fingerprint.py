@@ -26,6 +26,8 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
 
 #: SMS abbreviations and informal spellings -> the form we compare on. Keys are whole words
 #: after lower-casing. Kept to unambiguous expansions: a wrong entry merges different words.
@@ -156,6 +158,77 @@ ABBREVIATIONS: dict[str, str] = {
     "mo": "mau",
     "pengen": "ingin",
     "pgn": "ingin",
+    "bbrp": "beberapa",
+    "brp": "berapa",
+    "pdhl": "padahal",
+    "pdhal": "padahal",
+    "sjk": "sejak",
+    "jd": "jadi",
+    "jdi": "jadi",
+    "dtg": "datang",
+    "rmh": "rumah",
+    "ds": "desa",
+    "byr": "bayar",
+    "ket": "keterangan",
+    "sklh": "sekolah",
+    "bsr": "besar",
+    "n": "dan",
+    "lbh": "lebih",
+    "ttp": "tetap",
+    "mksh": "terima kasih",
+    "makasih": "terima kasih",
+    "trims": "terima kasih",
+    "tks": "terima kasih",
+    "thx": "terima kasih",
+    "tlp": "telepon",
+    "telp": "telepon",
+    "tlpn": "telepon",
+    "hp": "ponsel",
+    "hape": "ponsel",
+    "handphone": "ponsel",
+    "sm": "sama",
+    "dl": "dulu",
+    "dlu": "dulu",
+    "pk": "bapak",
+    "ank": "anak",
+    "kpn": "kapan",
+    "skt": "sakit",
+    "kntr": "kantor",
+    "ktr": "kantor",
+    "dlm": "dalam",
+    "dpt": "dapat",
+    "jgn": "jangan",
+    "mslh": "masalah",
+    "msk": "masuk",
+    "ttg": "tentang",
+    "spy": "supaya",
+    "shg": "sehingga",
+    "tgh": "tengah",
+    "tetep": "tetap",
+    "pake": "pakai",
+    "ngalir": "mengalir",
+    # city codes people type in SMS; "smg" (Semarang or "semoga"), "plg" (Palembang,
+    # "pulang" or "paling") and "bpn" (Balikpapan or the land agency) are ambiguous: left out
+    "jkt": "jakarta",
+    "jaksel": "jakarta selatan",
+    "jakbar": "jakarta barat",
+    "jaktim": "jakarta timur",
+    "jakut": "jakarta utara",
+    "jakpus": "jakarta pusat",
+    "bdg": "bandung",
+    "sby": "surabaya",
+    "bks": "bekasi",
+    "bgr": "bogor",
+    "dpk": "depok",
+    "tng": "tangerang",
+    "mdn": "medan",
+    "mks": "makassar",
+    "dps": "denpasar",
+    "mlg": "malang",
+    "jogja": "yogyakarta",
+    "jogya": "yogyakarta",
+    "yogya": "yogyakarta",
+    "jogjakarta": "yogyakarta",
 }
 
 #: words so common in complaints that they say nothing about *which* problem it is; dropped
@@ -169,8 +242,82 @@ STOPWORDS: frozenset[str] = frozenset(
     akan bisa harus jadi sampai para nya pun lah kah dong deh sih ya yg mas mbak kak gan
     hari minggu bulan tahun sejak sekarang kemarin tersebut seperti memang benar mau ingin
     lapor laporan melaporkan keluhan mengeluhkan warga terima kasih tks thx makasih
+    yth terhormat hormat trims mksh assalamualaikum assalamu alaikum wassalamualaikum wr wb
+    salam selamat pagi siang sore malam admin mimin min kak gan pak bu ditindaklanjuti
+    tindak lanjut tindaklanjuti perhatian perhatiannya atas kerjasama kerja sama bantuannya
+    dengan hormat bersama berikut mengenai perihal hal adapun demikian sebagai
+    padahal beberapa lalu begini begitu tiap setiap per tetap hanya cuma telah pernah agar
+    supaya sehingga namun tetapi bahwa antara hingga secara
     """.split()
 )
+
+
+def _load_slang() -> dict[str, str]:
+    """The vendored colloquial lexicon (``data/slang.tsv``, see ``data/README.md``)."""
+    text = resources.files(__package__).joinpath("data/slang.tsv").read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        slang, _, formal = line.partition("\t")
+        if slang and formal:
+            table[slang] = formal
+    return table
+
+
+#: every whole-word rewrite tokens() applies: the vendored lexicon, then the hand list on
+#: top of it, so the gateway's own entries win wherever the two disagree.
+EXPANSIONS: dict[str, str] = {**_load_slang(), **ABBREVIATIONS}
+
+#: places and directions: "di"/"ke" glued in front of one of these is the preposition
+#: ("dirumah" -> "di rumah"), never a verb prefix. A list rather than "any root word":
+#: "dipungut" is di- + pungut too, and that is a passive verb.
+PLACES: frozenset[str] = frozenset(
+    """
+    rumah luar dalam atas bawah depan belakang samping sebelah sekitar sini situ sana mana
+    tengah pinggir ujung seberang dekat tempat lokasi wilayah daerah kawasan lingkungan
+    jalan gang rt rw desa dusun kampung kelurahan kecamatan kabupaten kota provinsi
+    komplek kompleks perumahan blok lantai sekolah kampus pasar kantor toko warung kios
+    masjid mushola musholla gereja pura puskesmas posyandu rsud klinik terminal stasiun
+    halte pelabuhan bandara sungai selokan got jembatan perempatan pertigaan lapangan
+    taman kebun sawah pantai balai polsek polres
+    """.split()
+)
+# "ke"/"di" + a direction word is always the preposition, even where the dictionary lists
+# the glued form ("kesana")
+_DIRECTIONS = frozenset({"sini", "situ", "sana", "mana"})
+
+
+@cache
+def _roots() -> frozenset[str]:
+    """Sastrawi's list of Indonesian root words (loaded on first use)."""
+    data = resources.files("Sastrawi.Stemmer").joinpath("data/kata-dasar.txt")
+    return frozenset(data.read_text(encoding="utf-8").split())
+
+
+def _split_di_ke(word: str) -> list[str] | None:
+    """*word* with a glued "di"/"ke" preposition split off, or None to leave it alone.
+
+    Split when the rest is a place or direction (:data:`PLACES`), directly or as shorthand
+    ("dirmh" -> "di rumah", "dikel" -> "di kelurahan"). "di" + shorthand for another word is
+    a passive verb and stays glued ("dibyr" -> "dibayar"). A word that is itself in the
+    dictionary ("dinas", "kepala", "keluar") is never split."""
+    rest = word[2:]
+    expanded = EXPANSIONS.get(rest)
+    target = rest if expanded is None else expanded
+    if target in PLACES:
+        if target not in _DIRECTIONS and word in _roots():
+            return None
+        return [word[:2], target]
+    if (
+        expanded is not None
+        and word[0] == "d"
+        and len(rest) >= 3
+        and " " not in expanded
+        and expanded not in STOPWORDS
+        and expanded in _roots()
+        and word not in _roots()
+    ):
+        return [word[:2] + expanded]
+    return None
 
 _PREFIX = re.compile(r"^\s*(?:#?lapor\b[!.:,\-\s]*)+", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -180,10 +327,41 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 # "Rp 5.000" / "5,000" -> "5000": thousand separators are not word breaks
 _THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
+# money: "1,5 jt" / "2.5 juta" -> "1500000" (whole amounts are joined in tokens(), where
+# "780 ribu", "780rb", "780k" and "Rp 780.000,-" are single words already)
+# (the digit before a match is checked in _decimal_amount: a leading look-behind makes
+# the scan several times slower)
+_DECIMAL_AMOUNT = re.compile(r"(\d{1,6})[.,](\d{1,2})\s*(juta|jta|jt|ribu|rbu|rb)(?![a-z])")
+# cheap pre-check for _DECIMAL_AMOUNT: a digit on both sides of a separator
+_DECIMAL = re.compile(r"\d[.,]\d")
+# "Rp 780.000,00": the cents are not a separate number
+_CENTS = re.compile(r"(?<=\d),00(?!\d)")
+#: multipliers of an amount word after a number ("rb"/"jt" arrive expanded)
+_UNITS: dict[str, int] = {"ribu": 1_000, "k": 1_000, "juta": 1_000_000}
+# longest digit string multiplied (int() of a huge string is slow, past 4300 digits an error)
+_MAX_AMOUNT_DIGITS = 15
 # "2x", "rt05", "rw.03": digits glued to letters are split so "rt 05" == "rt05"
 _DIGIT_EDGE = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_MONEY = frozenset({"rp", "rupiah", "ribu", "juta", "k"})
+_DI_KE = ("di", "ke")
 # Indonesian reduplication written with a 2: "lampu2" -> "lampu"
 _REDUP_2 = re.compile(r"^([a-z]{3,})2$")
+
+
+def _is_amount(word: str) -> bool:
+    """True when *word* is a number a following "ribu"/"juta"/"k" multiplies."""
+    return word.isdigit() and len(word) <= _MAX_AMOUNT_DIGITS
+
+
+def _decimal_amount(match: re.Match[str]) -> str:
+    """Replacement for one :data:`_DECIMAL_AMOUNT` match: the amount as plain digits."""
+    start = match.start()
+    if start and match.string[start - 1] in "0123456789.,":
+        return match.group(0)  # the tail of a longer number, not an amount
+    whole, fraction, unit = match.groups()
+    scale = 1_000_000 if unit[0] == "j" else 1_000
+    value = int(whole) * scale + int(fraction) * scale // 10 ** len(fraction)
+    return str(value)
 
 
 def tokens(text: str) -> list[str]:
@@ -200,6 +378,12 @@ def tokens(text: str) -> list[str]:
         text = _MENTION.sub(" ", text)
     if "." in text or "," in text:
         text = _THOUSANDS.sub("", text)
+        if ",00" in text:
+            text = _CENTS.sub("", text)
+        if (
+            "rb" in text or "jt" in text or "ribu" in text or "juta" in text
+        ) and _DECIMAL.search(text) is not None:
+            text = _DECIMAL_AMOUNT.sub(_decimal_amount, text)
     # a run of three equal letters never spans a word break, so one scan of the whole text
     # tells whether any word needs squeezing
     squeeze = _REPEAT.search(text) is not None
@@ -218,11 +402,27 @@ def tokens(text: str) -> list[str]:
                 continue
             if squeeze:
                 word = _REPEAT.sub(r"\1", word)
-            expanded = ABBREVIATIONS.get(word)
-            if expanded is None:
-                out.append(word)
+            expanded = EXPANSIONS.get(word)
+            if expanded is not None:
+                if expanded in _UNITS and out and _is_amount(out[-1]):
+                    out[-1] = str(int(out[-1]) * _UNITS[expanded])
+                else:
+                    out.extend(expanded.split())
+            elif word in _MONEY:
+                if word in _UNITS and out and _is_amount(out[-1]):
+                    out[-1] = str(int(out[-1]) * _UNITS[word])
+                elif word == "rp" or (word == "rupiah" and out and out[-1].isdigit()):
+                    pass  # the currency says nothing: "rp 5000" == "5000 rupiah" == "5000"
+                else:
+                    out.append(word)
+            elif word[0] in "dk" and word[:2] in _DI_KE and len(word) > 3:
+                split = _split_di_ke(word)
+                if split is None:
+                    out.append(word)
+                else:
+                    out.extend(split)
             else:
-                out.extend(expanded.split())
+                out.append(word)
     # a prefix can also follow a mention: "@lapor1708 LAPOR jalan rusak"
     while out and out[0] == "lapor":
         out.pop(0)
