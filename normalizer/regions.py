@@ -14,12 +14,16 @@ How a text is read
   provinsi/prov, also glued to "di": "dikel") is followed by a name of that level, matched on
   up to four words, longest first, ignoring case, spaces and punctuation ("Suka Maju" is
   "sukamaju"). "kab" only matches kabupaten codes (..01-69), "kota" only kota codes (..71-99):
-  "Kota Bogor" is 32.71, "Kabupaten Bogor" 32.01.
+  "Kota Bogor" is 32.71, "Kabupaten Bogor" 32.01. A name written short stands for the names
+  it begins ("Kel. Sei Sikambing" is Sei Sikambing B, C II or D, all in Kota Medan) rather
+  than for a shorter whole name ("Se'i", a desa in NTT).
 * Without a marker only kabupaten/kota and province names count (and their shorthand: jkt,
   bdg, sby, bgr, mlg, smg, jogja, mks, mdn, plg, bks, dpk, tng, jaksel, jabar, ntt, ...). A
   shorthand means what the written name means. Desa and kecamatan names never count without a
   marker ("jalan baru", "mekar jaya"), nor do kabupaten/kota names that are ordinary words or
-  given names (:data:`_BARE_STOP`: batu, batang, puncak, metro, bima, ...).
+  given names (:data:`_BARE_STOP`: batu, batang, puncak, metro, bima, ...), nor a name that
+  follows a street word ("Jl. Raya Bogor", "jalan Jakarta-Bogor km 45": a street can be
+  anywhere).
 
 How a region is chosen
 ----------------------
@@ -30,7 +34,8 @@ not erase the first. A mention then stands for the deepest region that contains 
 candidates: one candidate is itself; "Bogor" without a marker is Kabupaten 32.01 or Kota
 32.71, so it stands for their province, Jawa Barat (32), which is still right for routing; a
 desa name found in 65 places across provinces stands for nothing. The answer is the deepest
-region any mention stands for, the earliest mention on a tie, else ``None``.
+region any mention stands for; when two mentions are as deep and differ ("kec A ... kec B"),
+the region holding both, else ``None``.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ _PROV, _KABKOTA, _KEC, _DESA = 0, 1, 2, 3
 _RANK_BY_LEN = {2: _PROV, 5: _KABKOTA, 8: _KEC, 13: _DESA}
 _CODE_LENS = (13, 8, 5, 2)
 _MAX_SPAN = 4  # longest name in words after compaction ("ogan komering ulu selatan")
+_MAX_PREFIXED = 30  # a name written short stands for at most this many regions
 
 #: a marker word -> (rank of the names it introduces, "kab"/"kota" filter or "")
 _MARKERS: dict[str, tuple[int, str]] = {
@@ -163,6 +169,11 @@ _BARE_STOP = frozenset(
     }
 )
 
+#: words that make the following place name part of a street or route name
+_STREET = frozenset(
+    {"jalan", "jl", "jln", "raya", "gang", "gg", "jalur", "trayek", "tol", "lintas"}
+)
+
 _TOKEN = re.compile(r"[0-9a-z]+|[.,;:!?()\[\]\n]")
 _BREAKS = frozenset(".,;:!?()[]\n")
 _NOT_KEY = re.compile(r"[^0-9a-z]+")
@@ -216,6 +227,7 @@ class Gazetteer:
         self._index: tuple[dict[str, tuple[str, ...]], ...] = tuple(
             {key: tuple(codes) for key, codes in level.items()} for level in index
         )
+        self._keys = tuple(sorted(level) for level in self._index)
         bare: dict[str, tuple[str, ...]] = {}
         for rank in (_PROV, _KABKOTA):
             for key, codes in self._index[rank].items():
@@ -257,19 +269,23 @@ class Gazetteer:
         mentions = self._mentions(_TOKEN.findall(text.casefold()))
         if not mentions:
             return None
-        best: tuple[int, int, str] | None = None  # (-depth, pos, code)
-        for mention in _narrow(mentions):
-            code = _common_ancestor(mention.codes)
-            if code:
-                key = (-len(code), mention.pos, code)
-                if best is None or key < best:
-                    best = key
-        return self.region(best[2]) if best else None
+        found = [code for m in _narrow(mentions) if (code := _common_ancestor(m.codes))]
+        if not found:
+            return None
+        deepest = max(len(code) for code in found)
+        # two places named as precisely ("kec A ... kec B"): the region holding both, if any
+        code = _common_ancestor(tuple(sorted(c for c in found if len(c) == deepest)))
+        return self.region(code) if code else None
 
     def _mentions(self, tokens: list[str]) -> list[_Mention]:
-        """Every place mention in *tokens*, left to right, marked ones first at a position."""
+        """Every place mention in *tokens*, left to right.
+
+        A bare name that names a street ("Jl. Raya Bogor", "jalan Jakarta-Bogor km 45") is
+        skipped: the street can be anywhere.
+        """
         mentions: list[_Mention] = []
         i, n = 0, len(tokens)
+        street_end = -1  # where the last bare name skipped as a street name ended
         while i < n:
             token = tokens[i]
             if _marker(token) is not None:
@@ -282,7 +298,10 @@ class Gazetteer:
             elif token in self._bare_prefixes:
                 bare = self._bare_at(tokens, i)
                 if bare is not None:
-                    mentions.append(_Mention(i, _KABKOTA, bare[1]))
+                    if i == street_end or _after_street(tokens, i):
+                        street_end = bare[0]
+                    else:
+                        mentions.append(_Mention(i, _KABKOTA, bare[1]))
                     i = bare[0]
                     continue
             i += 1
@@ -311,20 +330,47 @@ class Gazetteer:
     def _name_at(
         self, tokens: list[str], start: int, markers: list[tuple[int, str]]
     ) -> tuple[int, _Mention] | None:
-        """The longest name of a marked level at *start*: (end, mention) or ``None``."""
+        """The name of a marked level at *start*: (end, mention) or ``None``.
+
+        The longest run of words that is a whole name wins, unless a longer run of name words
+        is the start of some names (a name written short: "Kel. Sei Sikambing" is "Sei
+        Sikambing B", "C II" or "D", not the one-word desa "Se'i" in NTT); then those names
+        are the candidates.
+        """
         if start < len(tokens) and tokens[start] == ".":
             start += 1
+        rank = max(r for r, _ in markers)
+        truncated: tuple[int, _Mention] | None = None
         for end, key in _spans(tokens, start):
             key = _ALIASES.get(key, key)
-            codes: dict[str, None] = {}  # ordered set: "desa/kel" looks a level up twice
-            for rank, kind in markers:
-                for code in self._index[rank].get(key, ()):
-                    if (kind == "kab" and code[3] >= "7") or (kind == "kota" and code[3] < "7"):
-                        continue
-                    codes[code] = None
+            codes = self._lookup(key, markers, prefix=False)
             if codes:
-                return end, _Mention(start, max(r for r, _ in markers), tuple(sorted(codes)))
-        return None
+                return truncated or (end, _Mention(start, rank, codes))
+            if truncated is None and end - start >= 2 and not _has_marker(tokens, start, end):
+                codes = self._lookup(key, markers, prefix=True)
+                if codes:
+                    truncated = (end, _Mention(start, rank, codes))
+        return truncated
+
+    def _lookup(self, key: str, markers: list[tuple[int, str]], *, prefix: bool) -> tuple[str, ...]:
+        """Sorted codes of the marked levels named *key* (or, with *prefix*, named key...)."""
+        codes: set[str] = set()
+        for rank, kind in markers:
+            if prefix:
+                names = self._keys[rank]
+                i = bisect.bisect_left(names, key)
+                found: list[str] = []
+                while i < len(names) and names[i].startswith(key):
+                    found.extend(self._index[rank][names[i]])
+                    if len(found) > _MAX_PREFIXED:
+                        return ()
+                    i += 1
+            else:
+                found = list(self._index[rank].get(key, ()))
+            for code in found:
+                if not ((kind == "kab" and code[3] >= "7") or (kind == "kota" and code[3] < "7")):
+                    codes.add(code)
+        return tuple(sorted(codes))
 
     def _bare_at(self, tokens: list[str], start: int) -> tuple[int, tuple[str, ...]] | None:
         """The longest kabupaten/kota or province name at *start* (no marker): end, codes."""
@@ -338,6 +384,18 @@ class Gazetteer:
             if codes:
                 found = (end + 1, codes)
         return found
+
+
+def _after_street(tokens: list[str], i: int) -> bool:
+    """Whether a street word ("jl.", "raya", "gang") comes right before token *i*."""
+    i -= 1
+    if i >= 0 and tokens[i] == ".":
+        i -= 1
+    return i >= 0 and tokens[i] in _STREET
+
+
+def _has_marker(tokens: list[str], start: int, end: int) -> bool:
+    return any(_marker(token) is not None for token in tokens[start + 1 : end])
 
 
 #: every marker, also glued to "di" ("dikel", "dikecamatan")
