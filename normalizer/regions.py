@@ -44,6 +44,7 @@ import bisect
 import functools
 import gzip
 import re
+from array import array
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -204,17 +205,26 @@ class _Mention:
 
 
 class Gazetteer:
-    """The region list with one name index per level (compact name -> codes)."""
+    """The region list with one name index per level (compact name -> codes).
 
-    def __init__(self, lines: list[str]) -> None:
+    Built from the list's text, ``code<TAB>name`` lines sorted by code. Names stay in that
+    text (found by line offset) and a name borne by one region maps to its code string, not
+    a tuple: together that keeps the index near half the size of plain lists and tuples.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
         self._codes: list[str] = []
-        self._names: list[str] = []
-        # index[rank]: compact name -> codes of that level bearing it
+        self._starts = array("I")  # where each line starts in text; one more at the end
         index: list[dict[str, list[str]]] = [{}, {}, {}, {}]
-        for line in lines:
+        pos = 0
+        for line in text.split("\n"):
+            if not line:
+                continue
             code, _, name = line.partition("\t")
             self._codes.append(code)
-            self._names.append(name)
+            self._starts.append(pos)
+            pos += len(line) + 1
             rank = _RANK_BY_LEN[len(code)]
             folded = name.casefold()
             if rank == _KABKOTA:
@@ -222,23 +232,30 @@ class Gazetteer:
             elif rank == _PROV:
                 folded = _PROVINCE_PREFIX.sub("", folded)
             index[rank].setdefault(compact(folded), []).append(code)
+        self._starts.append(pos)
         if self._codes != sorted(self._codes):
             raise ValueError("region list is not sorted by code")
-        self._index: tuple[dict[str, tuple[str, ...]], ...] = tuple(
-            {key: tuple(codes) for key, codes in level.items()} for level in index
+        self._index: tuple[dict[str, str | tuple[str, ...]], ...] = tuple(
+            {key: codes[0] if len(codes) == 1 else tuple(codes) for key, codes in level.items()}
+            for level in index
         )
         self._keys = tuple(sorted(level) for level in self._index)
         bare: dict[str, tuple[str, ...]] = {}
         for rank in (_PROV, _KABKOTA):
-            for key, codes in self._index[rank].items():
+            for key in self._index[rank]:
                 if key not in _BARE_STOP:
-                    bare[key] = tuple(sorted(bare.get(key, ()) + codes))
+                    bare[key] = tuple(sorted(bare.get(key, ()) + self._named(rank, key)))
         for alias, key in _ALIASES.items():
             if alias not in _BARE_STOP and key in bare:
                 bare[alias] = bare[key]
         self._bare = bare
         # every prefix of a bare key: a token that starts no key is skipped at once
         self._bare_prefixes = frozenset(k[:i] for k in bare for i in range(1, len(k) + 1))
+
+    def _named(self, rank: int, key: str) -> tuple[str, ...]:
+        """The codes of level *rank* whose name is *key*."""
+        codes = self._index[rank].get(key, ())
+        return (codes,) if isinstance(codes, str) else codes
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -262,7 +279,7 @@ class Gazetteer:
         i = bisect.bisect_left(self._codes, code)
         if i == len(self._codes) or self._codes[i] != code:
             raise KeyError(code)
-        return self._names[i]
+        return self._text[self._starts[i] + len(code) + 1 : self._starts[i + 1] - 1]
 
     def resolve(self, text: str) -> Region | None:
         """The deepest region *text* names unambiguously (see the module docstring)."""
@@ -354,6 +371,12 @@ class Gazetteer:
 
     def _lookup(self, key: str, markers: list[tuple[int, str]], *, prefix: bool) -> tuple[str, ...]:
         """Sorted codes of the marked levels named *key* (or, with *prefix*, named key...)."""
+        if not prefix and len(markers) == 1:  # the common case: index tuples are sorted
+            rank, kind = markers[0]
+            named = self._named(rank, key)
+            if kind:
+                return tuple(c for c in named if (c[3] >= "7") == (kind == "kota"))
+            return named
         codes: set[str] = set()
         for rank, kind in markers:
             if prefix:
@@ -361,12 +384,12 @@ class Gazetteer:
                 i = bisect.bisect_left(names, key)
                 found: list[str] = []
                 while i < len(names) and names[i].startswith(key):
-                    found.extend(self._index[rank][names[i]])
+                    found.extend(self._named(rank, names[i]))
                     if len(found) > _MAX_PREFIXED:
                         return ()
                     i += 1
             else:
-                found = list(self._index[rank].get(key, ()))
+                found = list(self._named(rank, key))
             for code in found:
                 if not ((kind == "kab" and code[3] >= "7") or (kind == "kota" and code[3] < "7")):
                     codes.add(code)
@@ -480,7 +503,7 @@ def _common_ancestor(codes: tuple[str, ...]) -> str:
 def gazetteer() -> Gazetteer:
     """The gazetteer, read from the packaged list on first use and kept for the process."""
     raw = resources.files("normalizer").joinpath(_DATA).read_bytes()
-    return Gazetteer(gzip.decompress(raw).decode("utf-8").splitlines())
+    return Gazetteer(gzip.decompress(raw).decode("utf-8"))
 
 
 def preload() -> None:

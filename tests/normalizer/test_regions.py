@@ -142,18 +142,13 @@ def test_shipped_list_is_whole_and_consistent() -> None:
 
 def test_unsorted_list_is_refused() -> None:
     with pytest.raises(ValueError, match="sorted"):
-        Gazetteer(["32.01\tKabupaten Bogor", "32\tJawa Barat"])
+        Gazetteer("32.01\tKabupaten Bogor\n32\tJawa Barat\n")
 
 
 def test_small_list_resolves_without_the_shipped_one() -> None:
     tiny = Gazetteer(
-        [
-            "32\tJawa Barat",
-            "32.01\tKabupaten Bogor",
-            "32.01.07\tCileungsi",
-            "32.01.07.2002\tMekarsari",
-            "32.71\tKota Bogor",
-        ]
+        "32\tJawa Barat\n32.01\tKabupaten Bogor\n32.01.07\tCileungsi\n"
+        "32.01.07.2002\tMekarsari\n32.71\tKota Bogor\n"
     )
     assert tiny.resolve("ds mekarsari") == tiny.region("32.01.07.2002")
     assert tiny.resolve("kota bogor") == tiny.region("32.71")
