@@ -1,8 +1,14 @@
 """The signed-JSON report intake shared by the web form and the mobile app.
 
 Both doors accept the same body (the mobile app adds device fields) and behave the same:
-signature -> size -> JSON -> schema -> Report -> pipeline commit -> 201/200/409. Keeping it
-in one place means a fix to, say, idempotency handling lands on both doors at once.
+size -> signature -> Content-Type (415 unless JSON) -> JSON -> schema -> Report -> pipeline
+commit -> 201/200/409. Keeping it in one place means a fix to, say, idempotency handling
+lands on both doors at once.
+
+Level-1 keys: an ``Idempotency-Key`` names a logical request across retries (a repeat is
+``200``); without one, the verified signature names the exact bytes sent at one timestamp,
+so a verbatim replay inside the skew window is absorbed and answered as the first time
+(``201``, same body); anything else is a new request.
 """
 
 from __future__ import annotations

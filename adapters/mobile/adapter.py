@@ -7,7 +7,8 @@ named ``report`` (the body as for JSON) and any number of image parts (up to
 interpreted before it is authenticated and nothing is stored before it is valid:
 
 1. size of the whole body (413), 2. signature over the raw bytes, exactly as for JSON (401),
-3. multipart structure (400) and part counts/sizes (413), 4. the JSON part (400/422),
+3. Content-Type: multipart or JSON, else 415; multipart structure (400) and part
+counts/sizes (413), 4. the JSON part (400/422),
 5. every image by magic bytes (415), 6. photos written under their sha256 name,
 7. the report committed; only then the 201/200 answer. The signed callback (ack and status
 updates) goes through the outbox, as for the web form.
