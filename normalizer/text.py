@@ -54,16 +54,25 @@ def clean_text(raw: str) -> str:
     return text.strip()
 
 
+def drop_invisible(text: str) -> str:
+    """*text* without invisible format characters (zero-width space and joiners, direction
+    marks, soft hyphen, word joiner): the one step a comparison of already cleaned text
+    needs, cheap enough for the per-report fingerprint. Never store the result."""
+    return _INVISIBLE.sub("", text)
+
+
 def comparable_text(text: str) -> str:
     """A copy of *text* for comparisons only: :func:`clean_text` without invisible format
     characters, so ``"lam\\u200bpu"`` and ``"lampu"`` compare equal. Never store it."""
-    return _INVISIBLE.sub("", clean_text(text)).strip()
+    return drop_invisible(clean_text(text)).strip()
 
 
 def require_text(raw: str) -> str:
     """Clean *raw* and raise :class:`EmptyTextError` when nothing visible is left (a text of
     zero-width characters only is empty)."""
     text = clean_text(raw)
-    if not _INVISIBLE.sub("", text).strip():
+    # clean text starts with a non-space: when that is not an invisible character, something
+    # visible is there (the common case, decided without a second pass over the text)
+    if not text or (_INVISIBLE.match(text) and not drop_invisible(text).strip()):
         raise EmptyTextError("text is empty after clean-up")
     return text

@@ -48,3 +48,12 @@ def test_comparison_copy_ignores_invisible_characters(a: str, b: str) -> None:
 def test_only_invisible_characters_is_empty(raw: str) -> None:
     with pytest.raises(EmptyTextError):
         require_text(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["\u200bjalan", "\u200d\u200c rusak", "a", "\u200e\u0627"],
+    ids=["zwsp", "zwj", "a", "mark"],
+)
+def test_something_visible_is_not_empty(raw: str) -> None:
+    assert require_text(raw) == raw
