@@ -56,14 +56,44 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
 
 def check_signature(
     request: web.Request, body: bytes, secret: bytes, *, required: bool, max_skew_s: int
-) -> None:
-    """401 unless the request carries a fresh valid ``X-Lapor-Signature``."""
+) -> str | None:
+    """401 unless the request carries a fresh valid ``X-Lapor-Signature``.
+
+    Returns the verified signature (``None`` when signing is not required): it names this
+    exact request (timestamp and body), so the intake uses it to absorb a verbatim replay.
+    """
     if not required:
-        return
+        return None
     try:
         signing.verify(secret, request.headers, body, max_skew_s=max_skew_s)
     except signing.SignatureError as exc:
         raise HttpError(401, "bad_signature", str(exc)) from None
+    return request.headers[signing.SIGNATURE_HEADER].strip()
+
+
+def is_json_type(request: web.Request) -> bool:
+    """True when the body is declared JSON: ``application/json`` or ``application/*+json``
+    (charset UTF-8 or none, as RFC 8259 requires), or when no Content-Type is sent at all
+    (the body is then read as JSON)."""
+    if "Content-Type" not in request.headers:
+        return True
+    ctype = request.content_type
+    json_type = ctype == "application/json" or (
+        ctype.startswith("application/") and ctype.endswith("+json")
+    )
+    charset = (request.charset or "utf-8").lower()
+    return json_type and charset in ("utf-8", "utf8")
+
+
+def require_json_type(request: web.Request) -> None:
+    """415 (in the JSON error shape) unless :func:`is_json_type`."""
+    if not is_json_type(request):
+        raise HttpError(
+            415,
+            "unsupported_media_type",
+            "send Content-Type: application/json (UTF-8)",
+            headers={"Accept-Post": "application/json"},
+        )
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

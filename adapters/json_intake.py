@@ -1,8 +1,14 @@
 """The signed-JSON report intake shared by the web form and the mobile app.
 
 Both doors accept the same body (the mobile app adds device fields) and behave the same:
-signature -> size -> JSON -> schema -> Report -> pipeline commit -> 201/200/409. Keeping it
-in one place means a fix to, say, idempotency handling lands on both doors at once.
+size -> signature -> Content-Type (415 unless JSON) -> JSON -> schema -> Report -> pipeline
+commit -> 201/200/409. Keeping it in one place means a fix to, say, idempotency handling
+lands on both doors at once.
+
+Level-1 keys: an ``Idempotency-Key`` names a logical request across retries (a repeat is
+``200``); without one, the verified signature names the exact bytes sent at one timestamp,
+so a verbatim replay inside the skew window is absorbed and answered as the first time
+(``201``, same body); anything else is a new request.
 """
 
 from __future__ import annotations
@@ -120,13 +126,18 @@ def build_report(
         raise validation_error(exc) from None
 
 
-def inbound_key(request: web.Request, channel: Channel) -> str:
+def inbound_key(request: web.Request, channel: Channel, *, signature: str | None = None) -> str:
+    """The request's level-1 key: its ``Idempotency-Key``; else its verified signature, which
+    names this exact request (a replay of the same timestamp and body is the same request);
+    else a key that never repeats."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None:
         key = key.strip()
         if not key or len(key) > 200:
             raise HttpError(400, "bad_idempotency_key", "Idempotency-Key must be 1-200 characters")
         return f"{channel.value}:idem:{key}"
+    if signature is not None:
+        return f"{channel.value}:sig:{hashlib.sha256(signature.encode()).hexdigest()}"
     return f"{channel.value}:req:{_REQ_PREFIX}-{next(_req_counter)}"
 
 
@@ -137,11 +148,22 @@ _req_counter = itertools.count()
 
 
 async def file(
-    ctx: AdapterContext, request: web.Request, report: Report, raw_body: bytes
+    ctx: AdapterContext,
+    request: web.Request,
+    report: Report,
+    raw_body: bytes,
+    *,
+    signature: str | None = None,
 ) -> web.Response:
-    """Commit *report* and answer: 201 new, 200 repeat, 409 key reused for another body."""
+    """Commit *report* and answer: 201 new, 200 repeat, 409 key reused for another body.
+
+    Without an ``Idempotency-Key``, a signed request replayed verbatim (same timestamp and
+    signature, so inside the skew window) is absorbed by its signature, durably, in the
+    report's own transaction, and answered exactly as the first time: 201 and the same body.
+    """
     check_capacity(ctx.overloaded())
-    key = inbound_key(request, report.channel)
+    explicit = IDEMPOTENCY_HEADER in request.headers
+    key = inbound_key(request, report.channel, signature=signature)
     body_hash = hashlib.sha256(raw_body).hexdigest()
     result: IntakeResult = await ctx.intake.submit(report, inbound_key=key, body_hash=body_hash)
     if result.conflict:
@@ -153,4 +175,4 @@ async def file(
         "status": result.status,
         "duplicate_of": result.duplicate_of,
     }
-    return web.json_response(document, status=200 if result.repeat else 201)
+    return web.json_response(document, status=200 if result.repeat and explicit else 201)

@@ -43,6 +43,19 @@ _SIGNED = [
 ]
 
 
+#: a verbatim replay (same timestamp, signature and body) is the same request, answered alike
+_NEW_REPORT = (
+    "New report; a verbatim replay of the same signed request (same X-Lapor-Timestamp and "
+    "X-Lapor-Signature) without Idempotency-Key gets this same answer again, no new report"
+)
+_REPEAT = "Repeat of an earlier request with the same Idempotency-Key and body"
+#: the 415 of every JSON endpoint (adapters.http.require_json_type)
+_NOT_JSON = (
+    "Content-Type is not JSON: send application/json (or application/*+json), UTF-8; "
+    "a request without Content-Type is read as JSON"
+)
+
+
 def _err(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
 
@@ -85,12 +98,13 @@ def _intake_op(summary: str) -> dict[str, Any]:
                 },
             },
             "responses": {
-                "201": _json(_INTAKE_RESULT, "New report"),
-                "200": _json(_INTAKE_RESULT, "Repeat of an earlier request"),
+                "201": _json(_INTAKE_RESULT, _NEW_REPORT),
+                "200": _json(_INTAKE_RESULT, _REPEAT),
                 "400": _err("Not JSON"),
                 "401": _err("Missing, bad or stale signature"),
                 "409": _err("Idempotency-Key reused with another body"),
                 "413": _err("Body too large"),
+                "415": _err(_NOT_JSON),
                 "422": _err("Invalid field"),
                 "503": _err("Store unavailable or overloaded"),
             },
@@ -156,6 +170,7 @@ def openapi_document(gw: Gateway) -> dict[str, Any]:
                     "200": {"description": "Recorded"},
                     "401": _err("Bad signature"),
                     "404": _err("Unknown tracking ID"),
+                    "415": _err(_NOT_JSON),
                     "422": _err("Invalid field"),
                 },
             }

@@ -127,7 +127,9 @@ class Pipeline:
             result = await self.store.file_report(request)
         channel = report.channel.value
         self._committed()
-        if result.repeat:
+        if result.conflict:
+            pass  # not a repeat: the adapter refuses it (409), counted with the rejections
+        elif result.repeat:
             metrics.REPEATS.labels(channel).inc()
         else:
             metrics.RECEIVED.labels(channel).inc()

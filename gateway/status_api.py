@@ -18,7 +18,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from adapters.http import HttpError, check_signature, parse_json_object, read_body, validation_error
+from adapters.http import (
+    HttpError,
+    check_signature,
+    parse_json_object,
+    read_body,
+    require_json_type,
+    validation_error,
+)
 from gateway.adapter import StatusView
 from gateway.pipeline import EVENT_STATUSES, Pipeline
 from gateway.store import CoreEvent
@@ -119,6 +126,7 @@ class StatusApi:
     async def post_event(self, request: web.Request) -> web.Response:
         raw = await read_body(request, self.max_body)
         check_signature(request, raw, self.events_secret, required=True, max_skew_s=300)
+        require_json_type(request)
         data = parse_json_object(raw)
         try:
             body = CoreEventBody.model_validate(data)

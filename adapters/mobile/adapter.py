@@ -7,7 +7,8 @@ named ``report`` (the body as for JSON) and any number of image parts (up to
 interpreted before it is authenticated and nothing is stored before it is valid:
 
 1. size of the whole body (413), 2. signature over the raw bytes, exactly as for JSON (401),
-3. multipart structure (400) and part counts/sizes (413), 4. the JSON part (400/422),
+3. Content-Type: multipart or JSON, else 415; multipart structure (400) and part
+counts/sizes (413), 4. the JSON part (400/422),
 5. every image by magic bytes (415), 6. photos written under their sha256 name,
 7. the report committed; only then the 201/200 answer. The signed callback (ack and status
 updates) goes through the outbox, as for the web form.
@@ -25,7 +26,14 @@ from pydantic import Field, ValidationError
 
 from adapters import json_intake
 from adapters.callbacks import SignedWebhookAdapter
-from adapters.http import HttpError, check_signature, parse_json_object, read_body, validation_error
+from adapters.http import (
+    HttpError,
+    check_signature,
+    is_json_type,
+    parse_json_object,
+    read_body,
+    validation_error,
+)
 from adapters.mobile import multipart, uploads
 from adapters.mobile.config import MobileConfig
 from gateway.adapter import AdapterContext, Route
@@ -65,7 +73,7 @@ class MobileAdapter(SignedWebhookAdapter):
 
     async def handle_report(self, request: web.Request) -> web.Response:
         raw = await read_body(request, self.max_request_bytes)
-        check_signature(
+        signature = check_signature(
             request,
             raw,
             self._secret,
@@ -74,7 +82,7 @@ class MobileAdapter(SignedWebhookAdapter):
         )
         if request.content_type == "multipart/form-data":
             json_bytes, images = self._split_multipart(request, raw)
-        elif request.content_type == "application/json" or "Content-Type" not in request.headers:
+        elif is_json_type(request):
             if len(raw) > self.ctx.max_body_bytes:
                 limit = self.ctx.max_body_bytes
                 raise HttpError(413, "body_too_large", f"body exceeds {limit} bytes")
@@ -105,7 +113,9 @@ class MobileAdapter(SignedWebhookAdapter):
             extra_reporter={"device_id": body.device_id},
             extra_attachments=list(stored),
         )
-        return await json_intake.file(self.ctx, request, report, _fingerprint(json_bytes, stored))
+        return await json_intake.file(
+            self.ctx, request, report, _fingerprint(json_bytes, stored), signature=signature
+        )
 
     def _split_multipart(
         self, request: web.Request, raw: bytes
@@ -206,13 +216,21 @@ class MobileAdapter(SignedWebhookAdapter):
                         },
                     },
                     "responses": {
-                        "201": {"description": "New report {tracking_id, status, duplicate_of}"},
-                        "200": {"description": "Repeat of an earlier request"},
+                        "201": {
+                            "description": "New report {tracking_id, status, duplicate_of}; "
+                            "a verbatim replay of the same signed request without "
+                            "Idempotency-Key gets this same answer, no new report"
+                        },
+                        "200": {"description": "Repeat of the same Idempotency-Key and body"},
                         "400": error,
                         "401": error,
                         "409": error,
                         "413": error,
-                        "415": error,
+                        "415": {
+                            "description": "Error {error: {code, message}}: Content-Type is "
+                            "neither JSON (application/json, UTF-8) nor multipart/form-data, "
+                            "or a photo is not a JPEG, PNG, WebP or HEIC image"
+                        },
                         "422": error,
                         "503": error,
                     },

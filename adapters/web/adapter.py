@@ -12,7 +12,13 @@ from pydantic import ValidationError
 
 from adapters import json_intake
 from adapters.callbacks import SignedWebhookAdapter
-from adapters.http import check_signature, parse_json_object, read_body, validation_error
+from adapters.http import (
+    check_signature,
+    parse_json_object,
+    read_body,
+    require_json_type,
+    validation_error,
+)
 from adapters.web.config import WebConfig
 from gateway.adapter import AdapterContext, Route
 from normalizer import Channel
@@ -30,17 +36,18 @@ class WebAdapter(SignedWebhookAdapter):
 
     async def handle_report(self, request: web.Request) -> web.Response:
         raw = await read_body(request, self.ctx.max_body_bytes)
-        check_signature(
+        signature = check_signature(
             request,
             raw,
             self._secret,
             required=self.config.require_signature,
             max_skew_s=self.config.max_skew_s,
         )
+        require_json_type(request)
         data = parse_json_object(raw)
         try:
             body = json_intake.ReportBody.model_validate(data)
         except ValidationError as exc:
             raise validation_error(exc) from None
         report = json_intake.build_report(body, channel=Channel.WEB, adapter=self.name, raw=data)
-        return await json_intake.file(self.ctx, request, report, raw)
+        return await json_intake.file(self.ctx, request, report, raw, signature=signature)

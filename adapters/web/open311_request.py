@@ -13,7 +13,10 @@ list of pairs first, so there is one set of rules:
   (``true``/``false``, codes matched case-insensitively). Attributes the service does not
   define are kept in the report's raw payload, not refused: deployed clients (FixMyStreet
   among them) send extra ones such as ``attribute[report_url]``, and the spec asks that
-  they work unchanged.
+  they work unchanged. No attribute value has a length limit of its own: FixMyStreet puts
+  the whole report detail in ``attribute[description]``, and every value is already
+  bounded by the body limit (``[gateway] max_body_bytes``, 413) and the number of
+  attributes by ``MAX_ATTRIBUTES``.
 * ``description`` up to 4,000 characters (the spec's limit). It is optional in the spec; a
   report without one is filed with the service name as its text (a pothole at a
   location is a complete report).
@@ -48,7 +51,6 @@ Pairs = list[tuple[str, str]]
 MAX_DESCRIPTION = 4000
 FLAG_ATTRIBUTES = RESERVED_ATTRIBUTES
 MAX_ATTRIBUTES = 50
-MAX_ATTRIBUTE_VALUE = 1000
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _TRUE = frozenset({"true", "1", "yes", "on", "ya"})
 _FALSE = frozenset({"false", "0", "no", "off", "tidak"})
@@ -167,8 +169,6 @@ def _attributes(service: Open311Service, found: dict[str, list[str]]) -> dict[st
     for code, values in found.items():
         if code in FLAG_ATTRIBUTES:
             continue
-        if any(len(v) > MAX_ATTRIBUTE_VALUE for v in values):
-            raise Open311Error(400, f"attribute[{code}] is longer than {MAX_ATTRIBUTE_VALUE}")
         definition = defined.get(code)
         if definition is not None:
             _check_attribute(definition, values)

@@ -29,9 +29,12 @@ from outbox.jobs import OutboxOutcome
 
 def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
     """Persist a new report with its inbound key, identities, history and outbox rows, or
-    answer a repeat of a known inbound key with the original result."""
+    answer a repeat of a known inbound key with the original result (the status it was
+    filed with, the first history row, not where the core has moved it since)."""
     row = c.execute(
-        "SELECT k.tracking_id, k.body_hash, r.status, r.duplicate_of FROM inbound_keys k "
+        "SELECT k.tracking_id, k.body_hash, (SELECT h.status FROM status_history h "
+        "WHERE h.tracking_id = k.tracking_id ORDER BY h.id LIMIT 1), r.duplicate_of "
+        "FROM inbound_keys k "
         "LEFT JOIN reports r ON r.tracking_id = k.tracking_id WHERE k.key = ?",
         (req.inbound_key,),
     ).fetchone()

@@ -17,7 +17,8 @@ from normalizer.privacy import mask_email, mask_phone, scrub
     [
         pytest.param("  Jalan rusak  ", "Jalan rusak", id="trim"),
         pytest.param("Cafe\u0301", "Café", id="nfc"),
-        pytest.param("a\x00b\x07c\u200bd", "abcd", id="controls-and-zero-width"),
+        pytest.param("a\x00b\x07c\u202ed\ufeff", "abcd", id="controls-bidi-overrides-bom"),
+        pytest.param("a\u200bb", "a\u200bb", id="zero-width-space-kept"),
         pytest.param("baris1\r\nbaris2\rbaris3", "baris1\nbaris2\nbaris3", id="line-endings"),
         pytest.param("a\n\n\n\n\nb", "a\n\nb", id="blank-lines"),
         pytest.param("\t x \t", "x", id="tabs"),

@@ -165,6 +165,26 @@ async def test_retry_with_new_boundary_is_a_repeat(mobile: GatewayHarness) -> No
     assert s3 == 409 and d3["error"]["code"] == "idempotency_conflict"
 
 
+@pytest.mark.parametrize("multipart_body", [False, True], ids=["json", "multipart"])
+async def test_verbatim_replay_without_identity_is_one_report(
+    mobile: GatewayHarness, multipart_body: bool
+) -> None:
+    """The README's example: no phone, no e-mail, no Idempotency-Key. The same signed bytes
+    sent again (a retry after a lost answer) are the same request: same answer, one report."""
+    report = {"text": "Lampu jalan mati", "device_id": "android-1", "app_version": "2.4.1"}
+    if multipart_body:
+        body, ctype = form(report, [("photo", "a.jpg", "image/jpeg", JPEG)])
+    else:
+        body, ctype = json.dumps(report).encode(), "application/json"
+    headers = {"Content-Type": ctype, **signing.signed_headers(MOBILE_SECRET.encode(), body)}
+    answers = []
+    for _ in range(3):
+        async with mobile.session.post(mobile.base + PATH, data=body, headers=headers) as resp:
+            answers.append((resp.status, await resp.json()))
+    assert answers[0][0] == 201 and answers == [answers[0]] * 3
+    assert len(await mobile.gw.store.list_reports(None, 10)) == 1
+
+
 async def test_callback_receives_signed_ack(gateway_factory: Any, config_factory: Any) -> None:
     received: list[tuple[dict[str, str], bytes]] = []
     got = asyncio.Event()
