@@ -178,25 +178,32 @@ def _region_only() -> list[PartitionKey]:
 
 
 class DedupSection(Settings):
-    #: same reporter, same complaint within this window -> duplicate_of (level 2)
+    """Duplicate detection (README "Duplicate detection"; thresholds chosen on the
+    development half of tests/data/dedup_eval, scored on the held-out half)."""
+
+    #: same reporter, same complaint within this window -> level 2 (merge or possible link)
     window_hours: float = 72.0
-    #: word-pair Jaccard similarity at or above which texts are "nearly the same"
-    #: (0.35: precision 1.00, recall 1.00 on the labelled set, false links from 0.25;
-    #: README "Duplicate detection")
-    same_reporter_threshold: float = Field(default=0.35, ge=0, le=1)
-    #: content-word similarity at or above which other reporters' reports are linked
-    #: (level 3; 0.3 with partition_by region: precision 0.92, recall 0.64 on the labelled set)
+    #: character similarity (0-1) of the normalized texts at or above which a resend with
+    #: typos is merged into the first report
+    typo_ratio: float = Field(default=0.95, gt=0, le=1)
+    #: a new text that is the start of an earlier one (an SMS cut short) is merged when it
+    #: has at least this many words
+    truncation_min_words: int = Field(default=6, ge=2)
+    #: a later text containing this share of an earlier one's word pairs, plus at least
+    #: addendum_min_new_words new words, is an addendum (new detail), not a new case
+    containment_threshold: float = Field(default=0.9, ge=0, le=1)
+    addendum_min_new_words: int = Field(default=3, ge=1)
+    #: content-term overlap (same reporter) at or above which a new case carries a
+    #: possible_duplicate_of link to the earlier one
+    possible_threshold: float = Field(default=0.4, gt=0, le=1)
+    #: added to a score when both texts share a specific fact (place, ID, amount)
+    fact_bonus: float = Field(default=0.15, ge=0, le=1)
+    #: weighted similarity at or above which other reporters' reports are linked (level 3)
     similar_threshold: float = Field(default=0.3, gt=0, le=1)
     similar_window_days: float = 30.0
     max_similar_links: int = 5
-    #: a later text containing this share of an earlier one's word pairs, plus at least
-    #: addendum_min_new_words new words, is an addendum (new detail), not a duplicate
-    containment_threshold: float = Field(default=0.9, ge=0, le=1)
-    addendum_min_new_words: int = Field(default=3, ge=1)
-    #: MinHash permutations of the similarity index (memory: 4 bytes each per report)
-    num_perm: int = Field(default=64, ge=16, le=512)
-    #: most LSH candidates scored per query (keeps one very common complaint cheap)
-    max_candidates: int = Field(default=200, ge=1)
+    #: most candidates scored per level-3 query (keeps one very common complaint cheap)
+    max_candidates: int = Field(default=50, ge=1)
     #: do not link reports whose region / category are both known and differ
     partition_by: list[PartitionKey] = Field(default_factory=lambda: _region_only())
 

@@ -3,37 +3,42 @@
 Level 1 (the same transport message again) is the store's inbound-key constraint. Level 3
 (``similar_to`` links to other people's reports) is computed where reports are forwarded,
 off the request path (:mod:`gateway.linker`). This module answers the question that
-decides what the citizen is told, so it runs inside the write transaction:
+decides what the citizen is told, so it runs inside the write transaction.
 
-**Level 2, same reporter.** The store gives us the recent reports that share at least one
-normalized identity with the new one (``Reporter.identity_keys()``: E.164 phone across SMS,
-web and mobile, X user id, e-mail, app user id) inside ``window_hours``. Against each of
-them, using :mod:`normalizer.fingerprint`:
+**Asymmetric outcomes.** Merging a report into an earlier case (``duplicate_of``: no case of
+its own reaches the core) is the one decision that can lose a complaint, so it is taken only
+when near-certain. Everything less certain opens a new case that carries a
+``possible_duplicate_of`` link for the case handlers, and the citizen gets the normal
+``received`` answer. Against each recent report of the same reporter (any shared normalized
+identity: ``Reporter.identity_keys()``, inside ``window_hours``), using
+:mod:`normalizer.analysis`:
 
-* same fingerprint text, or word-pair Jaccard >= ``same_reporter_threshold``, or the new
-  text is (almost) wholly inside the earlier one (``containment_threshold``; a resend that
-  lost its tail) -> ``DUPLICATE``;
-* the earlier text is (almost) wholly inside the new one and the new one adds at least
-  ``addendum_min_new_words`` words -> ``ADDENDUM`` (new detail for the same case);
-* otherwise ``NEW``.
+1. the two texts name different values of one kind of fact (another NIK, another name after
+   "a.n.", another kelurahan or office, another document, another amount): different
+   complaints, no link at all -- a template filled in for another person is not a resend;
+2. the same words after normalization, or typo-level edits (character similarity at least
+   ``typo_ratio`` and the same numbers) -> ``DUPLICATE``;
+3. the new text is the start of the earlier one (an SMS cut short; at least
+   ``truncation_min_words`` words) -> ``DUPLICATE``;
+4. the earlier text is (almost) wholly inside the new one, which adds at least
+   ``addendum_min_new_words`` words -> ``ADDENDUM`` (new detail for the same case);
+5. otherwise, content-term overlap of at least ``possible_threshold``, leaving out the
+   words both texts share at their start and end (one writer's header and sign-off) ->
+   ``NEW`` with a ``possible_duplicate_of`` link (score and evidence); below it, ``NEW``.
 
-Both DUPLICATE and ADDENDUM link to the *first* report of the chain (a prior that is itself
-a duplicate contributes its ``duplicate_of``), so the core case store gets one case per
-problem and the repeat arrives as an addendum event on it. When several priors match, the
-best score wins; ties go to the oldest.
+DUPLICATE and ADDENDUM link to the *first* report of the chain (a prior that is itself a
+duplicate contributes its ``duplicate_of``). A merge beats a possible link; among equals the
+best score wins, ties going to the oldest.
 
 **Privacy.** Level 2 only ever links to a report the *same identity* filed, so the
 ``duplicate`` reply (which shows ``duplicate_of``) cannot reveal someone else's report;
-reports without any identity (anonymous web form) never get a level-2 link.
+reports without any identity (anonymous web form) never get a level-2 link. The evidence
+names kinds of agreement, never values (a NIK or a name is personal data).
 :meth:`DedupDecision.citizen_tracking_id` is the one value a citizen-facing reply may show.
 
 **Store contract.** :meth:`Deduplicator.decide` takes the same reporter's recent reports as
-objects with ``tracking_id``, ``text`` (the original or normalized text; it is normalized
-again, which is idempotent), ``received_at`` (aware datetime) and ``duplicate_of``
-(``None`` for an original). In the SQLite store that is ``report_identities(identity,
-received_at, tracking_id)`` (primary key in that order, so the lookup is an index range
-scan) joined to ``reports(tracking_id, body, received_at, duplicate_of)`` with
-``identity IN (...) AND received_at >= now - window``.
+objects with ``tracking_id``, ``text`` (the original text), ``received_at`` (aware datetime)
+and ``duplicate_of`` (``None`` for an original).
 """
 
 from __future__ import annotations
@@ -44,20 +49,31 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from gateway.config import DedupSection
-from normalizer.fingerprint import containment, jaccard, normalize, shingles
-from normalizer.report import Report
+from rapidfuzz.fuzz import ratio
 
-#: word-pair shingles for level 2: word order matters for "the same message again"
+from gateway.config import DedupSection
+from normalizer.analysis import Analysis, analyse, overlap
+from normalizer.facts import conflicts, extract_facts, shared_specific
+from normalizer.fingerprint import containment, normalize, shingles
+from normalizer.terms import terms
+from normalizer.report import PossibleDuplicate, Report
+
+#: word-pair shingles for the addendum rule: word order matters for "the same text plus"
 SHINGLE_K = 2
 #: most recent priors compared (a flooding sender must not make decide() slow)
-MAX_PRIORS = 100
+MAX_PRIORS = 20
 
 
 class Level2(StrEnum):
     NEW = "new"
     DUPLICATE = "duplicate"
     ADDENDUM = "addendum"
+    #: a new case, linked ``possible_duplicate_of`` an earlier one of the same reporter
+    POSSIBLE = "possible"
+
+
+#: how sure each verdict is, for choosing between priors (merges first)
+_RANK = {Level2.DUPLICATE: 2, Level2.ADDENDUM: 2, Level2.POSSIBLE: 1, Level2.NEW: 0}
 
 
 class PriorLike(Protocol):
@@ -90,7 +106,9 @@ class DedupDecision:
     level2: Level2
     #: first tracking ID of the chain (DUPLICATE and ADDENDUM), else None
     duplicate_of: str | None = None
-    #: level-2 similarity with the matched prior (1.0 for identical fingerprints)
+    #: the link a case handler sees on a new case (POSSIBLE), else None
+    possible_duplicate_of: PossibleDuplicate | None = None
+    #: similarity with the matched prior (1.0 for identical texts)
     score: float = 0.0
     #: True for ADDENDUM (derived from ``level2``)
     addendum: bool = field(init=False, default=False)
@@ -108,31 +126,83 @@ class DedupDecision:
 class Level2Match:
     level2: Level2
     score: float
+    evidence: tuple[str, ...] = ()
 
 
-def compare(
-    new_words: Sequence[str], old_words: Sequence[str], config: DedupSection
-) -> Level2Match:
+def _is_truncation(new: Sequence[str], old: Sequence[str], min_words: int) -> bool:
+    """True when *new* is the start of *old* (its last word may be cut mid-word)."""
+    n = len(new)
+    if n < min_words or n >= len(old):
+        return False
+    if list(new[:-1]) != list(old[: n - 1]):
+        return False
+    return old[n - 1].startswith(new[-1])
+
+
+def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
     """Level-2 verdict of a new text against one earlier text of the same reporter (pure)."""
-    if list(new_words) == list(old_words):
-        return Level2Match(Level2.DUPLICATE, 1.0)
-    new_sh = shingles(new_words, SHINGLE_K)
-    old_sh = shingles(old_words, SHINGLE_K)
-    if not new_sh or not old_sh:
+    differ = conflicts(new.facts, old.facts)
+    if differ:
+        return Level2Match(Level2.NEW, 0.0, tuple(f"different {kind}" for kind in differ))
+    if new.words == old.words:
+        return Level2Match(Level2.DUPLICATE, 1.0, ("same text",))
+    if not new.words or not old.words:
         return Level2Match(Level2.NEW, 0.0)
+    typo = ratio(new.normalized, old.normalized) / 100.0
+    if typo >= config.typo_ratio and _numbers(new.words) == _numbers(old.words):
+        return Level2Match(Level2.DUPLICATE, round(typo, 3), ("same text up to typos",))
+    if _is_truncation(new.words, old.words, config.truncation_min_words):
+        score = round(len(new.words) / len(old.words), 3)
+        return Level2Match(Level2.DUPLICATE, score, ("start of the earlier text",))
+    new_sh = shingles(new.words, SHINGLE_K)
+    old_sh = shingles(old.words, SHINGLE_K)
     old_in_new = containment(old_sh, new_sh)
-    extra = len(set(new_words) - set(old_words))
-    if old_in_new >= config.containment_threshold and extra >= config.addendum_min_new_words:
-        return Level2Match(Level2.ADDENDUM, old_in_new)
-    score = jaccard(new_sh, old_sh)
-    if score >= config.same_reporter_threshold:
-        return Level2Match(Level2.DUPLICATE, score)
-    # a resend that lost its tail (SMS cut at a segment boundary): the new text is inside
-    # the old one. Three word pairs at least, so "jalan rusak" alone links nothing.
-    new_in_old = containment(new_sh, old_sh)
-    if len(new_sh) >= 3 and new_in_old >= config.containment_threshold:
-        return Level2Match(Level2.DUPLICATE, new_in_old)
-    return Level2Match(Level2.NEW, score)
+    extra = len(set(new.words) - set(old.words))
+    if (
+        len(old_sh) >= 3
+        and old_in_new >= config.containment_threshold
+        and extra >= config.addendum_min_new_words
+    ):
+        return Level2Match(Level2.ADDENDUM, round(old_in_new, 3), ("earlier text plus detail",))
+    return _possible(new, old, config)
+
+
+def _numbers(words: Sequence[str]) -> frozenset[str]:
+    """The numbers of a text: a retyped resend keeps them, a template filled in again
+    (another NIK, another school number, another amount) does not."""
+    return frozenset(w for w in words if w.isdigit())
+
+
+def _possible(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
+    """Compare what the two texts say *apart from what they share word for word at their
+    start and end*: one writer's letter header and sign-off ("Yth. Admin LAPOR!, saya ...,
+    warga Jl. ...", "mhn diperbaiki. trims - pak darto ketua rt 02") are the same in all
+    their complaints and say nothing about whether two of them are one complaint."""
+    a, b = _strip_common_ends(new.words, old.words)
+    mine, theirs = frozenset(terms(" ".join(a))), frozenset(terms(" ".join(b)))
+    score = overlap(mine, theirs)
+    shared = shared_specific(extract_facts(" ".join(a)), extract_facts(" ".join(b)))
+    if shared:
+        score = min(1.0, score + config.fact_bonus)
+    if score < config.possible_threshold:
+        return Level2Match(Level2.NEW, round(score, 3))
+    evidence = [f"{len(mine & theirs)} of {len(mine)} content words shared"]
+    evidence += sorted({f"same {value.split(':', 1)[0]}" for value in shared})
+    return Level2Match(Level2.POSSIBLE, round(score, 3), tuple(evidence))
+
+
+def _strip_common_ends(
+    a: Sequence[str], b: Sequence[str]
+) -> tuple[Sequence[str], Sequence[str]]:
+    """*a* and *b* without their longest common first and last words."""
+    n = min(len(a), len(b))
+    start = 0
+    while start < n and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < n - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return a[start : len(a) - end], b[start : len(b) - end]
 
 
 def decide_level2(
@@ -142,28 +212,37 @@ def decide_level2(
     config: DedupSection,
     *,
     normalized: str | None = None,
-) -> tuple[Level2, str | None, float]:
-    """Level-2 decision against the same reporter's priors: (verdict, original, score).
+) -> DedupDecision:
+    """Level-2 decision against the same reporter's priors.
     *normalized* is ``normalize(report_text)`` when the caller already has it."""
-    if not priors:
-        return Level2.NEW, None, 0.0
-    words = (normalized if normalized is not None else normalize(report_text)).split()
     window = timedelta(hours=config.window_hours)
-    best: tuple[float, datetime, Level2, str] | None = None
-    recent = sorted(priors, key=lambda p: p.received_at)[-MAX_PRIORS:]
-    for prior in recent:
-        if not (received_at - window <= prior.received_at <= received_at + timedelta(minutes=5)):
-            continue
-        match = compare(words, normalize(prior.text).split(), config)
+    recent = [
+        p
+        for p in priors
+        if received_at - window <= p.received_at <= received_at + timedelta(minutes=5)
+    ]
+    if not recent:
+        return DedupDecision(Level2.NEW)
+    mine = analyse(report_text, normalized)
+    best: tuple[int, float, Level2Match, str] | None = None
+    for prior in sorted(recent, key=lambda p: p.received_at)[-MAX_PRIORS:]:
+        match = compare(mine, analyse(prior.text), config)
         if match.level2 is Level2.NEW:
             continue
         root = prior.duplicate_of or prior.tracking_id
-        # best score wins; on a tie the older prior (its chain's root is the first report)
-        if best is None or match.score > best[0]:
-            best = (match.score, prior.received_at, match.level2, root)
+        key = (_RANK[match.level2], match.score)
+        # strictly better only: on a tie the older prior (its chain's root came first) stays
+        if best is None or key > best[:2]:
+            best = (key[0], key[1], match, root)
     if best is None:
-        return Level2.NEW, None, 0.0
-    return best[2], best[3], round(best[0], 3)
+        return DedupDecision(Level2.NEW)
+    match, root = best[2], best[3]
+    if match.level2 is Level2.POSSIBLE:
+        link = PossibleDuplicate(
+            tracking_id=root, score=match.score, evidence=list(match.evidence)
+        )
+        return DedupDecision(Level2.POSSIBLE, possible_duplicate_of=link, score=match.score)
+    return DedupDecision(match.level2, duplicate_of=root, score=match.score)
 
 
 class Deduplicator:
@@ -176,7 +255,8 @@ class Deduplicator:
         """The text work done *before* the write transaction: the normalized text.
 
         Why outside: the group commit runs on the event loop, so every microsecond spent
-        inside a batch stalls every other request."""
+        inside a batch stalls every other request. The rest of the analysis (facts, terms)
+        is done inside only for a reporter with recent reports, which most are not."""
         return normalize(report.text)
 
     def decide(
@@ -184,8 +264,6 @@ class Deduplicator:
     ) -> DedupDecision:
         """Level 2 against *prior* (the same reporter's recent reports, from the store);
         *prepared* is :meth:`prepare`'s result. Pure CPU, no I/O."""
-        text = prepared if prepared is not None else normalize(report.text)
-        level2, original, score = decide_level2(
-            report.text, report.received_at, prior, self.config, normalized=text
+        return decide_level2(
+            report.text, report.received_at, prior, self.config, normalized=prepared
         )
-        return DedupDecision(level2=level2, duplicate_of=original, score=score)

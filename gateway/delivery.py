@@ -77,6 +77,8 @@ class GatewayDeliverer:
         links = self._link(report)
         if links:
             document["similar_to"] = links
+        if report.region:  # resolved from the text by the linker (gateway.linker)
+            document["region"] = report.region
         if self.core is None:
             case_id = await self.store.embedded_core_receive(item.tracking_id, document)
             delivered = Delivered(core_case_id=case_id)

@@ -25,6 +25,8 @@ Semantics, compared with linking at intake:
 * Level-2 duplicates and addenda get no links and are not indexed: they travel as addenda
   of their original, whose case already has its links.
 * Held reports (flood control) are linked when released and forwarded.
+* The region (:func:`normalizer.regions.resolve_region`) is resolved from the text here
+  too, when the channel sent none: it partitions the links and goes to the core for routing.
 
 The links reach the core in the forwarded document and are stored with the report when the
 forward's outcome is committed (``similar_to`` in the stored body).
@@ -40,7 +42,8 @@ from typing import TYPE_CHECKING
 
 from gateway.config import DedupSection
 from gateway.similarity import IndexEntry, SimilarityIndex, owner_hashes
-from normalizer.fingerprint import normalize
+from normalizer.analysis import analyse
+from normalizer.regions import resolve_region
 from normalizer.report import Report, SimilarLink
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ log = logging.getLogger(__name__)
 
 #: warm-up rows indexed between two yields to the event loop (a few tens of milliseconds)
 WARM_CHUNK = 2000
-#: a warm-up row: (tracking_id, text, identity_keys, received_at, region, category)
+#: a warm-up row: (tracking_id, text, identity_keys, received_at, address, category)
 WarmRow = tuple[str, str, Sequence[str], datetime, str | None, str | None]
 
 
@@ -63,10 +66,10 @@ class Linker:
         self.own_window = timedelta(hours=config.window_hours)
         self.index = SimilarityIndex(
             threshold=config.similar_threshold,
-            num_perm=config.num_perm,
             window=timedelta(days=config.similar_window_days),
             max_candidates=config.max_candidates,
             partition_by=config.partition_by,
+            fact_bonus=config.fact_bonus,
         )
 
     async def warm(self, store: SqliteStore) -> int:
@@ -101,42 +104,59 @@ class Linker:
 
     def link(self, report: Report) -> list[SimilarLink]:
         """Links of *report* (tracking ID assigned) to other people's similar reports, then
-        index it so later reports can link to it.
+        index it so later reports can link to it; sets ``report.region`` when the text names
+        a region and the report has none.
 
         Synchronous on purpose: the query and the insert happen without a yield in between,
         so two similar reports forwarded concurrently still see each other in order."""
         assert report.tracking_id is not None
+        if report.region is None:
+            address = report.location.address if report.location else None
+            report.region = region_of(report.text, address)
         if report.duplicate_of:
             return []
-        text = normalize(report.text)
-        region = report.location.region if report.location else None
-        mine = self.index.signature(text)
+        analysis = analyse(report.text)
         owners = owner_hashes(report.reporter.identity_keys())
         found = self.index.query(
-            text,
-            region=region,
+            analysis,
+            region=report.region,
             category=report.category,
             exclude=(report.tracking_id,),
             limit=self.config.max_similar_links,
-            minhash=mine,
             owners=owners,
             owners_since=report.received_at - self.own_window,
         )
         links = [SimilarLink(tracking_id=c.tracking_id, score=c.score) for c in found]
         self.index.add(
             report.tracking_id,
-            text,
+            analysis,
             report.received_at,
-            region=region,
+            region=report.region,
             category=report.category,
-            minhash=mine,
             owners=owners,
         )
         return links
 
 
+def region_of(text: str, address: str | None = None) -> str | None:
+    """The Kemendagri code of the region a complaint names (its address first, then its
+    text), or None. The channel's own ``location.region`` is free text, not a code, so it
+    is not used here."""
+    for source in (address, text):
+        if source:
+            found = resolve_region(source)
+            if found is not None:
+                return found.code
+    return None
+
+
 def _entry(row: WarmRow) -> IndexEntry:
-    tracking_id, text, identities, received_at, region, category = row
+    tracking_id, text, identities, received_at, address, category = row
     return IndexEntry(
-        tracking_id, normalize(text), received_at, region, category, owner_hashes(identities)
+        tracking_id,
+        analyse(text),
+        received_at,
+        region_of(text, address),
+        category,
+        owner_hashes(identities),
     )

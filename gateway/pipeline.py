@@ -22,7 +22,7 @@ from gateway.config import Config
 from gateway.store import CoreEvent, EventResult, FileRequest, OutboxRow, Plan, PriorReport
 from gateway.store.sqlite import SqliteStore
 from gateway.templates import Templates
-from normalizer import ReplyAddress, Report
+from normalizer import PossibleDuplicate, ReplyAddress, Report
 from normalizer.privacy import mask_phone
 from normalizer.tracking import new_tracking_id
 
@@ -36,6 +36,7 @@ EVENT_STATUSES = frozenset(
 
 class DedupDecision(Protocol):
     duplicate_of: str | None
+    possible_duplicate_of: PossibleDuplicate | None
     addendum: bool
 
 
@@ -165,10 +166,12 @@ class Pipeline:
         assert report.tracking_id is not None
         tid = report.tracking_id
         duplicate_of: str | None = None
+        possible: PossibleDuplicate | None = None
         addendum = False
         if self.dedup is not None:
             decision = self.dedup.decide(report, prior, prepared)
             duplicate_of, addendum = decision.duplicate_of, decision.addendum
+            possible = decision.possible_duplicate_of
         state = "held" if throttled else "pending"
         rows: list[OutboxRow] = []
         if duplicate_of is not None:
@@ -208,6 +211,7 @@ class Pipeline:
         return Plan(
             status=status,
             duplicate_of=duplicate_of,
+            possible_duplicate_of=possible,
             outbox=rows,
             throttled=throttled,
         )

@@ -1,74 +1,56 @@
-"""Level-3 similarity: which recent reports from *other* people look like this one.
+"""Level-3 similarity: which recent reports from *other* people are about the same problem.
 
-A report is reduced to its level-3 features (:func:`normalizer.fingerprint.features`: its
-content words), the features to a MinHash signature, and the signature
-is cut into ``bands`` of ``rows`` values each (classic LSH banding): two reports become
-candidates when they agree on every value of at least one band, which happens with
-probability ``1 - (1 - s**rows)**bands`` for Jaccard similarity ``s``.
+Different citizens describe one flood or one illegal fee in different words, and every
+complaint shares the same vocabulary of complaining ("mohon ditindaklanjuti", "sudah lama",
+"warga"). So the score weighs each term by how rare it is among the indexed reports (inverse
+document frequency, kept up to date as reports come and go): a kelurahan's name or "jembatan"
+counts for a lot, "rusak" for little, and greetings, letter boilerplate and sign-offs are not
+terms at all (:mod:`normalizer.terms`). The score is the cosine of the two IDF-weighted term
+sets; the place facts of a text (:mod:`normalizer.facts`: street, RT/RW, desa, landmark) are
+terms too, so naming the same specific place counts heavily.
 
-Why our own MinHash and band tables instead of datasketch's ``MinHash``/``MinHashLSH``
-(which the first version used): ``import datasketch`` loads SciPy for its LSH module, 55 MB
-of resident memory and 0.4 s of start-up for the dozen lines of numpy a signature needs;
-and complaints are short and
-repetitive ("lampu jalan mati" thousands of times a month), so at the low similarity that
-level 3 needs, some buckets hold a large share of the store and an unbounded bucket makes
-every query slower as the store grows (measured: 3x slower from 10k to 100k reports with
-MinHashLSH). Each bucket here keeps only its ``bucket_cap`` most recent reports, so a query
-touches at most ``bands * bucket_cap`` candidates whatever the store size. A truly similar
-older report usually shares several bands, some of them rare, so it stays reachable; what
-the cap drops first is old reports in the most crowded buckets, which are the least useful
-links. ``bench/dedup_scale.py`` measures the effect at 10k and 1M reports.
+Facts also veto: two reports naming different values of one kind (another kelurahan,
+another office, another document, another NIK) are never linked, however alike their words
+(:func:`normalizer.facts.conflicts`). A shared specific place adds ``fact_bonus``.
 
-Other design choices:
+Why an inverted index and not MinHash LSH (the first version): LSH finds pairs above a
+Jaccard threshold of *unweighted* features, and different people's words for one problem
+rarely reach it, so clusters were missed while look-alikes sharing common words were found.
+Here candidates come from the postings of the query's terms; each posting list keeps only
+its ``posting_cap`` most recent reports, and terms in more than ``common_share`` of the
+index are not used to find candidates (they still count in the score), so a query touches a
+bounded number of reports whatever the store size (``bench/dedup_scale.py`` checks it).
 
-* Signatures are kept in one growing ``uint32`` matrix (``num_perm`` columns) so candidates
-  are scored in one vectorised comparison (MinHash estimate of Jaccard); tracking IDs live
-  in a parallel list. Band keys are plain ints in plain dicts (one per band); a bucket with
-  one report stores the slot int itself, not a list, which halves memory at a million.
-* At most ``max_candidates`` candidates (newest first) are scored per query.
+Other choices:
+
+* Terms are interned to ints; a report keeps its term ids in one ``array('i')``.
 * Only reports within ``window`` of the newest report are kept: older ones are evicted as new
-  ones arrive, and the arrays are compacted when more than half of them is dead.
-* Region and category are optional filters on candidates: when *both* reports carry a region
-  (or category) and they differ, they are not linked. A report without one can link to any.
-* Hashing is ``zlib.crc32`` of the feature with a fixed seed, not Python's randomised
-  ``hash()``, so an index rebuilt after a restart gives the same answers.
+  ones arrive, and everything is rebuilt when more than half of it is dead.
+* Region and category are optional filters: when *both* reports carry a region (or
+  category) and they differ, they are not linked. A report without one can link to any.
 * Each report keeps up to :data:`OWNER_SLOTS` hashes of its reporter's identities
   (:func:`owner_hashes`), so a query can leave out the asking reporter's own recent reports
-  without a database read. These use Python's ``hash()``: the index lives and dies with
-  its process, and is rebuilt from the store at start.
+  without a database read (those are level 2's business). These use Python's ``hash()``:
+  the index lives and dies with its process and is rebuilt from the store at start.
 """
 
 from __future__ import annotations
 
-import zlib
+import heapq
+import math
+from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 
-import numpy as np
-import numpy.typing as npt
+from normalizer.analysis import Analysis
+from normalizer.facts import Facts, conflicts, shared_specific
 
-from normalizer.fingerprint import features
-
-_SEED = 1
-#: largest prime below 2**32: (a * h + b) mod p with a, b, h < 2**32 never overflows uint64
-_PRIME = np.uint64(4_294_967_291)
-#: Band tables dominate the index's memory (about 80 bytes per band per indexed report).
-#: Measured with 64 permutations: 16 bands cost 1.7 kB and 280 us per report, 6 bands
-#: 0.46 kB and 160 us, with level-3 precision/recall on tests/data 0.918/0.636 vs
-#: 0.905/0.648 (bench/dedup_eval.py) -- so 6, which keeps the gateway near 200 MB of RSS
-#: after 200,000 reports.
-MAX_BANDS = 6
 #: identity hashes kept per report (phone, X user id, e-mail, app user id)
 OWNER_SLOTS = 4
-
-U32 = npt.NDArray[np.uint32]
-T = TypeVar("T", bound=np.generic)
-
-
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)
+#: fact fields whose values become terms (where a problem is and what it is about)
+TERM_FACTS = ("places", "documents", "agencies")
+_SEP = "\x1f"
 
 
 def owner_hashes(identity_keys: Iterable[str]) -> tuple[int, ...]:
@@ -77,28 +59,9 @@ def owner_hashes(identity_keys: Iterable[str]) -> tuple[int, ...]:
     return tuple(hash(key) or 1 for key in identity_keys)[:OWNER_SLOTS]
 
 
-def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) minimising false positives + false negatives around *threshold*, using
-    at most *num_perm* values and at most :data:`MAX_BANDS` bands."""
-    grid = np.linspace(0.0, 1.0, 201)
-    best: tuple[float, int, int] | None = None
-    for rows in range(1, 9):
-        bands = min(MAX_BANDS, num_perm // rows)
-        if bands < 1:
-            continue
-        p = 1.0 - (1.0 - grid**rows) ** bands
-        fp = float(np.trapezoid(np.where(grid < threshold, p, 0.0), grid))
-        fn = float(np.trapezoid(np.where(grid >= threshold, 1.0 - p, 0.0), grid))
-        cost = fp + fn
-        if best is None or cost < best[0]:
-            best = (cost, bands, rows)
-    assert best is not None
-    return best[1], best[2]
-
-
 @dataclass(frozen=True, slots=True)
 class SimilarCandidate:
-    """One recent report that looks like the query, with the estimated Jaccard score."""
+    """One recent report that looks like the query, with its score."""
 
     tracking_id: str
     score: float
@@ -109,7 +72,7 @@ class IndexEntry:
     """What :meth:`SimilarityIndex.add_many` needs per report (the warm-up row shape)."""
 
     tracking_id: str
-    fingerprint_text: str
+    analysis: Analysis
     received_at: datetime
     region: str | None = None
     category: str | None = None
@@ -117,264 +80,254 @@ class IndexEntry:
     owners: tuple[int, ...] = ()
 
 
-Bucket = int | list[int]
-#: per report as _insert_rows takes it: tracking ID, received, region, category, owners
-Meta = tuple[str, datetime, str | None, str | None, tuple[int, ...]]
+def fact_tokens(facts: Facts) -> list[str]:
+    """Every fact of *facts* as a token ``field<US>value`` (how the index keeps them)."""
+    out: list[str] = []
+    for f in fields(facts):
+        for value in getattr(facts, f.name):
+            out.append(f"{f.name}{_SEP}{value}")
+    return out
+
+
+def facts_from_tokens(tokens: Iterable[str]) -> Facts:
+    """The inverse of :func:`fact_tokens`."""
+    grouped: dict[str, set[object]] = {f.name: set() for f in fields(Facts)}
+    for token in tokens:
+        name, _, value = token.partition(_SEP)
+        grouped[name].add(int(value) if name == "amounts" else value)
+    return Facts(**{name: frozenset(values) for name, values in grouped.items()})  # type: ignore[arg-type]
+
+
+def _document(analysis: Analysis) -> tuple[set[str], list[str]]:
+    """(terms scored, fact tokens) of one analysed text."""
+    facts = fact_tokens(analysis.facts)
+    scored = set(analysis.terms)
+    scored.update(t for t in facts if t.split(_SEP, 1)[0] in TERM_FACTS)
+    return scored, facts
 
 
 class SimilarityIndex:
-    """In-memory MinHash LSH over recent reports' level-3 features, with capped buckets."""
+    """Recent reports by IDF-weighted terms and facts, with capped posting lists."""
 
     def __init__(
         self,
         *,
         threshold: float,
-        num_perm: int = 64,
         window: timedelta = timedelta(days=30),
         max_candidates: int = 200,
         partition_by: Sequence[str] = (),
-        bucket_cap: int = 16,
+        posting_cap: int = 128,
+        common_share: float = 0.1,
+        fact_bonus: float = 0.15,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
-        self.num_perm = num_perm
         self.window = window
         self.max_candidates = max_candidates
-        self.bucket_cap = bucket_cap
+        self.posting_cap = posting_cap
+        self.common_share = common_share
+        self.fact_bonus = fact_bonus
         self.partition_by = tuple(partition_by)
         unknown = set(self.partition_by) - {"region", "category"}
         if unknown:
             raise ValueError(f"partition_by supports region and category, not {sorted(unknown)}")
-        # Banding is tuned a little below the scoring threshold: a pair just above the
-        # threshold should still share a band with high probability (recall); the score
-        # filter then removes what the lower banding threshold lets through.
-        self.bands, self.rows = band_params(max(0.05, threshold * 0.8), num_perm)
-        rng = np.random.RandomState(_SEED)
-        self._a = rng.randint(1, int(_PRIME), size=num_perm, dtype=np.uint64)
-        self._b = rng.randint(0, int(_PRIME), size=num_perm, dtype=np.uint64)
-        self._tables: list[dict[int, Bucket]] = [{} for _ in range(self.bands)]
-        self._sigs: U32 = np.zeros((1024, num_perm), dtype=np.uint32)
-        # per slot, as arrays so candidate filtering is vectorised: alive flag and interned
-        # region/category codes (0: unknown)
-        self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=np.bool_)
-        self._region: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
-        self._category: npt.NDArray[np.int32] = np.zeros(1024, dtype=np.int32)
-        self._owners: npt.NDArray[np.int64] = np.zeros((1024, OWNER_SLOTS), dtype=np.int64)
-        self._codes: dict[str, dict[str, int]] = {"region": {}, "category": {}}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._vocab: dict[str, int] = {}
+        self._words: list[str] = []
+        self._df: list[int] = []
+        self._postings: dict[int, list[int]] = {}
+        # per slot (slots are handed out in arrival order, so eviction walks from the head)
         self._ids: list[str | None] = []
+        self._terms: list[array[int]] = []
+        self._facts: list[array[int]] = []
+        self._received: list[float] = []
+        self._region: list[str | None] = []
+        self._category: list[str | None] = []
+        self._owners: list[tuple[int, ...]] = []
         self._slot: dict[str, int] = {}
-        # received time per slot (epoch seconds). Slots are handed out in arrival order, so
-        # eviction walks them from _evict_head; 8 bytes a report instead of a deque of
-        # (datetime, slot) tuples at ~130 bytes.
-        self._received: npt.NDArray[np.float64] = np.zeros(1024, dtype=np.float64)
         self._evict_head = 0
         self._newest: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._slot)
 
-    # -- signatures and band keys -----------------------------------------------------------
+    # -- weights ----------------------------------------------------------------------------
 
-    def signature(self, fingerprint_text: str) -> U32 | None:
-        """MinHash signature of the level-3 features of an already normalized text (None
-        when it has no features): for each of ``num_perm`` universal hash functions
-        ``(a * crc32(feature) + b) mod p``, the minimum over the features."""
-        found = features(fingerprint_text)
-        if not found:
-            return None
-        return self._minhash([_crc32(f.encode("utf-8")) for f in found])
+    def _idf(self, df: int) -> float:
+        return math.log((len(self._slot) + 1) / (df + 1)) + 1.0
 
-    def _minhash(self, hashes: list[int]) -> U32:
-        hv = np.asarray(hashes, dtype=np.uint64)[:, None]
-        permuted = (hv * self._a + self._b) % _PRIME
-        sig: U32 = permuted.min(axis=0).astype(np.uint32)
-        return sig
-
-    def _keys(self, sigs: U32) -> npt.NDArray[np.uint64]:
-        """Band keys of a (n, num_perm) signature matrix: (n, bands) 64-bit ints. Rows of a
-        band are folded with a multiply-xor hash (exact for rows <= 2)."""
-        used = sigs[:, : self.bands * self.rows].astype(np.uint64)
-        parts = used.reshape(len(sigs), self.bands, self.rows)
-        key = parts[:, :, 0].copy()
-        for r in range(1, self.rows):
-            key = (
-                (key << np.uint64(32))
-                ^ (key >> np.uint64(32))
-                ^ (parts[:, :, r] * np.uint64(0x9E3779B97F4A7C15))
-            )
-        return key
+    def _weight2(self, term_id: int) -> float:
+        idf = self._idf(self._df[term_id])
+        return idf * idf
 
     # -- query ------------------------------------------------------------------------------
 
     def query(
         self,
-        fingerprint_text: str,
+        analysis: Analysis,
         *,
         region: str | None = None,
         category: str | None = None,
         exclude: Iterable[str] = (),
         limit: int = 5,
-        minhash: U32 | None = None,
         owners: Sequence[int] = (),
         owners_since: datetime | None = None,
     ) -> list[SimilarCandidate]:
-        """Recent reports whose estimated similarity is at least the threshold, best first.
+        """Recent reports scoring at least the threshold, best first.
 
-        Left out: the tracking IDs in *exclude*, and reports received at or after
-        *owners_since* by a reporter sharing one of *owners* (:func:`owner_hashes`)."""
-        mine = minhash if minhash is not None else self.signature(fingerprint_text)
-        if mine is None or not self._slot:
+        Left out: the tracking IDs in *exclude*, reports whose region/category differ (see
+        ``partition_by``), reports whose facts conflict with the query's, and reports
+        received at or after *owners_since* by a reporter sharing one of *owners*."""
+        if not self._slot:
             return []
-        keys = self._keys(mine.reshape(1, -1))[0].tolist()
-        found: set[int] = set()
-        for table, key in zip(self._tables, keys, strict=True):
-            bucket = table.get(key)
-            if bucket is None:
+        scored, _ = _document(analysis)
+        known = [self._vocab[t] for t in scored if t in self._vocab]
+        if not known:
+            return []
+        common = max(50, int(self.common_share * len(self._slot)))
+        partial: dict[int, float] = {}
+        for tid in known:
+            if self._df[tid] > common:
                 continue
-            if isinstance(bucket, int):
-                found.add(bucket)
-            else:
-                found.update(bucket)
-        if not found:
+            w2 = self._weight2(tid)
+            for slot in self._postings.get(tid, ()):
+                partial[slot] = partial.get(slot, 0.0) + w2
+        if not partial:
             return []
-        cand = np.fromiter(found, dtype=np.int64, count=len(found))
-        keep = self._alive[cand]
-        for name, value, codes in (
-            ("region", region, self._region),
-            ("category", category, self._category),
-        ):
-            if name in self.partition_by and value:
-                code = self._codes[name].get(value, -1)
-                keep &= (codes[cand] == 0) | (codes[cand] == code)
-        # a handful of values each: one comparison per value costs a few microseconds,
-        # np.isin (which sorts) about 30
-        skip = [self._slot[t] for t in exclude if t in self._slot]
-        for slot in skip:
-            keep &= cand != slot
-        if owners:
-            block = self._owners[cand]
-            hit = block == owners[0]
-            for owner in owners[1:]:
-                hit |= block == owner
-            own = hit.any(axis=1)
-            if owners_since is not None:
-                own &= self._received[cand] >= owners_since.timestamp()
-            keep &= ~own
-        cand = np.sort(cand[keep])[::-1][: self.max_candidates]  # newest first
-        if not len(cand):
-            return []
-        # count_nonzero / n equals .mean() exactly and skips numpy's generic mean wrapper
-        scores = np.count_nonzero(self._sigs[cand] == mine, axis=1) / self.num_perm
-        order = np.argsort(-scores, kind="stable")[:limit]
-        out: list[SimilarCandidate] = []
-        for i in order:
-            score = float(scores[i])
-            if score < self.threshold:
-                break
-            tid = self._ids[int(cand[i])]
-            assert tid is not None
-            out.append(SimilarCandidate(tid, round(score, 3)))
-        return out
+        skip = {self._slot[t] for t in exclude if t in self._slot}
+        owned = set(owners)
+        since = owners_since.timestamp() if owners_since is not None else None
+        ranked = heapq.nlargest(
+            self.max_candidates + len(skip) + 64, partial, key=lambda s: (partial[s], s)
+        )  # best first; on equal weight the newest
+        mine = set(known)
+        q_norm = math.sqrt(sum(self._weight2(t) for t in known)) or 1.0
+        # terms never seen before weigh as much as the rarest and make the query longer
+        unseen = len(scored) - len(known)
+        q_norm = math.sqrt(q_norm * q_norm + unseen * self._idf(0) ** 2)
+        weights: dict[int, float] = {}
 
-    def _code(self, name: str, value: str | None) -> int:
-        if not value:
-            return 0
-        codes = self._codes[name]
-        return codes.setdefault(value, len(codes) + 1)
+        def w2(term_id: int) -> float:
+            found = weights.get(term_id)
+            if found is None:
+                found = weights[term_id] = self._weight2(term_id)
+            return found
+
+        out: list[SimilarCandidate] = []
+        looked = 0
+        for slot in ranked:
+            if looked >= self.max_candidates:
+                break
+            if self._ids[slot] is None or slot in skip:
+                continue
+            if not self._partition_ok(slot, region, category):
+                continue
+            if owned and (since is None or self._received[slot] >= since):
+                if owned.intersection(self._owners[slot]):
+                    continue
+            looked += 1
+            theirs = self._terms[slot]
+            dot = 0.0
+            d_norm2 = 0.0
+            for t in theirs:
+                weight = w2(t)
+                d_norm2 += weight
+                if t in mine:
+                    dot += weight
+            score = dot / (q_norm * (math.sqrt(d_norm2) or 1.0))
+            if score + self.fact_bonus < self.threshold:
+                continue
+            facts = facts_from_tokens(self._words[t] for t in self._facts[slot])
+            if conflicts(analysis.facts, facts):
+                continue
+            if shared_specific(analysis.facts, facts):
+                score = min(1.0, score + self.fact_bonus)
+            if score >= self.threshold:
+                tracking_id = self._ids[slot]
+                assert tracking_id is not None
+                out.append(SimilarCandidate(tracking_id, round(score, 3)))
+        out.sort(key=lambda c: -c.score)
+        return out[:limit]
+
+    def _partition_ok(self, slot: int, region: str | None, category: str | None) -> bool:
+        if "region" in self.partition_by and region:
+            theirs = self._region[slot]
+            if theirs and not _same_region(theirs, region):
+                return False
+        if "category" in self.partition_by and category:
+            other = self._category[slot]
+            if other and other != category:
+                return False
+        return True
 
     # -- insert -----------------------------------------------------------------------------
+
+    def _intern(self, token: str) -> int:
+        found = self._vocab.get(token)
+        if found is None:
+            found = self._vocab[token] = len(self._words)
+            self._words.append(token)
+            self._df.append(0)
+        return found
 
     def add(
         self,
         tracking_id: str,
-        fingerprint_text: str,
+        analysis: Analysis,
         received_at: datetime,
         *,
         region: str | None = None,
         category: str | None = None,
-        minhash: U32 | None = None,
         owners: tuple[int, ...] = (),
     ) -> None:
         """Index one report (idempotent per tracking ID) and evict what left the window."""
         if tracking_id in self._slot:
             return
-        mine = minhash if minhash is not None else self.signature(fingerprint_text)
-        if mine is None:
-            return
-        sig = mine.reshape(1, -1)
-        self._insert_rows([(tracking_id, received_at, region, category, owners)], sig)
+        self._insert(IndexEntry(tracking_id, analysis, received_at, region, category, owners))
         self._evict()
 
-    def add_many(self, entries: Iterable[IndexEntry], *, now: datetime, batch: int = 5000) -> int:
+    def add_many(self, entries: Iterable[IndexEntry], *, now: datetime) -> int:
         """Bulk warm-up from the store: only entries within the window of *now*; returns the
         number indexed."""
         cutoff = now - self.window
         count = 0
-        chunk: list[IndexEntry] = []
         for entry in entries:
             if entry.received_at < cutoff or entry.tracking_id in self._slot:
                 continue
-            chunk.append(entry)
-            if len(chunk) >= batch:
-                count += self._bulk(chunk)
-                chunk = []
-        if chunk:
-            count += self._bulk(chunk)
+            count += self._insert(entry)
         self._evict(now)
         return count
 
-    def _bulk(self, chunk: list[IndexEntry]) -> int:
-        sigs_by_entry = [self.signature(e.fingerprint_text) for e in chunk]
-        keep = [i for i, sig in enumerate(sigs_by_entry) if sig is not None]
-        if not keep:
-            return 0
-        sigs = np.stack([sigs_by_entry[i] for i in keep])  # type: ignore[misc]
-        meta: list[Meta] = [
-            (e.tracking_id, e.received_at, e.region, e.category, e.owners)
-            for e in (chunk[i] for i in keep)
-        ]
-        self._insert_rows(meta, sigs)
-        return len(keep)
-
-    def _insert_rows(self, meta: list[Meta], sigs: U32) -> None:
-        first = len(self._ids)
-        need = first + len(meta)
-        if need > len(self._sigs):
-            size = max(need, len(self._sigs) * 3 // 2)
-            self._sigs = _grow(self._sigs, size)
-            self._alive = _grow(self._alive, size)
-            self._region = _grow(self._region, size)
-            self._category = _grow(self._category, size)
-            self._received = _grow(self._received, size)
-            self._owners = _grow(self._owners, size)
-        self._sigs[first:need] = sigs
-        self._alive[first:need] = True
-        for offset, (tid, received_at, region, category, owned_by) in enumerate(meta):
-            slot = first + offset
-            self._ids.append(tid)
-            if owned_by:
-                self._owners[slot, : len(owned_by)] = owned_by
-            self._region[slot] = self._code("region", region)
-            self._category[slot] = self._code("category", category)
-            self._slot[tid] = slot
-            self._received[slot] = received_at.timestamp()
-            if self._newest is None or received_at > self._newest:
-                self._newest = received_at
-        keys = self._keys(sigs).T.tolist()  # (bands, n)
-        cap = self.bucket_cap
-        for table, band_keys in zip(self._tables, keys, strict=True):
-            for offset, key in enumerate(band_keys):
-                slot = first + offset
-                bucket = table.get(key)
-                if bucket is None:
-                    table[key] = slot
-                elif isinstance(bucket, int):
-                    table[key] = [bucket, slot]
-                else:
-                    bucket.append(slot)
-                    if len(bucket) > cap:
-                        del bucket[0]  # oldest out: the cap bounds every query
+    def _insert(self, entry: IndexEntry) -> bool:
+        scored, facts = _document(entry.analysis)
+        if not scored:
+            return False  # nothing to compare on (only greetings, stopwords)
+        slot = len(self._ids)
+        term_ids = array("i", sorted(self._intern(t) for t in scored))
+        cap = self.posting_cap
+        for tid in term_ids:
+            self._df[tid] += 1
+            posting = self._postings.get(tid)
+            if posting is None:
+                self._postings[tid] = [slot]
+            else:
+                posting.append(slot)
+                if len(posting) > cap:
+                    del posting[0]  # oldest out: the cap bounds every query
+        self._ids.append(entry.tracking_id)
+        self._terms.append(term_ids)
+        self._facts.append(array("i", (self._intern(t) for t in facts)))
+        self._received.append(entry.received_at.timestamp())
+        self._region.append(entry.region)
+        self._category.append(entry.category)
+        self._owners.append(entry.owners[:OWNER_SLOTS])
+        self._slot[entry.tracking_id] = slot
+        if self._newest is None or entry.received_at > self._newest:
+            self._newest = entry.received_at
+        return True
 
     # -- window -----------------------------------------------------------------------------
 
@@ -383,78 +336,56 @@ class SimilarityIndex:
         if reference is None:
             return
         cutoff = (reference - self.window).timestamp()
-        gone: list[int] = []
         while self._evict_head < len(self._ids) and self._received[self._evict_head] < cutoff:
             slot = self._evict_head
             self._evict_head += 1
-            tid = self._ids[slot]
-            if tid is None:
+            tracking_id = self._ids[slot]
+            if tracking_id is None:
                 continue
-            gone.append(slot)
             self._ids[slot] = None
-            self._alive[slot] = False
-            del self._slot[tid]
-        if gone:
-            self._unlink(gone)
+            del self._slot[tracking_id]
+            for tid in self._terms[slot]:
+                self._df[tid] -= 1
+            self._terms[slot] = array("i")
+            self._facts[slot] = array("i")
         dead = len(self._ids) - len(self._slot)
         if dead > 10_000 and dead > len(self._slot):
             self._compact()
 
-    def _unlink(self, slots: list[int]) -> None:
-        keys = self._keys(self._sigs[slots]).T.tolist()
-        for table, band_keys in zip(self._tables, keys, strict=True):
-            for slot, key in zip(slots, band_keys, strict=True):
-                bucket = table.get(key)
-                if bucket is None:
-                    continue
-                if isinstance(bucket, int):
-                    if bucket == slot:
-                        del table[key]
-                elif slot in bucket:
-                    bucket.remove(slot)
-                    if len(bucket) == 1:
-                        table[key] = bucket[0]
-
     def _compact(self) -> None:
-        """Rebuild the tables and arrays without evicted slots, so memory follows the
-        window and not the gateway's uptime. Costs one pass over the live signatures."""
+        """Rebuild without evicted slots, so memory follows the window and not the uptime."""
         live = [
-            (datetime.fromtimestamp(float(self._received[slot]), UTC), slot)
+            IndexEntry(
+                tracking_id,
+                _stored_analysis(
+                    [self._words[t] for t in self._terms[slot]],
+                    [self._words[t] for t in self._facts[slot]],
+                ),
+                datetime.fromtimestamp(self._received[slot], self._newest.tzinfo)
+                if self._newest
+                else datetime.fromtimestamp(self._received[slot]),
+                self._region[slot],
+                self._category[slot],
+                self._owners[slot],
+            )
             for slot in range(self._evict_head, len(self._ids))
-            if self._ids[slot] is not None
+            if (tracking_id := self._ids[slot]) is not None
         ]
-        old_sigs, old_ids = self._sigs, self._ids
-        names = {
-            key: {code: value for value, code in self._codes[key].items()}
-            for key in ("region", "category")
-        }
-        old_region, old_category, old_owners = self._region, self._category, self._owners
-        size = max(1024, len(live) * 3 // 2)
-        self._tables = [{} for _ in range(self.bands)]
-        self._sigs = np.zeros((size, self.num_perm), dtype=np.uint32)
-        self._alive = np.zeros(size, dtype=np.bool_)
-        self._region = np.zeros(size, dtype=np.int32)
-        self._category = np.zeros(size, dtype=np.int32)
-        self._codes = {"region": {}, "category": {}}
-        self._received = np.zeros(size, dtype=np.float64)
-        self._owners = np.zeros((size, OWNER_SLOTS), dtype=np.int64)
-        self._evict_head = 0
-        self._ids, self._slot = [], {}
-        if not live:
-            return
-        meta: list[Meta] = []
-        for age, old in live:
-            tid = old_ids[old]
-            assert tid is not None
-            region = names["region"].get(int(old_region[old]))
-            category = names["category"].get(int(old_category[old]))
-            owned_by = tuple(int(h) for h in old_owners[old] if h)
-            meta.append((tid, age, region, category, owned_by))
-        self._insert_rows(meta, old_sigs[[old for _, old in live]])
+        self._reset()
+        for entry in live:
+            self._insert(entry)
 
 
-def _grow(array: npt.NDArray[T], size: int) -> npt.NDArray[T]:
-    """*array* with *size* rows (any further dimensions kept), the new rows zero."""
-    grown = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
-    grown[: len(array)] = array
-    return grown
+def _stored_analysis(scored: list[str], facts: list[str]) -> Analysis:
+    """An :class:`Analysis` rebuilt from what the index kept (enough to index it again)."""
+    plain = frozenset(t for t in scored if _SEP not in t)
+    return Analysis(normalized="", words=(), facts=facts_from_tokens(facts), terms=plain)
+
+
+def _same_region(a: str, b: str) -> bool:
+    """Kemendagri codes name nested regions ("32.01" contains "32.01.05"): two reports are
+    in the same region when one code is a prefix of the other at a dot boundary."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return long.startswith(short + ".")

@@ -12,6 +12,7 @@ from normalizer.report import (
     Report,
     Reporter,
     ReportStatus,
+    PossibleDuplicate,
     SimilarLink,
 )
 from normalizer.text import EmptyTextError, clean_text, require_text
@@ -28,6 +29,7 @@ __all__ = [
     "Report",
     "ReportStatus",
     "Reporter",
+    "PossibleDuplicate",
     "SimilarLink",
     "TrackingIdProblem",
     "clean_text",

@@ -124,6 +124,19 @@ class SimilarLink(_Model):
     score: float
 
 
+class PossibleDuplicate(_Model):
+    """A link from a new case to an earlier report *of the same reporter* that may be the
+    same complaint, for a case handler to merge or not.
+
+    Level 2 merges (``duplicate_of``) only when near-certain; anything less certain opens a
+    new case with this link, so a new complaint never disappears into an old one.
+    ``evidence`` names the kinds of agreement found (never personal data or report text)."""
+
+    tracking_id: str
+    score: float
+    evidence: list[str] = Field(default_factory=list)
+
+
 class Report(_Model):
     """One complaint, from any channel."""
 
@@ -143,7 +156,11 @@ class Report(_Model):
     reply_to: ReplyAddress | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     duplicate_of: str | None = None
+    possible_duplicate_of: PossibleDuplicate | None = None
     similar_to: list[SimilarLink] = Field(default_factory=list)
+    #: Kemendagri region code resolved from the text (see :mod:`normalizer.regions`), set
+    #: when the report is forwarded; ``location.region`` is whatever the channel sent
+    region: str | None = Field(default=None, max_length=20)
     throttled: bool = False
 
     @field_validator("text")

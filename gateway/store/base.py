@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.adapter import Fragment, IntakeResult, StatusView
-from normalizer import Report
+from normalizer import PossibleDuplicate, Report
 from outbox.jobs import OutboxItem, OutboxOutcome
 
 
@@ -51,6 +51,8 @@ class Plan:
 
     status: str = "received"
     duplicate_of: str | None = None
+    #: a new case that may repeat an earlier one of the same reporter (for case handlers)
+    possible_duplicate_of: PossibleDuplicate | None = None
     outbox: list[OutboxRow] = field(default_factory=list)
     throttled: bool = False
 

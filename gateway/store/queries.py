@@ -98,6 +98,7 @@ def _insert_report(
     report = report.model_copy(
         update={
             "duplicate_of": plan.duplicate_of,
+            "possible_duplicate_of": plan.possible_duplicate_of,
             "throttled": plan.throttled,
         }
     )

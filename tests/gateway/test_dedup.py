@@ -10,7 +10,7 @@ import pytest
 from gateway.config import DedupSection
 from gateway.dedup import Deduplicator, Level2, PriorReport, compare, decide_level2
 from gateway.linker import WARM_CHUNK, Linker
-from normalizer.fingerprint import normalize
+from normalizer.analysis import analyse
 from normalizer.report import Channel, Location, Report, Reporter
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -32,8 +32,14 @@ ORIGINAL = "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan air meluap ke j
         pytest.param(
             "selokan jl cibiru raya no 45 mampet, klo hujan air meluap ke jln. mohon dibersihkan",
             ORIGINAL,
+            Level2.POSSIBLE,
+            id="reworded-is-a-new-case-with-a-link",
+        ),
+        pytest.param(
+            "SELOKAN DI JL CIBIRU RAYA NO 45 MAMPET KLAU HUJAN AIR MELUP KE JALAN",
+            ORIGINAL,
             Level2.DUPLICATE,
-            id="reworded",
+            id="typos",
         ),
         pytest.param(
             ORIGINAL + " Sekarang air sudah masuk ke tiga rumah warga dan banyak nyamuk.",
@@ -55,10 +61,43 @@ ORIGINAL = "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan air meluap ke j
             id="same-street-other-problem",
         ),
         pytest.param("jalan rusak", "jalan rusak parah di depan pasar", Level2.NEW, id="too-short"),
+        # issue 13: one cadre's template filled in for another recipient is another case
+        pytest.param(
+            "Bantuan PKH tahap 3 a.n. SITI AMINAH NIK 3216014507800002 warga RT 02/RW 04 "
+            "Desa Sukamaju belum cair sampai sekarang, mohon dicek",
+            "Bantuan PKH tahap 3 a.n. DEDI KURNIAWAN NIK 3216011203750005 warga RT 02/RW 04 "
+            "Desa Sukamaju belum cair sampai sekarang, mohon dicek",
+            Level2.NEW,
+            id="template-other-recipient",
+        ),
+        pytest.param(
+            "Pembuatan SIM di Satlantas Polres Bogor dipungut 50rb di luar biaya resmi",
+            "Pembuatan SKCK di Polsek Cileungsi dipungut 50rb di luar biaya resmi",
+            Level2.NEW,
+            id="other-office-other-document",
+        ),
     ],
 )
 def test_compare(new: str, old: str, verdict: Level2) -> None:
-    assert compare(normalize(new).split(), normalize(old).split(), CFG).level2 is verdict
+    assert compare(analyse(new), analyse(old), CFG).level2 is verdict
+
+
+def test_formal_letter_then_sms_shorthand_is_linked() -> None:
+    """The same complaint retold in SMS shorthand: not merged (not near-certain), but the new
+    case carries a possible_duplicate_of link with evidence, and no personal data in it."""
+    formal = (
+        "Yth. Admin LAPOR!, tagihan air PDAM di rumah saya Jl. Melati No. 12 melonjak menjadi "
+        "Rp 780.000 padahal biasanya hanya Rp 120.000 dan sudah 2 bulan air tidak mengalir."
+    )
+    sms = "tagihan pdam dirmh sy jl melati 12 jd 780rb pdhl biasa 120rb, sdh 2 bln air gk ngalir"
+    decision = decide_level2(sms, T0 + timedelta(hours=1), [prior("A", formal, 0)], CFG)
+    assert decision.level2 is Level2.POSSIBLE
+    assert decision.duplicate_of is None
+    assert decision.possible_duplicate_of is not None
+    assert decision.possible_duplicate_of.tracking_id == "A"
+    assert decision.possible_duplicate_of.evidence
+    assert not any("780" in e or "melati" in e for e in decision.possible_duplicate_of.evidence)
+    assert decision.citizen_tracking_id("NEW") == "NEW"
 
 
 def prior(tid: str, text: str, minutes: float, duplicate_of: str | None = None) -> PriorReport:
@@ -67,21 +106,22 @@ def prior(tid: str, text: str, minutes: float, duplicate_of: str | None = None) 
 
 def test_duplicate_links_to_first_of_chain() -> None:
     priors = [prior("A", ORIGINAL, 0), prior("B", ORIGINAL, 10, duplicate_of="A")]
-    verdict, original, score = decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG)
-    assert (verdict, original, score) == (Level2.DUPLICATE, "A", 1.0)
+    d = decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG)
+    assert (d.level2, d.duplicate_of, d.score) == (Level2.DUPLICATE, "A", 1.0)
 
 
 def test_addendum_links_to_original() -> None:
     priors = [prior("A", ORIGINAL, 0)]
     text = ORIGINAL + " Sekarang air sudah masuk ke tiga rumah warga."
-    verdict, original, _ = decide_level2(text, T0 + timedelta(hours=2), priors, CFG)
-    assert (verdict, original) == (Level2.ADDENDUM, "A")
+    d = decide_level2(text, T0 + timedelta(hours=2), priors, CFG)
+    assert (d.level2, d.duplicate_of) == (Level2.ADDENDUM, "A")
 
 
 def test_outside_window_is_new() -> None:
     priors = [prior("A", ORIGINAL, 0)]
     late = T0 + timedelta(hours=CFG.window_hours, minutes=1)
-    assert decide_level2(ORIGINAL, late, priors, CFG) == (Level2.NEW, None, 0.0)
+    d = decide_level2(ORIGINAL, late, priors, CFG)
+    assert (d.level2, d.duplicate_of, d.possible_duplicate_of) == (Level2.NEW, None, None)
 
 
 def test_best_match_wins_over_older_weaker() -> None:
@@ -89,13 +129,13 @@ def test_best_match_wins_over_older_weaker() -> None:
         prior("A", "Lampu jalan di Jl. Cibiru Raya mati sejak kemarin malam", 0),
         prior("B", ORIGINAL, 5),
     ]
-    assert decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG)[1] == "B"
+    assert decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG).duplicate_of == "B"
 
 
 def test_same_reporter_different_problem_is_new() -> None:
     priors = [prior("A", "Air PDAM di Cibiru Raya dekat masjid mati dua hari", 0)]
     text = "Lampu penerangan jalan di Cibiru Raya dekat masjid mati sudah 2 minggu"
-    assert decide_level2(text, T0 + timedelta(hours=1), priors, CFG)[0] is Level2.NEW
+    assert decide_level2(text, T0 + timedelta(hours=1), priors, CFG).level2 is Level2.NEW
 
 
 def report(

@@ -7,8 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.similarity import IndexEntry, SimilarityIndex, band_params, owner_hashes
-from normalizer.fingerprint import normalize
+from gateway.similarity import (
+    IndexEntry,
+    SimilarityIndex,
+    fact_tokens,
+    facts_from_tokens,
+    owner_hashes,
+)
+from normalizer.analysis import analyse
+from normalizer.facts import extract_facts
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -23,18 +30,18 @@ def make(threshold: float = 0.3, **kw: object) -> SimilarityIndex:
 
 def test_links_similar_and_not_unrelated() -> None:
     idx = make()
-    idx.add("A", normalize(LAMPU), T0)
-    idx.add("B", normalize(SAMPAH), T0)
-    found = idx.query(normalize(LAMPU_OTHER))
+    idx.add("A", analyse(LAMPU), T0)
+    idx.add("B", analyse(SAMPAH), T0)
+    found = idx.query(analyse(LAMPU_OTHER))
     assert [c.tracking_id for c in found] == ["A"]
     assert 0.3 <= found[0].score <= 1.0
 
 
 def test_identical_text_scores_one_and_best_first() -> None:
     idx = make()
-    idx.add("A", normalize(LAMPU_OTHER), T0)
-    idx.add("B", normalize(LAMPU), T0)
-    found = idx.query(normalize(LAMPU))
+    idx.add("A", analyse(LAMPU_OTHER), T0)
+    idx.add("B", analyse(LAMPU), T0)
+    found = idx.query(analyse(LAMPU))
     assert found[0].tracking_id == "B"
     assert found[0].score == 1.0
 
@@ -42,9 +49,9 @@ def test_identical_text_scores_one_and_best_first() -> None:
 def test_exclude_and_limit() -> None:
     idx = make()
     for i in range(4):
-        idx.add(f"T{i}", normalize(LAMPU), T0)
+        idx.add(f"T{i}", analyse(LAMPU), T0)
     # equal scores: newest first
-    assert [c.tracking_id for c in idx.query(normalize(LAMPU), exclude={"T3"}, limit=2)] == [
+    assert [c.tracking_id for c in idx.query(analyse(LAMPU), exclude={"T3"}, limit=2)] == [
         "T2",
         "T1",
     ]
@@ -52,9 +59,9 @@ def test_exclude_and_limit() -> None:
 
 def test_empty_text_links_nothing() -> None:
     idx = make()
-    idx.add("A", normalize(LAMPU), T0)
-    idx.add("E", "", T0)  # only stopwords / nothing: not indexed
-    assert idx.query("") == []
+    idx.add("A", analyse(LAMPU), T0)
+    idx.add("E", analyse("mohon segera ditindaklanjuti"), T0)  # nothing to compare on
+    assert idx.query(analyse("terima kasih")) == []
     assert len(idx) == 1
 
 
@@ -72,15 +79,15 @@ def test_region_partition(
     partition: tuple[str, ...], stored: str | None, query: str | None, linked: bool
 ) -> None:
     idx = make(partition_by=partition)
-    idx.add("A", normalize(LAMPU), T0, region=stored)
-    assert bool(idx.query(normalize(LAMPU), region=query)) is linked
+    idx.add("A", analyse(LAMPU), T0, region=stored)
+    assert bool(idx.query(analyse(LAMPU), region=query)) is linked
 
 
 def test_category_partition() -> None:
     idx = make(partition_by=("category",))
-    idx.add("A", normalize(LAMPU), T0, category="penerangan")
-    assert idx.query(normalize(LAMPU), category="jalan") == []
-    assert idx.query(normalize(LAMPU), category="penerangan")
+    idx.add("A", analyse(LAMPU), T0, category="penerangan")
+    assert idx.query(analyse(LAMPU), category="jalan") == []
+    assert idx.query(analyse(LAMPU), category="penerangan")
 
 
 def test_rejects_unknown_partition_and_bad_threshold() -> None:
@@ -92,43 +99,43 @@ def test_rejects_unknown_partition_and_bad_threshold() -> None:
 
 def test_window_eviction() -> None:
     idx = make(window=timedelta(days=1))
-    idx.add("OLD", normalize(LAMPU), T0)
-    idx.add("NEW", normalize(SAMPAH), T0 + timedelta(days=2))
+    idx.add("OLD", analyse(LAMPU), T0)
+    idx.add("NEW", analyse(SAMPAH), T0 + timedelta(days=2))
     assert len(idx) == 1
-    assert idx.query(normalize(LAMPU)) == []
+    assert idx.query(analyse(LAMPU)) == []
 
 
 def test_add_is_idempotent() -> None:
     idx = make()
-    idx.add("A", normalize(LAMPU), T0)
-    idx.add("A", normalize(LAMPU), T0)
+    idx.add("A", analyse(LAMPU), T0)
+    idx.add("A", analyse(LAMPU), T0)
     assert len(idx) == 1
-    assert len(idx.query(normalize(LAMPU))) == 1
+    assert len(idx.query(analyse(LAMPU))) == 1
 
 
 def test_bulk_warm_up_matches_single_adds() -> None:
     texts = [LAMPU, LAMPU_OTHER, SAMPAH]
     single = make()
     for i, t in enumerate(texts):
-        single.add(f"T{i}", normalize(t), T0)
+        single.add(f"T{i}", analyse(t), T0)
     bulk = make()
-    entries = [IndexEntry(f"T{i}", normalize(t), T0) for i, t in enumerate(texts)]
-    entries.append(IndexEntry("ANCIENT", normalize(LAMPU), T0 - timedelta(days=90)))
-    assert bulk.add_many(entries, now=T0, batch=2) == 3
-    q = normalize("lampu jalan cibiru raya mati")
+    entries = [IndexEntry(f"T{i}", analyse(t), T0) for i, t in enumerate(texts)]
+    entries.append(IndexEntry("ANCIENT", analyse(LAMPU), T0 - timedelta(days=90)))
+    assert bulk.add_many(entries, now=T0) == 3
+    q = analyse("lampu jalan cibiru raya mati")
     assert bulk.query(q) == single.query(q)
 
 
 def test_compaction_keeps_live_entries_queryable() -> None:
     idx = make(window=timedelta(minutes=10))
     for i in range(12_000):
-        idx.add(f"T{i}", f"keluhan{i} nomor{i} kasus{i}", T0 + timedelta(seconds=i))
+        idx.add(f"T{i}", analyse(f"keluhan{i} nomor{i} kasus{i}"), T0 + timedelta(seconds=i))
     # only the last 10 minutes stay; evicted slots were compacted away
     assert len(idx) == 601
     assert len(idx._ids) < 12_000
-    found = idx.query("keluhan11999 nomor11999 kasus11999")
+    found = idx.query(analyse("keluhan11999 nomor11999 kasus11999"))
     assert [c.tracking_id for c in found] == ["T11999"]
-    assert idx.query("keluhan5 nomor5 kasus5") == []
+    assert idx.query(analyse("keluhan5 nomor5 kasus5")) == []
 
 
 def test_owners_are_left_out_inside_their_window_and_survive_compaction() -> None:
@@ -137,11 +144,11 @@ def test_owners_are_left_out_inside_their_window_and_survive_compaction() -> Non
     # 12,000 old fillers, all out of the window once MINE arrives: MINE's add compacts
     for i in range(12_000):
         at = T0 - timedelta(minutes=30) + timedelta(seconds=i / 10)
-        idx.add(f"T{i}", f"keluhan{i} nomor{i}", at, owners=me)
-    idx.add("MINE", normalize(LAMPU), T0, owners=me)
+        idx.add(f"T{i}", analyse(f"keluhan{i} nomor{i}"), at, owners=me)
+    idx.add("MINE", analyse(LAMPU), T0, owners=me)
     assert len(idx._ids) == 1  # compacted, MINE moved with its owners
-    idx.add("THEIRS", normalize(LAMPU), T0, owners=other)
-    text = normalize(LAMPU_OTHER)
+    idx.add("THEIRS", analyse(LAMPU), T0, owners=other)
+    text = analyse(LAMPU_OTHER)
     assert {c.tracking_id for c in idx.query(text)} == {"MINE", "THEIRS"}
     assert [c.tracking_id for c in idx.query(text, owners=me)] == ["THEIRS"]
     # the e-mail alone is enough to be the same reporter
@@ -153,26 +160,51 @@ def test_owners_are_left_out_inside_their_window_and_survive_compaction() -> Non
     assert len(idx.query(text, owners=me, owners_since=later)) == 2
 
 
+def test_crowded_postings_are_capped_so_queries_stay_bounded() -> None:
+    """Thousands of identical complaints: each posting list keeps its newest reports only."""
+    idx = make(posting_cap=4)
+    for i in range(500):
+        idx.add(f"T{i}", analyse(LAMPU), T0 + timedelta(seconds=i))
+    assert max(len(p) for p in idx._postings.values()) == 4
+    found = idx.query(analyse(LAMPU), limit=10)
+    assert [c.tracking_id for c in found] == ["T499", "T498", "T497", "T496"]
+
+
+def test_rare_words_weigh_more_than_common_ones() -> None:
+    """Two reports share a rare place name, two others only common complaint words: the
+    place wins although both pairs share as many words."""
+    idx = make(threshold=0.05)
+    for i in range(40):  # "air", "mati", "rumah" become common words
+        idx.add(f"F{i}", analyse(f"air mati di rumah nomor {i} kampung k{i}"), T0)
+    idx.add("PLACE", analyse("banjir merendam kampung cigondewah sejak subuh"), T0)
+    idx.add("COMMON", analyse("air mati rumah kami sejak subuh"), T0)
+    found = idx.query(analyse("air mati di cigondewah setelah banjir semalam"))
+    assert found[0].tracking_id == "PLACE"
+
+
+def test_conflicting_facts_are_never_linked() -> None:
+    """The same problem in another kelurahan is another case (issue 13's look-alikes)."""
+    idx = make(threshold=0.1)
+    idx.add("A", analyse("Banjir setinggi lutut di Kelurahan Cibangkong sejak semalam"), T0)
+    assert idx.query(analyse("Banjir setinggi lutut di Kelurahan Kebon Waru sejak semalam")) == []
+    assert idx.query(analyse("kel cibangkong banjir selutut dr semalem"))
+
+
+def test_fact_tokens_round_trip() -> None:
+    facts = extract_facts("PKH a.n. Siti NIK 3216014507800002 di RT 02/RW 04 Rp 780.000")
+    assert facts_from_tokens(fact_tokens(facts)) == facts
+
+
 @pytest.mark.parametrize(
-    ("threshold", "bands", "rows"),
+    ("stored", "query", "linked"),
     [
-        pytest.param(0.24, 6, 1, id="low-threshold-short-bands"),
-        pytest.param(0.5, 6, 3, id="mid-threshold"),
-        pytest.param(0.9, 6, 8, id="high-threshold-long-bands"),
+        pytest.param("32.73", "32.73.01", True, id="kota-contains-kecamatan"),
+        pytest.param("32.73.01", "32.73", True, id="kecamatan-inside-kota"),
+        pytest.param("32.73.01", "32.73.02", False, id="sibling-kecamatan"),
+        pytest.param("32.7", "32.73", False, id="not-at-a-dot"),
     ],
 )
-def test_band_params(threshold: float, bands: int, rows: int) -> None:
-    assert band_params(threshold, 64) == (bands, rows)
-
-
-def test_crowded_buckets_are_capped_so_queries_stay_bounded() -> None:
-    """Thousands of identical complaints: each bucket keeps its newest reports only."""
-    idx = make(bucket_cap=4)
-    for i in range(500):
-        idx.add(f"T{i}", normalize(LAMPU), T0 + timedelta(seconds=i))
-    largest = max(
-        1 if isinstance(b, int) else len(b) for table in idx._tables for b in table.values()
-    )
-    assert largest == 4
-    found = idx.query(normalize(LAMPU), limit=10)
-    assert [c.tracking_id for c in found] == ["T499", "T498", "T497", "T496"]
+def test_nested_region_codes_partition(stored: str, query: str, linked: bool) -> None:
+    idx = make(partition_by=("region",))
+    idx.add("A", analyse(LAMPU), T0, region=stored)
+    assert bool(idx.query(analyse(LAMPU), region=query)) is linked
