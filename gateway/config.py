@@ -195,11 +195,12 @@ class DedupSection(Settings):
     addendum_min_new_words: int = Field(default=3, ge=1)
     #: content-term overlap (same reporter) at or above which a new case carries a
     #: possible_duplicate_of link to the earlier one
-    possible_threshold: float = Field(default=0.4, gt=0, le=1)
-    #: added to a score when both texts share a specific fact (place, ID, amount)
-    fact_bonus: float = Field(default=0.15, ge=0, le=1)
+    possible_threshold: float = Field(default=0.3, gt=0, le=1)
     #: weighted similarity at or above which other reporters' reports are linked (level 3)
     similar_threshold: float = Field(default=0.3, gt=0, le=1)
+    #: added to a level-3 score when both texts name the same specific place (street,
+    #: desa, landmark): several citizens naming one spot is strong evidence of one problem
+    fact_bonus: float = Field(default=0.15, ge=0, le=1)
     similar_window_days: float = 30.0
     max_similar_links: int = 5
     #: most candidates scored per level-3 query (keeps one very common complaint cheap)

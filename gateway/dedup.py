@@ -53,7 +53,7 @@ from rapidfuzz.fuzz import ratio
 
 from gateway.config import DedupSection
 from normalizer.analysis import Analysis, analyse, overlap
-from normalizer.facts import conflicts, extract_facts, shared_specific
+from normalizer.facts import Facts, conflicts, extract_facts, shared_specific
 from normalizer.fingerprint import containment, normalize, shingles
 from normalizer.terms import terms
 from normalizer.report import PossibleDuplicate, Report
@@ -154,6 +154,17 @@ def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
     if _is_truncation(new.words, old.words, config.truncation_min_words):
         score = round(len(new.words) / len(old.words), 3)
         return Level2Match(Level2.DUPLICATE, score, ("start of the earlier text",))
+    kept, gone = _strip_common_ends(new.words, old.words)
+    if not gone and len(old.words) >= 3:
+        # the earlier text, words added in one place: detail, or a word of courtesy
+        added = terms(" ".join(kept))
+        if len(added) >= config.addendum_min_new_words:
+            return Level2Match(Level2.ADDENDUM, 1.0, ("earlier text plus detail",))
+        return Level2Match(Level2.DUPLICATE, 1.0, ("earlier text plus a few words",))
+    if not kept and len(new.words) >= config.truncation_min_words:
+        return Level2Match(Level2.DUPLICATE, 1.0, ("earlier text with words left out",))
+    if kept and gone and not terms(" ".join(kept)) and not terms(" ".join(gone)):
+        return Level2Match(Level2.DUPLICATE, 1.0, ("same text but for courtesy words",))
     new_sh = shingles(new.words, SHINGLE_K)
     old_sh = shingles(old.words, SHINGLE_K)
     old_in_new = containment(old_sh, new_sh)
@@ -164,7 +175,7 @@ def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
         and extra >= config.addendum_min_new_words
     ):
         return Level2Match(Level2.ADDENDUM, round(old_in_new, 3), ("earlier text plus detail",))
-    return _possible(new, old, config)
+    return _possible(kept, gone, config)
 
 
 def _numbers(words: Sequence[str]) -> frozenset[str]:
@@ -173,22 +184,32 @@ def _numbers(words: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if w.isdigit())
 
 
-def _possible(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
-    """Compare what the two texts say *apart from what they share word for word at their
-    start and end*: one writer's letter header and sign-off ("Yth. Admin LAPOR!, saya ...,
-    warga Jl. ...", "mhn diperbaiki. trims - pak darto ketua rt 02") are the same in all
-    their complaints and say nothing about whether two of them are one complaint."""
-    a, b = _strip_common_ends(new.words, old.words)
-    mine, theirs = frozenset(terms(" ".join(a))), frozenset(terms(" ".join(b)))
+def _possible(kept: Sequence[str], gone: Sequence[str], config: DedupSection) -> Level2Match:
+    """Score what two texts say *apart from the words they share at their start and end*
+    (*kept*: the new text's middle, *gone*: the earlier one's): one writer's letter header
+    and sign-off ("Yth. Admin LAPOR!, saya ..., warga Jl. ...", "mhn diperbaiki. trims - pak
+    darto ketua rt 02") are the same in all their complaints and say nothing about whether
+    two of them are one complaint."""
+    new_facts, old_facts = extract_facts(" ".join(kept)), extract_facts(" ".join(gone))
+    # place names are left out of the score, and a shared one is evidence, not score: one
+    # reporter's complaints are mostly about their own street, whatever the problem
+    places = _place_words(new_facts) | _place_words(old_facts)
+    mine = frozenset(terms(" ".join(kept))) - places
+    theirs = frozenset(terms(" ".join(gone))) - places
     score = overlap(mine, theirs)
-    shared = shared_specific(extract_facts(" ".join(a)), extract_facts(" ".join(b)))
-    if shared:
-        score = min(1.0, score + config.fact_bonus)
     if score < config.possible_threshold:
         return Level2Match(Level2.NEW, round(score, 3))
+    shared = shared_specific(new_facts, old_facts)
     evidence = [f"{len(mine & theirs)} of {len(mine)} content words shared"]
     evidence += sorted({f"same {value.split(':', 1)[0]}" for value in shared})
     return Level2Match(Level2.POSSIBLE, round(score, 3), tuple(evidence))
+
+
+def _place_words(facts: Facts) -> frozenset[str]:
+    """The words of the places named in *facts* ("jalan:cibiru raya" -> cibiru, raya)."""
+    return frozenset(
+        word for value in facts.places for word in value.split(":", 1)[-1].split()
+    )
 
 
 def _strip_common_ends(

@@ -188,9 +188,12 @@ class SimilarityIndex:
         if not known:
             return []
         common = max(50, int(self.common_share * len(self._slot)))
+        # terms in many reports find no candidates (they still count in the score), except
+        # the query's rarest few, so a text made only of common words still finds its like
+        rarest = sorted(known, key=self._df.__getitem__)[:3]
         partial: dict[int, float] = {}
         for tid in known:
-            if self._df[tid] > common:
+            if self._df[tid] > common and tid not in rarest:
                 continue
             w2 = self._weight2(tid)
             for slot in self._postings.get(tid, ()):

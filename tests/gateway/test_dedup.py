@@ -132,10 +132,13 @@ def test_best_match_wins_over_older_weaker() -> None:
     assert decide_level2(ORIGINAL, T0 + timedelta(hours=1), priors, CFG).duplicate_of == "B"
 
 
-def test_same_reporter_different_problem_is_new() -> None:
+def test_same_reporter_different_problem_is_never_merged() -> None:
+    """Same place, another problem: a case of its own (at most linked for a handler)."""
     priors = [prior("A", "Air PDAM di Cibiru Raya dekat masjid mati dua hari", 0)]
     text = "Lampu penerangan jalan di Cibiru Raya dekat masjid mati sudah 2 minggu"
-    assert decide_level2(text, T0 + timedelta(hours=1), priors, CFG).level2 is Level2.NEW
+    decision = decide_level2(text, T0 + timedelta(hours=1), priors, CFG)
+    assert decision.duplicate_of is None
+    assert decision.citizen_tracking_id("NEW") == "NEW"
 
 
 def report(

@@ -130,13 +130,29 @@ async def test_outside_window_is_a_new_report(dedup_pipeline: Pipeline) -> None:
     assert again.status == "received"
 
 
-async def test_reworded_near_duplicate(dedup_pipeline: Pipeline) -> None:
+async def test_reworded_resend_is_a_new_case_linked_possible_duplicate(
+    dedup_pipeline: Pipeline, store: SqliteStore
+) -> None:
+    """Not near-certain, so not merged (issue 13): the citizen gets a tracking ID of their
+    own and the normal answer; the case handler gets the link with its evidence."""
     first = await dedup_pipeline.submit(sms(DRAIN), inbound_key="sms:1")
     again = await dedup_pipeline.submit(
         sms("selokan jln cibiru raya no 45 mampet, klo hujan air meluap ke jln. tlg dibersihkan"),
         inbound_key="sms:2",
     )
-    assert again.duplicate_of == first.tracking_id
+    assert again.duplicate_of is None
+    assert again.status == "received"
+    found = await store.get_report(again.tracking_id)
+    assert found is not None
+    link = found[0].possible_duplicate_of
+    assert link is not None and link.tracking_id == first.tracking_id
+    assert 0 < link.score <= 1 and link.evidence
+    kinds = {r["kind"] for r in await store.outbox_rows(again.tracking_id)}
+    assert "forward" in kinds  # a case of its own reaches the core
+    (ack,) = await acks(store, again.tracking_id)
+    assert ack["kind"] == "received"
+    assert display(again.tracking_id) in ack["text"]
+    assert first.tracking_id not in json.dumps(ack)
 
 
 async def test_longer_message_is_addendum_on_original(
@@ -339,3 +355,35 @@ async def test_core_gets_one_case_per_problem_with_links_and_addendum(
         if body.get("tracking_id") == b["tracking_id"]
     )
     assert [link["tracking_id"] for link in case_b["similar_to"]] == [a["tracking_id"]]
+
+
+async def test_core_gets_possible_duplicate_link_and_region(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, fake_core: Any
+) -> None:
+    """The core receives the possible_duplicate_of link of a reworded resend (a case of its
+    own) and the region the text names (Kemendagri code), for routing."""
+    h = await gateway_factory(make_config(tmp_path, {"core": {"url": fake_core.url}}))
+    formal = (
+        "Tagihan air PDAM di rumah saya Jl. Melati No. 12 Kelurahan Cibangkong, Kecamatan "
+        "Batununggal, Kota Bandung melonjak menjadi Rp 780.000 padahal air sering tidak mengalir."
+    )
+    status, a = await h.post_signed("/v1/web/reports", {"text": formal, "reporter": {"phone": PHONE}})
+    assert status == 201, a
+    status, b = await h.post_signed(
+        "/v1/web/reports",
+        {
+            "text": "tagihan pdam dirmh sy jd 780rb pdhl air sering gk ngalir. kel cibangkong bdg",
+            "reporter": {"phone": E164},
+        },
+    )
+    assert status == 201, b
+    assert b["duplicate_of"] is None and b["tracking_id"] != a["tracking_id"]
+    for _ in range(200):
+        if len(fake_core.state.cases) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    bodies = {body["tracking_id"]: body for body in fake_core.state.cases.values()}
+    assert set(bodies) == {a["tracking_id"], b["tracking_id"]}
+    link = bodies[b["tracking_id"]]["possible_duplicate_of"]
+    assert link["tracking_id"] == a["tracking_id"] and link["evidence"]
+    assert bodies[a["tracking_id"]]["region"].startswith("32.73")  # Kota Bandung
