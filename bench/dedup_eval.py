@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gateway.config import DedupSection
 from gateway.dedup import PriorReport, decide_level2
 from gateway.linker import Linker
-from normalizer.report import Channel, Report, Reporter
+from normalizer.report import Channel, Location, Report, Reporter
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests" / "data" / "dedup_eval"
@@ -133,6 +133,8 @@ def evaluate(items: list[dict[str, str]], config: DedupSection) -> Score:
             received_at=at,
             reporter=Reporter(phone=phone),
             text=item["text"],
+            # the old set labels a region, as a channel might send one
+            location=Location(region=item["region"]) if item.get("region") else None,
         )
         links = linker.link(report)
         earlier = [o for o in firsts.get(problem, []) if by_id[o]["reporter"] != who]

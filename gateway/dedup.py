@@ -52,8 +52,8 @@ from typing import Protocol
 from rapidfuzz.fuzz import ratio
 
 from gateway.config import DedupSection
-from normalizer.analysis import Analysis, analyse, overlap
-from normalizer.facts import Facts, conflicts, extract_facts, shared_specific
+from normalizer.analysis import Analysis, analyse, overlap, place_words
+from normalizer.facts import conflicts, extract_facts, shared_specific
 from normalizer.fingerprint import containment, normalize, shingles
 from normalizer.terms import terms
 from normalizer.report import PossibleDuplicate, Report
@@ -193,7 +193,7 @@ def _possible(kept: Sequence[str], gone: Sequence[str], config: DedupSection) ->
     new_facts, old_facts = extract_facts(" ".join(kept)), extract_facts(" ".join(gone))
     # place names are left out of the score, and a shared one is evidence, not score: one
     # reporter's complaints are mostly about their own street, whatever the problem
-    places = _place_words(new_facts) | _place_words(old_facts)
+    places = place_words(new_facts) | place_words(old_facts)
     mine = frozenset(terms(" ".join(kept))) - places
     theirs = frozenset(terms(" ".join(gone))) - places
     score = overlap(mine, theirs)
@@ -203,13 +203,6 @@ def _possible(kept: Sequence[str], gone: Sequence[str], config: DedupSection) ->
     evidence = [f"{len(mine & theirs)} of {len(mine)} content words shared"]
     evidence += sorted({f"same {value.split(':', 1)[0]}" for value in shared})
     return Level2Match(Level2.POSSIBLE, round(score, 3), tuple(evidence))
-
-
-def _place_words(facts: Facts) -> frozenset[str]:
-    """The words of the places named in *facts* ("jalan:cibiru raya" -> cibiru, raya)."""
-    return frozenset(
-        word for value in facts.places for word in value.split(":", 1)[-1].split()
-    )
 
 
 def _strip_common_ends(

@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 
 #: warm-up rows indexed between two yields to the event loop (a few tens of milliseconds)
 WARM_CHUNK = 2000
-#: a warm-up row: (tracking_id, text, identity_keys, received_at, address, category)
-WarmRow = tuple[str, str, Sequence[str], datetime, str | None, str | None]
+#: a warm-up row: (tracking_id, text, identity_keys, received_at, region, category, address)
+#: (region: the channel's own ``location.region``; address: its ``location.address``)
+WarmRow = tuple[str, str, Sequence[str], datetime, str | None, str | None, str | None]
 
 
 class Linker:
@@ -115,11 +116,13 @@ class Linker:
             report.region = region_of(report.text, address)
         if report.duplicate_of:
             return []
+        # the resolved code, else whatever region the channel sent (see _same_region)
+        region = report.region or (report.location.region if report.location else None)
         analysis = analyse(report.text)
         owners = owner_hashes(report.reporter.identity_keys())
         found = self.index.query(
             analysis,
-            region=report.region,
+            region=region,
             category=report.category,
             exclude=(report.tracking_id,),
             limit=self.config.max_similar_links,
@@ -131,7 +134,7 @@ class Linker:
             report.tracking_id,
             analysis,
             report.received_at,
-            region=report.region,
+            region=region,
             category=report.category,
             owners=owners,
         )
@@ -151,12 +154,12 @@ def region_of(text: str, address: str | None = None) -> str | None:
 
 
 def _entry(row: WarmRow) -> IndexEntry:
-    tracking_id, text, identities, received_at, address, category = row
+    tracking_id, text, identities, received_at, region, category, address = row
     return IndexEntry(
         tracking_id,
         analyse(text),
         received_at,
-        region_of(text, address),
+        region_of(text, address) or region,
         category,
         owner_hashes(identities),
     )

@@ -43,13 +43,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from normalizer.analysis import Analysis
+from normalizer.analysis import Analysis, place_words
 from normalizer.facts import Facts, conflicts, shared_specific
 
 #: identity hashes kept per report (phone, X user id, e-mail, app user id)
 OWNER_SLOTS = 4
-#: fact fields whose values become terms (where a problem is and what it is about)
-TERM_FACTS = ("places", "documents", "agencies")
+#: fact fields whose values are scored like terms (what a problem is about)
+SCORED_FACTS = ("documents", "agencies")
 _SEP = "\x1f"
 
 
@@ -98,12 +98,16 @@ def facts_from_tokens(tokens: Iterable[str]) -> Facts:
     return Facts(**{name: frozenset(values) for name, values in grouped.items()})  # type: ignore[arg-type]
 
 
-def _document(analysis: Analysis) -> tuple[set[str], list[str]]:
-    """(terms scored, fact tokens) of one analysed text."""
+def _document(analysis: Analysis) -> tuple[set[str], list[str], list[str]]:
+    """(terms scored, place keys, fact tokens) of one analysed text.
+
+    Place facts are not scored as terms (their words are) but find candidates (the same
+    place named by several citizens), and a shared one adds the bonus."""
     facts = fact_tokens(analysis.facts)
     scored = set(analysis.terms)
-    scored.update(t for t in facts if t.split(_SEP, 1)[0] in TERM_FACTS)
-    return scored, facts
+    scored.update(t for t in facts if t.split(_SEP, 1)[0] in SCORED_FACTS)
+    places = [t for t in facts if t.split(_SEP, 1)[0] == "places"]
+    return scored, places, facts
 
 
 class SimilarityIndex:
@@ -119,6 +123,7 @@ class SimilarityIndex:
         posting_cap: int = 128,
         common_share: float = 0.1,
         fact_bonus: float = 0.15,
+        problem_min: float = 0.15,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
@@ -128,6 +133,7 @@ class SimilarityIndex:
         self.posting_cap = posting_cap
         self.common_share = common_share
         self.fact_bonus = fact_bonus
+        self.problem_min = problem_min
         self.partition_by = tuple(partition_by)
         unknown = set(self.partition_by) - {"region", "category"}
         if unknown:
@@ -183,16 +189,17 @@ class SimilarityIndex:
         received at or after *owners_since* by a reporter sharing one of *owners*."""
         if not self._slot:
             return []
-        scored, _ = _document(analysis)
+        scored, places, _ = _document(analysis)
         known = [self._vocab[t] for t in scored if t in self._vocab]
-        if not known:
+        keys = known + [self._vocab[t] for t in places if t in self._vocab]
+        if not keys:
             return []
         common = max(50, int(self.common_share * len(self._slot)))
         # terms in many reports find no candidates (they still count in the score), except
         # the query's rarest few, so a text made only of common words still finds its like
-        rarest = sorted(known, key=self._df.__getitem__)[:3]
+        rarest = sorted(keys, key=self._df.__getitem__)[:3]
         partial: dict[int, float] = {}
-        for tid in known:
+        for tid in keys:
             if self._df[tid] > common and tid not in rarest:
                 continue
             w2 = self._weight2(tid)
@@ -207,10 +214,11 @@ class SimilarityIndex:
             self.max_candidates + len(skip) + 64, partial, key=lambda s: (partial[s], s)
         )  # best first; on equal weight the newest
         mine = set(known)
-        q_norm = math.sqrt(sum(self._weight2(t) for t in known)) or 1.0
         # terms never seen before weigh as much as the rarest and make the query longer
         unseen = len(scored) - len(known)
-        q_norm = math.sqrt(q_norm * q_norm + unseen * self._idf(0) ** 2)
+        q_norm2 = sum(self._weight2(t) for t in known) + unseen * self._idf(0) ** 2
+        q_norm = math.sqrt(q_norm2) or 1.0
+        my_places = {self._vocab[w] for w in place_words(analysis.facts) if w in self._vocab}
         weights: dict[int, float] = {}
 
         def w2(term_id: int) -> float:
@@ -245,6 +253,14 @@ class SimilarityIndex:
                 continue
             facts = facts_from_tokens(self._words[t] for t in self._facts[slot])
             if conflicts(analysis.facts, facts):
+                continue
+            # the problem itself must agree too, not only the place both name
+            places = {self._vocab[w] for w in place_words(facts) if w in self._vocab}
+            places |= my_places
+            p_dot = dot - sum(w2(t) for t in theirs if t in mine and t in places)
+            p_theirs = d_norm2 - sum(w2(t) for t in theirs if t in places)
+            p_mine = q_norm2 - sum(w2(t) for t in known if t in places)
+            if p_dot <= 0 or p_dot / math.sqrt(p_theirs * p_mine) < self.problem_min:
                 continue
             if shared_specific(analysis.facts, facts):
                 score = min(1.0, score + self.fact_bonus)
@@ -305,13 +321,14 @@ class SimilarityIndex:
         return count
 
     def _insert(self, entry: IndexEntry) -> bool:
-        scored, facts = _document(entry.analysis)
+        scored, places, facts = _document(entry.analysis)
         if not scored:
-            return False  # nothing to compare on (only greetings, stopwords)
+            return False  # nothing to compare on (only greetings, stopwords, places)
         slot = len(self._ids)
         term_ids = array("i", sorted(self._intern(t) for t in scored))
+        place_ids = [self._intern(t) for t in places]
         cap = self.posting_cap
-        for tid in term_ids:
+        for tid in (*term_ids, *place_ids):
             self._df[tid] += 1
             posting = self._postings.get(tid)
             if posting is None:
@@ -349,6 +366,9 @@ class SimilarityIndex:
             del self._slot[tracking_id]
             for tid in self._terms[slot]:
                 self._df[tid] -= 1
+            for tid in self._facts[slot]:
+                if self._words[tid].startswith("places" + _SEP):
+                    self._df[tid] -= 1
             self._terms[slot] = array("i")
             self._facts[slot] = array("i")
         dead = len(self._ids) - len(self._slot)
@@ -386,9 +406,22 @@ def _stored_analysis(scored: list[str], facts: list[str]) -> Analysis:
 
 
 def _same_region(a: str, b: str) -> bool:
-    """Kemendagri codes name nested regions ("32.01" contains "32.01.05"): two reports are
-    in the same region when one code is a prefix of the other at a dot boundary."""
+    """Whether two reports' regions allow a link.
+
+    Kemendagri codes name nested regions ("32.73" contains "32.73.05"): the same region when
+    one code is a prefix of the other at a dot boundary. A channel's own free-text region
+    ("kota-bandung") is compared with another free text only; a code and a free text cannot
+    be compared, so they do not keep two reports apart."""
+    code_a, code_b = _is_code(a), _is_code(b)
+    if code_a != code_b:
+        return True
+    if not code_a:
+        return a.casefold() == b.casefold()
     if a == b:
         return True
     short, long = (a, b) if len(a) < len(b) else (b, a)
     return long.startswith(short + ".")
+
+
+def _is_code(region: str) -> bool:
+    return region.replace(".", "").isdigit()

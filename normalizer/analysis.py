@@ -41,6 +41,15 @@ def analyse(text: str, normalized: str | None = None) -> Analysis:
     )
 
 
+def place_words(facts: Facts) -> frozenset[str]:
+    """The words of the places named in *facts* ("jalan:cibiru raya" -> cibiru, raya).
+
+    Left out of similarity scores: two complaints about one street are not one complaint
+    unless they are about the same problem there. A shared place is evidence on its own
+    (:func:`normalizer.facts.shared_specific`)."""
+    return frozenset(word for value in facts.places for word in value.split(":", 1)[-1].split())
+
+
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Cosine similarity of two term sets with equal weights: |a ∩ b| / sqrt(|a| |b|)."""
     if not a or not b:

@@ -305,7 +305,7 @@ class SqliteStore:
 
     async def dedup_rows(
         self, since: datetime
-    ) -> list[tuple[str, str, list[str], datetime, str | None, str | None]]:
+    ) -> list[tuple[str, str, list[str], datetime, str | None, str | None, str | None]]:
         """Rows that warm the similarity index (:meth:`gateway.linker.Linker.load`):
         original reports (not level-2 duplicates) received at or after *since* whose forward
         to the core is done, with their reporter identities (so the index can leave a
@@ -323,14 +323,21 @@ class SqliteStore:
         ):
             identities.setdefault(tracking_id, []).append(identity)
         rows = await self._read(
-            "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, "
-            "json_extract(body, '$.location.address') AS address, "
-            "category FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
+            "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, region, "
+            "category, json_extract(body, '$.location.address') AS address FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
             "ORDER BY received_at",
             (since.isoformat(),),
         )
         return [
-            (r[0], r[1] or "", identities.get(r[0], []), datetime.fromisoformat(r[2]), r[3], r[4])
+            (
+                r[0],
+                r[1] or "",
+                identities.get(r[0], []),
+                datetime.fromisoformat(r[2]),
+                r[3],
+                r[4],
+                r[5],
+            )
             for r in rows
             if r[0] not in skip
         ]

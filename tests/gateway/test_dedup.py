@@ -218,8 +218,8 @@ async def test_load_warms_index_from_rows() -> None:
     linker = Linker(CFG)
 
     async def rows():  # type: ignore[no-untyped-def]
-        yield ("OLD", ORIGINAL, ["phone:+62811"], T0 - timedelta(days=60), None, None)
-        yield ("R1", ORIGINAL, ["phone:+62811"], T0, "kota-bandung", "drainase")
+        yield ("OLD", ORIGINAL, ["phone:+62811"], T0 - timedelta(days=60), None, None, None)
+        yield ("R1", ORIGINAL, ["phone:+62811"], T0, "kota-bandung", "drainase", None)
 
     assert await linker.load(rows(), now=T0) == 1
     links = linker.link(report(ORIGINAL, region="kota-bandung", tracking_id="NEW"))
@@ -241,7 +241,7 @@ async def test_load_yields_to_the_event_loop_between_chunks() -> None:
     await asyncio.sleep(0)
     before = ticks
     rows = [
-        (f"R{i}", f"keluhan nomor {i} di jalan {i}", ["phone:+62811"], T0, None, None)
+        (f"R{i}", f"keluhan nomor {i} di jalan {i}", ["phone:+62811"], T0, None, None, None)
         for i in range(5 * WARM_CHUNK)
     ]
     assert await Linker(CFG).load(rows, now=T0) == len(rows)
