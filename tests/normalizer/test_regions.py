@@ -79,6 +79,9 @@ KAB_BOGOR = ("Jawa Barat", "Kabupaten Bogor")
         pytest.param("", None, id="empty"),
         pytest.param("jalan rusak parah, mohon diperbaiki", None, id="no-place"),
         pytest.param("di kota ini sampah menumpuk", None, id="kota-as-a-word"),
+        pytest.param("antri lama di kec", None, id="marker-at-the-end"),
+        pytest.param("kel. , kec. ; kab.", None, id="markers-without-names"),
+        pytest.param("KEL. KALIRUNGKUT!!!", "35.78.03.1001", id="shouting"),
         # ordinary words that are also place names count only after a marker
         pytest.param("jalan baru sudah rusak lagi", None, id="baru"),
         pytest.param("semoga jaya selalu, tamannya indah", None, id="jaya-indah"),
