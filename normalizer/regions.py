@@ -21,7 +21,8 @@ How a text is read
   bdg, sby, bgr, mlg, smg, jogja, mks, mdn, plg, bks, dpk, tng, jaksel, jabar, ntt, ...). A
   shorthand means what the written name means. Desa and kecamatan names never count without a
   marker ("jalan baru", "mekar jaya"), nor do kabupaten/kota names that are ordinary words or
-  given names (:data:`_BARE_STOP`: batu, batang, puncak, metro, bima, ...), nor a name that
+  given names (:data:`_BARE_STOP`: batu, batang, puncak, metro, bima, ...) or such words
+  written apart ("bukit tinggi" is a hill, "Bukittinggi" the city), nor a name that
   follows a street word ("Jl. Raya Bogor", "jalan Jakarta-Bogor km 45": a street can be
   anywhere).
 
@@ -150,14 +151,13 @@ _BARE_STOP = frozenset(
         "batang",  # a stem; a counter word
         "batu",  # stone
         "batubara",  # coal
-        "baubau",  # "bau bau": smelly
         "bima",  # a given name
         "buru",  # "buru-buru": in a hurry
         "karo",  # a surname
-        "kotabaru",  # "kota baru": a new town
         "landak",  # porcupine
         "lingga",  # a given name
         "metro",  # "Polda Metro Jaya"
+        "padangpanjang",  # a long field
         "pesisirbarat",  # the west coast
         "pesisirselatan",  # the south coast
         "puncak",  # summit; the Puncak pass near Bogor
@@ -169,6 +169,10 @@ _BARE_STOP = frozenset(
         "tebingtinggi",  # a high bank
     }
 )
+
+#: one-word names that count without a marker only when written as one word: "Bukittinggi"
+#: is the city, "bukit tinggi" a high hill
+_BARE_GLUED_ONLY = frozenset({"balikpapan", "baubau", "bukittinggi", "kotabaru", "pasangkayu"})
 
 #: words that make the following place name part of a street or route name
 _STREET = frozenset(
@@ -407,7 +411,7 @@ class Gazetteer:
             if key not in self._bare_prefixes:  # also stops at punctuation
                 break
             codes = self._bare.get(key)
-            if codes:
+            if codes and not (end > start and key in _BARE_GLUED_ONLY):
                 found = (end + 1, codes)
         return found
 

@@ -90,6 +90,10 @@ KAB_BOGOR = ("Jawa Barat", "Kabupaten Bogor")
         pytest.param("batu besar jatuh, batang pohon patah", None, id="batu-batang"),
         pytest.param("sungai penuh sampah, tebing tinggi longsor", None, id="kabkota-phrases"),
         pytest.param("pak bima ketua rt", None, id="given-name"),
+        pytest.param("rumah di bukit tinggi longsor", None, id="bukit-tinggi-apart-is-a-hill"),
+        pytest.param("macet di bukittinggi", "13.75", id="bukittinggi-glued-is-the-city"),
+        pytest.param("bau bau sampahnya", None, id="bau-bau-apart-is-a-smell"),
+        pytest.param("pelabuhan baubau", "74.72", id="baubau-glued-is-the-city"),
         pytest.param("kantor polda metro jaya", None, id="metro-jaya"),
         # a street named after a city is not that city
         pytest.param("lampu mati di Jl. Raya Bogor km 20", None, id="street-raya-bogor"),
