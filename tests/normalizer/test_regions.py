@@ -161,3 +161,22 @@ def test_small_list_resolves_without_the_shipped_one() -> None:
     assert tiny.resolve("kota bogor") == tiny.region("32.71")
     with pytest.raises(KeyError):
         tiny.region("33")
+
+
+def test_builder_reads_the_sql_dump() -> None:
+    from normalizer.data.build_regions import parse_dump
+
+    sql = (
+        "INSERT INTO wilayah (kode, nama)\r\nVALUES\r\n('11','Aceh'),\r\n"
+        "('11.01','Kabupaten  Aceh Selatan'),\r\n('11.01.02','Kluet Utara'),\r\n"
+        "('11.01.02.2018','Pasi Kuala Ba''u'),\r\n('11.01.02.2019','Bu Nuapu\u2019u');\r\n"
+    )
+    assert parse_dump(sql) == [
+        ("11", "Aceh"),
+        ("11.01", "Kabupaten Aceh Selatan"),
+        ("11.01.02", "Kluet Utara"),
+        ("11.01.02.2018", "Pasi Kuala Ba'u"),
+        ("11.01.02.2019", "Bu Nuapu'u"),
+    ]
+    with pytest.raises(ValueError, match=r"no parent 11\.02"):
+        parse_dump("('11','Aceh'),('11.02.01','Kluet')")
