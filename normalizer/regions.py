@@ -189,7 +189,11 @@ _PROVINCE_PREFIX = re.compile(r"^daerah\s+(?:khusus\s+ibukota|istimewa)\s+")
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """A region from the gazetteer: its Kemendagri code, level, name and names from the top."""
+    """A region from the gazetteer: its Kemendagri code, level, name and names from the top.
+
+    A kelurahan is at level ``"desa"`` too (the same tier; its code's last part starts with 1,
+    a desa's with 2). ``path`` runs from the province down to ``name``.
+    """
 
     code: str
     level: Level
