@@ -44,7 +44,8 @@ def main(argv: list[str]) -> int:
         return 2
     rows = parse_dump(Path(argv[1]).read_text(encoding="utf-8"))
     text = "".join(f"{code}\t{name}\n" for code, name in rows)
-    with gzip.GzipFile(argv[2], "wb", compresslevel=9, mtime=0) as out:
+    # no file name and no time in the gzip header: the same dump always gives the same bytes
+    with open(argv[2], "wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as out:
         out.write(text.encode("utf-8"))
     print(f"{len(rows)} regions -> {argv[2]}")
     return 0

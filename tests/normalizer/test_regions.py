@@ -79,6 +79,9 @@ KAB_BOGOR = ("Jawa Barat", "Kabupaten Bogor")
         pytest.param("", None, id="empty"),
         pytest.param("jalan rusak parah, mohon diperbaiki", None, id="no-place"),
         pytest.param("di kota ini sampah menumpuk", None, id="kota-as-a-word"),
+        pytest.param("antri lama di kec", None, id="marker-at-the-end"),
+        pytest.param("kel. , kec. ; kab.", None, id="markers-without-names"),
+        pytest.param("KEL. KALIRUNGKUT!!!", "35.78.03.1001", id="shouting"),
         # ordinary words that are also place names count only after a marker
         pytest.param("jalan baru sudah rusak lagi", None, id="baru"),
         pytest.param("semoga jaya selalu, tamannya indah", None, id="jaya-indah"),
@@ -87,6 +90,10 @@ KAB_BOGOR = ("Jawa Barat", "Kabupaten Bogor")
         pytest.param("batu besar jatuh, batang pohon patah", None, id="batu-batang"),
         pytest.param("sungai penuh sampah, tebing tinggi longsor", None, id="kabkota-phrases"),
         pytest.param("pak bima ketua rt", None, id="given-name"),
+        pytest.param("rumah di bukit tinggi longsor", None, id="bukit-tinggi-apart-is-a-hill"),
+        pytest.param("macet di bukittinggi", "13.75", id="bukittinggi-glued-is-the-city"),
+        pytest.param("bau bau sampahnya", None, id="bau-bau-apart-is-a-smell"),
+        pytest.param("pelabuhan baubau", "74.72", id="baubau-glued-is-the-city"),
         pytest.param("kantor polda metro jaya", None, id="metro-jaya"),
         # a street named after a city is not that city
         pytest.param("lampu mati di Jl. Raya Bogor km 20", None, id="street-raya-bogor"),
@@ -154,3 +161,22 @@ def test_small_list_resolves_without_the_shipped_one() -> None:
     assert tiny.resolve("kota bogor") == tiny.region("32.71")
     with pytest.raises(KeyError):
         tiny.region("33")
+
+
+def test_builder_reads_the_sql_dump() -> None:
+    from normalizer.data.build_regions import parse_dump
+
+    sql = (
+        "INSERT INTO wilayah (kode, nama)\r\nVALUES\r\n('11','Aceh'),\r\n"
+        "('11.01','Kabupaten  Aceh Selatan'),\r\n('11.01.02','Kluet Utara'),\r\n"
+        "('11.01.02.2018','Pasi Kuala Ba''u'),\r\n('11.01.02.2019','Bu Nuapu\u2019u');\r\n"
+    )
+    assert parse_dump(sql) == [
+        ("11", "Aceh"),
+        ("11.01", "Kabupaten Aceh Selatan"),
+        ("11.01.02", "Kluet Utara"),
+        ("11.01.02.2018", "Pasi Kuala Ba'u"),
+        ("11.01.02.2019", "Bu Nuapu'u"),
+    ]
+    with pytest.raises(ValueError, match=r"no parent 11\.02"):
+        parse_dump("('11','Aceh'),('11.02.01','Kluet')")
