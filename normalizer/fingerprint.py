@@ -238,8 +238,9 @@ ABBREVIATIONS: dict[str, str] = {
     "jogjakarta": "yogyakarta",
 }
 
-#: words so common in complaints that they say nothing about *which* problem it is; dropped
-#: from the features used for level-3 similarity (not from level-2 comparison, where a
+#: words so common in complaints that they say nothing about *which* problem it is
+#: (function words, greetings, sign-offs, letter boilerplate); dropped from the level-3
+#: features and from :func:`normalizer.terms.terms` (not from level-2 comparison, where a
 #: resend keeps them anyway).
 STOPWORDS: frozenset[str] = frozenset(
     """
