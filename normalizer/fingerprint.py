@@ -9,8 +9,15 @@ word sequence:
   removed (they say how the complaint arrived, not what it is about);
 * punctuation becomes a word break, digits stay (house numbers, RT/RW, dates matter);
 * common Indonesian SMS abbreviations and slang expand to one spelling (``yg`` -> ``yang``,
-  ``gak``/``ga``/``nggak`` -> ``tidak``), and letter repetition (``tolongggg``) is squeezed so
-  spelling variants do not look like different words.
+  ``gak``/``ga``/``nggak`` -> ``tidak``, ``rmh`` -> ``rumah``): the hand list
+  :data:`ABBREVIATIONS` laid over a vendored colloquial lexicon (``data/slang.tsv``), and
+  letter repetition (``tolongggg``) is squeezed so spelling variants do not look like
+  different words;
+* "di"/"ke" glued to a place is split off (``dirmh`` -> ``di rumah``, ``kesekolah`` ->
+  ``ke sekolah``); real words (``dinas``, ``kepala``) and passive verbs (``dipungut``) stay;
+* an amount of money becomes its value in rupiah as plain digits: ``Rp 780.000,-``,
+  ``780rb``, ``780 ribu`` and ``780k`` are all ``780000``; ``1,5 jt`` is ``1500000``.
+  Other numbers (RT/RW, years, times) are left as they are.
 
 From that sequence we derive word shingles (sets of ``k`` consecutive words), an exact
 fingerprint hash, Jaccard similarity and containment (how much of an earlier text is inside
@@ -231,8 +238,9 @@ ABBREVIATIONS: dict[str, str] = {
     "jogjakarta": "yogyakarta",
 }
 
-#: words so common in complaints that they say nothing about *which* problem it is; dropped
-#: from the features used for level-3 similarity (not from level-2 comparison, where a
+#: words so common in complaints that they say nothing about *which* problem it is
+#: (function words, greetings, sign-offs, letter boilerplate); dropped from the level-3
+#: features and from :func:`normalizer.terms.terms` (not from level-2 comparison, where a
 #: resend keeps them anyway).
 STOPWORDS: frozenset[str] = frozenset(
     """
@@ -244,7 +252,7 @@ STOPWORDS: frozenset[str] = frozenset(
     lapor laporan melaporkan keluhan mengeluhkan warga terima kasih tks thx makasih
     yth terhormat hormat trims mksh assalamualaikum assalamu alaikum wassalamualaikum wr wb
     salam selamat pagi siang sore malam admin mimin min kak gan pak bu ditindaklanjuti
-    tindak lanjut tindaklanjuti perhatian perhatiannya atas kerjasama kerja sama bantuannya
+    tindak lanjut tindaklanjuti perhatian perhatiannya atas kerjasama bantuannya
     dengan hormat bersama berikut mengenai perihal hal adapun demikian sebagai
     padahal beberapa lalu begini begitu tiap setiap per tetap hanya cuma telah pernah agar
     supaya sehingga namun tetapi bahwa antara hingga secara

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import pytest
 
 from normalizer.fingerprint import (
+    ABBREVIATIONS,
+    EXPANSIONS,
     containment,
     content_words,
     features,
@@ -132,3 +136,151 @@ def test_features_are_content_words() -> None:
     text = normalize("Tolong pak, lampu jalan di Cibiru sudah mati dan tidak menyala")
     assert features(text) == frozenset({"lampu", "jalan", "cibiru", "mati", "menyala"})
     assert content_words(["di", "x", "lampu"]) == ["lampu"]
+
+
+# -- shorthand, glued prepositions, amounts -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("bbrp", "beberapa", id="bbrp"),
+        pytest.param("pdhl", "padahal", id="pdhl"),
+        pytest.param("sjk", "sejak", id="sjk"),
+        pytest.param("jd", "jadi", id="jd"),
+        pytest.param("dtg", "datang", id="dtg"),
+        pytest.param("rmh", "rumah", id="rmh"),
+        pytest.param("ds", "desa", id="ds"),
+        pytest.param("byr", "bayar", id="byr"),
+        pytest.param("ket", "keterangan", id="ket"),
+        pytest.param("sklh", "sekolah", id="sklh"),
+        pytest.param("bsr", "besar", id="bsr"),
+        pytest.param("n", "dan", id="n"),
+        pytest.param("lbh", "lebih", id="lbh"),
+        pytest.param("ttp", "tetap", id="ttp"),
+        pytest.param("mksh", "terima kasih", id="mksh"),
+        pytest.param("bgt", "sekali", id="bgt"),
+        pytest.param("krn", "karena", id="krn"),
+        pytest.param("utk", "untuk", id="utk"),
+        pytest.param("kmrn", "kemarin", id="kmrn"),
+        pytest.param("tlp", "telepon", id="tlp"),
+        pytest.param("hp", "ponsel", id="hp"),
+        pytest.param("blm", "belum", id="blm"),
+        pytest.param("sdh", "sudah", id="sdh"),
+        pytest.param("sm", "sama", id="sm"),
+        pytest.param("dl", "dulu", id="dl"),
+        pytest.param("lg", "lagi", id="lg"),
+        pytest.param("pk", "bapak", id="pk"),
+        pytest.param("bu", "ibu", id="bu"),
+        pytest.param("org", "orang", id="org"),
+        pytest.param("ank", "anak", id="ank"),
+        pytest.param("jln", "jalan", id="jln"),
+        pytest.param("gmn", "bagaimana", id="gmn"),
+        pytest.param("kpn", "kapan", id="kpn"),
+        pytest.param("knp", "kenapa", id="knp"),
+        pytest.param("skt", "sakit", id="skt"),
+        pytest.param("jkt", "jakarta", id="city-jkt"),
+        pytest.param("bdg", "bandung", id="city-bdg"),
+        pytest.param("smg", "smg", id="smg-ambiguous-left-alone"),
+        pytest.param("plg", "plg", id="plg-ambiguous-left-alone"),
+        # from the vendored lexicon (normalizer/data/slang.tsv)
+        pytest.param("mgkn", "mungkin", id="lexicon-mgkn"),
+        pytest.param("ngirim", "mengirim", id="lexicon-ngirim"),
+        pytest.param("sbnrnya", "sebenarnya", id="lexicon-sbnrnya"),
+    ],
+)
+def test_shorthand(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_hand_list_wins_over_vendored_lexicon() -> None:
+    for slang, formal in ABBREVIATIONS.items():
+        assert EXPANSIONS[slang] == formal, slang
+    # the vendored file is really used, and is larger than the hand list
+    assert len(EXPANSIONS) > len(ABBREVIATIONS) + 150
+
+
+def test_expansions_are_fixed_points() -> None:
+    # an expansion that normalize() rewrites again would break idempotence
+    bad = {k: v for k, v in EXPANSIONS.items() if normalize(v) != v}
+    assert bad == {}
+
+
+def test_vendored_keys_are_not_indonesian_words() -> None:
+    text = files("normalizer").joinpath("data/slang.tsv").read_text(encoding="utf-8")
+    roots = set(files("Sastrawi.Stemmer").joinpath("data/kata-dasar.txt").read_text().split())
+    keys = [line.split("\t")[0] for line in text.splitlines()]
+    assert keys and not [k for k in keys if k in roots]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("dirmh", "di rumah", id="di-shorthand-place"),
+        pytest.param("diluar", "di luar", id="di-place"),
+        pytest.param("kesekolah", "ke sekolah", id="ke-place"),
+        pytest.param("dikel", "di kelurahan", id="di-kel-marker"),
+        pytest.param("dijln", "di jalan", id="di-jln"),
+        pytest.param("dirt 05", "di rt 05", id="di-rt"),
+        pytest.param("kesana", "ke sana", id="ke-direction-listed-glued"),
+        pytest.param("dimana", "di mana", id="di-mana"),
+        pytest.param("dibyr", "dibayar", id="di-passive-shorthand-stays-glued"),
+        pytest.param("dia", "dia", id="dia"),
+        pytest.param("diam", "diam", id="diam"),
+        pytest.param("dinas", "dinas", id="dinas"),
+        pytest.param("kecamatan", "kecamatan", id="kecamatan"),
+        pytest.param("kelurahan", "kelurahan", id="kelurahan"),
+        pytest.param("kena", "kena", id="kena"),
+        pytest.param("kemarin", "kemarin", id="kemarin"),
+        pytest.param("kepala", "kepala", id="kepala"),
+        pytest.param("keluar", "keluar", id="keluar-real-word"),
+        pytest.param("dipungut", "dipungut", id="passive-dipungut"),
+        pytest.param("diperbaiki", "diperbaiki", id="passive-diperbaiki"),
+        pytest.param("ditindaklanjuti", "ditindaklanjuti", id="passive-long"),
+        pytest.param("di rumah", "di rumah", id="already-split"),
+    ],
+)
+def test_glued_di_ke(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("Rp 780.000", "780000", id="rp-dots"),
+        pytest.param("780rb", "780000", id="rb-glued"),
+        pytest.param("780 rb", "780000", id="rb-spaced"),
+        pytest.param("780 ribu", "780000", id="ribu"),
+        pytest.param("780k", "780000", id="k"),
+        pytest.param("Rp780.000,-", "780000", id="rp-glued-dash"),
+        pytest.param("Rp 780.000,00", "780000", id="rp-cents"),
+        pytest.param("780.000 rupiah", "780000", id="rupiah-after"),
+        pytest.param("780 ribu rupiah", "780000", id="ribu-rupiah"),
+        pytest.param("1,5 jt", "1500000", id="decimal-comma-jt"),
+        pytest.param("1.5 juta", "1500000", id="decimal-dot-juta"),
+        pytest.param("Rp 1.500.000", "1500000", id="rp-million"),
+        pytest.param("2,75jt", "2750000", id="two-decimals-glued"),
+        pytest.param("dipungut 50rb", "dipungut 50000", id="in-sentence"),
+        pytest.param("RT 02/RW 04", "rt 02 rw 04", id="rt-rw-untouched"),
+        pytest.param("tahun 2023", "tahun 2023", id="year-untouched"),
+        pytest.param("jam 7.30", "jam 7 30", id="time-untouched"),
+        pytest.param("ribuan warga", "ribuan warga", id="ribuan-is-a-word"),
+        pytest.param("ribu", "ribu", id="unit-without-number"),
+        pytest.param("nilai rupiah", "nilai rupiah", id="rupiah-without-number"),
+        pytest.param("9" * 30 + " ribu", "9" * 30 + " ribu", id="huge-number-not-multiplied"),
+    ],
+)
+def test_amounts(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_amount_with_thousands_of_digits_is_cheap_and_safe() -> None:
+    # int() of a >4300-digit string raises in Python 3.11: that must never reach it
+    assert normalize("9" * 5000 + " juta") == "9" * 5000 + " juta"
+
+
+def test_formal_web_text_and_sms_shorthand_agree_on_the_facts() -> None:
+    formal = normalize("Tagihan air di rumah saya sejak 2 bulan melonjak menjadi Rp 780.000")
+    sms = normalize("dirmh sy sjk 2 bln tagihan jd 780rb pdhl")
+    shared = set(formal.split()) & set(sms.split())
+    assert {"rumah", "saya", "sejak", "2", "bulan", "tagihan", "780000"} <= shared
