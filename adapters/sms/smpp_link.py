@@ -43,6 +43,7 @@ import smpplib.exceptions
 import smpplib.smpp
 
 from adapters.sms.config import SmppBindConfig
+from adapters.sms.smpp_status import bind_refusal
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,8 @@ class SmppLink:
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Connect and bind_transceiver (blocking). Raises OSError / smpplib errors."""
+        """Connect and bind_transceiver (blocking). Raises OSError, smpplib errors, or
+        :class:`~adapters.sms.smpp_status.BindRefusedError` naming the SMSC's status."""
         cfg = self.config
         self.client.connect()
         try:
@@ -249,6 +251,12 @@ class SmppLink:
                 addr_npi=cfg.addr_npi,
                 address_range=cfg.address_range,
             )
+        except smpplib.exceptions.PDUError as exc:
+            self.client.disconnect()
+            refused = bind_refusal("bind_transceiver", exc)
+            if refused is None:
+                raise
+            raise refused from exc
         except BaseException:
             self.client.disconnect()
             raise
