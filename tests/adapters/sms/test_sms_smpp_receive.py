@@ -272,6 +272,19 @@ async def test_status_queries(sim: SmscSim, gw: Any, tmp_path: Path) -> None:
     assert len(Db(tmp_path).reports()) == 1  # queries create no report
 
 
+async def test_typo_reply_quotes_the_id_as_the_citizen_typed_it(
+    sim: SmscSim, gw: Any, tmp_path: Path
+) -> None:
+    typed = ["12345", "123456789012", "4802 1593 6670"]
+    for n, raw_id in enumerate(typed):
+        sender = f"62857000001{n:02d}"
+        assert await sim.deliver(f"CEK {raw_id}".encode(), source_addr=sender) == 0
+    subs = await sim.wait_submitted(len(typed))
+    replies = {s.destination_addr: s.short_message.decode() for s in subs}
+    for n, raw_id in enumerate(typed):
+        assert f"Nomor {raw_id} salah ketik" in replies[f"62857000001{n:02d}"], replies
+
+
 async def test_help_and_stop(sim: SmscSim, gw: Any, tmp_path: Path) -> None:
     assert await sim.deliver(b"BANTUAN") == 0
     assert await sim.deliver(b"") == 0  # empty message gets the help text
