@@ -38,14 +38,16 @@ _GROUPED_ID = re.compile(r"\d{4}([ \-])\d{4}\1\d{4}")
 
 
 def mask_phone(phone: str | None) -> str:
-    """``+6281234567890`` -> ``+62*******7890``."""
+    """``+6281234567890`` -> ``+62*******7890``; too short to hide at least three characters
+    between the kept head and tail (``12345``, an alphanumeric sender): all masked."""
     if not phone:
         return "-"
     digits = phone.strip()
-    if len(digits) <= 4:
-        return "*" * len(digits)
     keep_head = 3 if digits.startswith("+") else 2
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    hidden = len(digits) - keep_head - 4
+    if hidden < 3:
+        return "*" * len(digits)
+    return digits[:keep_head] + "*" * hidden + digits[-4:]
 
 
 def mask_email(email: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from normalizer.privacy import is_tracking_id, scrub
+from normalizer.privacy import is_tracking_id, mask_phone, scrub
 from normalizer.tracking import check_digit, new_tracking_id
 
 ID = "48021593667" + check_digit("48021593667")  # 480215936673
@@ -83,6 +83,21 @@ def _phone_shaped_valid(prefix: str) -> str:
 )
 def test_scrub(line: str, scrubbed: str) -> None:
     assert scrub(line) == scrubbed
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        pytest.param("+6281234567890", "+62*******7890", id="e164"),
+        pytest.param("081234567890", "08******7890", id="national"),
+        pytest.param("12345", "*****", id="short-never-repeated"),
+        pytest.param("LAPOR", "*****", id="alphanumeric"),
+        pytest.param("021555123", "02***5123", id="nine-digits"),
+        pytest.param(None, "-", id="none"),
+    ],
+)
+def test_mask_phone(phone: str | None, masked: str) -> None:
+    assert mask_phone(phone) == masked
 
 
 def test_every_drawn_tracking_id_is_kept_whole() -> None:
