@@ -241,7 +241,17 @@ class SmppLink:
         """Connect and bind_transceiver (blocking). Raises OSError, smpplib errors, or
         :class:`~adapters.sms.smpp_status.BindRefusedError` naming the SMSC's status."""
         cfg = self.config
-        self.client.connect()
+        try:
+            self.client.connect()
+        except smpplib.exceptions.ConnectionError as exc:
+            # smpplib says "Connection refused" for any socket error and keeps the socket
+            # it opened: close it, and raise the socket's own error (refused, timed out...)
+            if self.client._socket is not None:
+                self.client._socket.close()
+                self.client._socket = None
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from None
+            raise
         try:
             self.client.bind_transceiver(
                 system_id=cfg.system_id,

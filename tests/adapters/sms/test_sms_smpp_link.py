@@ -284,6 +284,7 @@ async def test_unreachable_smsc_retries_with_backoff_and_stops_promptly(
     await asyncio.sleep(0.6)
     assert not adapter.health().ok
     assert "attempt" in adapter.health().detail and "failed" in adapter.health().detail
+    assert "ConnectionRefusedError: Connection refused" in adapter.health().detail
     started = asyncio.get_running_loop().time()
     await adapter.stop()
     assert asyncio.get_running_loop().time() - started < 3.0
