@@ -17,8 +17,8 @@ from typing import Any
 from normalizer.privacy import scrub
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
-#: structured fields that are identifiers, not personal data (a tracking ID looks like a
-#: phone number to the scrubber, and operators need it whole)
+#: structured fields that are identifiers, not personal data, and are never scrubbed (the
+#: scrubber keeps tracking IDs anyway; an outbox target or adapter name is ours, not a citizen's)
 SAFE_FIELDS = frozenset(
     {"tracking_id", "duplicate_of", "original", "outbox_id", "adapter", "target"}
 )

@@ -292,6 +292,9 @@ class Pipeline:
     async def drop_fragments(self, group: str) -> None:
         await self.store.drop_fragments(group)
 
+    async def inbound_key_age(self, key: str) -> float | None:
+        return await self.store.inbound_key_age(key)
+
     async def get_checkpoint(self, name: str) -> str | None:
         return await self.store.get_checkpoint(name)
 

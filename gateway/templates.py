@@ -11,12 +11,22 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from gateway.config import AcksSection
-from normalizer.tracking import display
+from normalizer.tracking import LENGTH, display, is_valid
 
 
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def shown_id(tracking_id: str | None) -> str:
+    """A canonical tracking ID in its ``XXXX-XXXX-XXXX`` form; anything else (what a citizen
+    typed, quoted back to say it is wrong: ``CEK 12345``) exactly as given."""
+    if not tracking_id:
+        return ""
+    if len(tracking_id) == LENGTH and is_valid(tracking_id):
+        return display(tracking_id)
+    return tracking_id
 
 
 class Templates:
@@ -39,9 +49,7 @@ class Templates:
     ) -> str:
         template = self.acks.templates[name]
         params = _Blank(
-            tracking_id=display(tracking_id)
-            if tracking_id and tracking_id.isdigit()
-            else (tracking_id or ""),
+            tracking_id=shown_id(tracking_id),
             status=self.status_label(status) if status else "",
             note=note or "",
             agency=agency or "",

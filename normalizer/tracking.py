@@ -12,10 +12,17 @@ Why Damm: its quasigroup is weakly totally anti-symmetric, so the check digit de
 involves the check digit). ``tests/normalizer/test_tracking.py`` proves both exhaustively
 over the quasigroup. Luhn misses 09<->90; ISO 7064 mod 11 needs an eleventh symbol.
 
-Why random: 10^11 possible IDs drawn from :mod:`secrets`, so IDs are not sequential and a
-guess at someone else's report succeeds about once in ten thousand tries even with ten
-million reports stored (and the status view is rate-limited and reveals no identity).
+Why random: 7.9 x 10^10 possible IDs (10^11 less the phone-shaped ones, below) drawn from
+:mod:`secrets`, so IDs are not sequential and a guess at someone else's report succeeds
+about once in eight thousand tries even with ten million reports stored (and the status
+view is rate-limited and reveals no identity).
 Uniqueness across restarts is a unique constraint in the store; a collision draws again.
+
+Why never ``0...``, ``62...`` or ``8...``: that is how Indonesian phone numbers begin
+(national ``08...``, international ``62...``, national without its ``0``). An ID that cannot
+start like a phone number is never mistaken for one, by a citizen or by the log scrubber
+(:func:`looks_like_phone_prefix`), which masks phone numbers and keeps tracking IDs whole.
+The draw skips 21 % of the space.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from enum import StrEnum
 
 DATA_DIGITS = 11
 LENGTH = DATA_DIGITS + 1
+#: how phone numbers begin in the gateway's country; no tracking ID starts so
+PHONE_PREFIXES = ("0", "62", "8")
 
 # Damm's order-10 quasigroup (H. Michael Damm, 2004).
 DAMM_TABLE: tuple[tuple[int, ...], ...] = (
@@ -77,10 +86,18 @@ def is_valid(digits: str) -> bool:
     return digits.isascii() and digits.isdigit() and damm_interim(digits) == 0
 
 
+def looks_like_phone_prefix(digits: str) -> bool:
+    """True when *digits* begins like an Indonesian phone number (``0``, ``62``, ``8``); no
+    tracking ID drawn by :func:`new_tracking_id` does."""
+    return digits.startswith(PHONE_PREFIXES)
+
+
 def new_tracking_id() -> str:
-    """A fresh random tracking ID in canonical (undashed) form."""
-    data = str(secrets.randbelow(10**DATA_DIGITS)).zfill(DATA_DIGITS)
-    return data + check_digit(data)
+    """A fresh random tracking ID in canonical (undashed) form, never phone-shaped."""
+    while True:
+        data = str(secrets.randbelow(10**DATA_DIGITS)).zfill(DATA_DIGITS)
+        if not looks_like_phone_prefix(data):
+            return data + check_digit(data)
 
 
 def parse(raw: str) -> str:

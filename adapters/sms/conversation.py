@@ -26,11 +26,16 @@ reporter phone), because dropping it could lose a genuine complaint relayed by a
 service; keyword messages from them (status, help, stop) are ignored, since the only
 possible effect of those is an answer we must not send.
 
-Redelivery: SMPP MO messages carry no message id, so the inbound key is a hash of route,
-sender and content plus a time bucket (a UTC day for reports, 10 minutes for queries). A
-redelivery within the bucket is absorbed by the pipeline; the same complaint sent again the
-next day is a level-2 duplicate (linked, and the citizen told so); a status query repeated
-after 10 minutes is answered again, as the citizen expects.
+Redelivery: an SMPP MO ``deliver_sm`` carries no message id (SMPP 3.4 4.6.1;
+``receipted_message_id`` exists only on delivery receipts), so the inbound key is a hash of
+route, sender and content plus a time bucket (a day for reports, 10 minutes for queries).
+Bucket edges fall on the clock (UTC midnight), a redelivery does not, so a message that
+arrives early in a bucket also looks up the previous bucket's key: when that key was
+claimed less than a bucket length ago, the message is a redelivery and files under it
+(:func:`redelivery_key`). The window therefore slides: a repeat within 24 hours (10 minutes
+for a query) of the first copy is absorbed by the pipeline, whatever the time of day; the
+same complaint sent again later is a level-2 duplicate (linked, and the citizen told so); a
+status query repeated after 10 minutes is answered again, as the citizen expects.
 """
 
 from __future__ import annotations
@@ -205,16 +210,30 @@ def normalize_sender(sender: str, country: str, international: bool = False) -> 
         return None
 
 
-def inbound_key(sms: InboundSms, intent: Intent) -> str:
-    """Stable key of one transport message for level-1 dedup (see module docstring)."""
+def inbound_key(sms: InboundSms, intent: Intent, bucket_offset: int = 0) -> str:
+    """Stable key of one transport message for level-1 dedup (see module docstring); with
+    *bucket_offset* -1, the key the same message had in the previous time bucket."""
     if sms.unique_id:
         return f"sms:{sms.transport}:{sms.unique_id}"
     bucket_s = REPORT_BUCKET_S if intent is Intent.REPORT else QUERY_BUCKET_S
-    bucket = int(sms.received_at.timestamp()) // bucket_s
+    bucket = int(sms.received_at.timestamp()) // bucket_s + bucket_offset
     digest = hashlib.sha256(
         "\x1f".join((sms.route, sms.sender, sms.text, str(bucket_s), str(bucket))).encode()
     ).hexdigest()[:32]
     return f"sms:{sms.transport}:{digest}"
+
+
+async def redelivery_key(intake: Intake, sms: InboundSms, intent: Intent) -> str:
+    """The inbound key to file *sms* under: the previous bucket's key when that was claimed
+    less than a bucket length ago (a redelivery across a bucket edge such as UTC midnight),
+    else this bucket's. A message that has its own unique id needs no look."""
+    key = inbound_key(sms, intent)
+    if sms.unique_id:
+        return key
+    window_s = REPORT_BUCKET_S if intent is Intent.REPORT else QUERY_BUCKET_S
+    previous = inbound_key(sms, intent, bucket_offset=-1)
+    age = await intake.inbound_key_age(previous)
+    return previous if age is not None and age < window_s else key
 
 
 class SmsConversation:
@@ -237,7 +256,6 @@ class SmsConversation:
         could be committed: the transport must then not acknowledge."""
         parsed = self.parse(sms.text)
         e164 = normalize_sender(sms.sender, self.country, sms.international)
-        key = inbound_key(sms, parsed.intent)
         reply_to = (
             ReplyAddress(adapter=sms.adapter, address=e164, route=sms.route) if e164 else None
         )
@@ -248,6 +266,7 @@ class SmsConversation:
                 mask_phone(sms.sender),
             )
             return Outcome("ignored", reason="unanswerable_sender")
+        key = await redelivery_key(self.intake, sms, parsed.intent)
         if parsed.intent is Intent.STATUS:
             assert reply_to is not None
             return await self._status(parsed, key, reply_to)

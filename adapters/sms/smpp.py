@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,6 +93,8 @@ class SmppAdapter(Adapter):
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
         self.stats = {"received": 0, "receipts": 0, "temp_errors": 0, "fragments": 0}
+        #: when a deliver_sm arrived (UTC); tests set it to stand at a bucket edge
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -187,7 +190,7 @@ class SmppAdapter(Adapter):
             "sender": sender,
             "ton": int(getattr(pdu, "source_addr_ton", 0) or 0),
             "dest": text_field(getattr(pdu, "destination_addr", b"")),
-            "at": datetime.now(UTC).isoformat(),
+            "at": self.clock().isoformat(),
         }
         body, concat = self._split_concat(bind, pdu, payload, esm_class, meta)
         self.stats["received"] += 1
@@ -268,7 +271,7 @@ class SmppAdapter(Adapter):
             route=bind.config.name,
             sender=str(first.get("sender", "")),
             text=text,
-            received_at=datetime.fromisoformat(received) if received else datetime.now(UTC),
+            received_at=datetime.fromisoformat(received) if received else self.clock(),
             raw=raw,
             international=first.get("ton") == 1,
         )

@@ -36,6 +36,7 @@ from adapters.sms.smpp_link import (
     SmppLink,
     encode_submit_sm,
 )
+from adapters.sms.smpp_status import failure_text
 from gateway.adapter import SendError
 
 log = logging.getLogger(__name__)
@@ -117,11 +118,12 @@ class SmppBind:
             try:
                 link = await self._connect()
             except Exception as exc:
-                self.state = f"unreachable ({exc.__class__.__name__})"
+                self.state = f"unreachable ({failure_text(exc)})"
                 log.error(
-                    "smpp %s: bind failed %d times; retrying in %.0fs",
+                    "smpp %s: bind failed %d times (%s); retrying in %.0fs",
                     cfg.name,
                     cfg.reconnect_attempts,
+                    failure_text(exc),
                     cfg.reconnect_max_s,
                 )
                 await asyncio.sleep(cfg.reconnect_max_s)
@@ -170,8 +172,8 @@ class SmppBind:
 
     def _connect_failed(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
-        name = exc.__class__.__name__ if exc is not None else "error"
-        self.state = f"connecting (attempt {state.attempt_number} failed: {name})"
+        why = failure_text(exc) if exc is not None else "error"
+        self.state = f"connecting (attempt {state.attempt_number} failed: {why})"
         log.warning("smpp %s: %s", self.config.name, self.state)
 
     def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:

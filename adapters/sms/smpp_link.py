@@ -43,6 +43,7 @@ import smpplib.exceptions
 import smpplib.smpp
 
 from adapters.sms.config import SmppBindConfig
+from adapters.sms.smpp_status import bind_refusal
 
 log = logging.getLogger(__name__)
 
@@ -237,9 +238,20 @@ class SmppLink:
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Connect and bind_transceiver (blocking). Raises OSError / smpplib errors."""
+        """Connect and bind_transceiver (blocking). Raises OSError, smpplib errors, or
+        :class:`~adapters.sms.smpp_status.BindRefusedError` naming the SMSC's status."""
         cfg = self.config
-        self.client.connect()
+        try:
+            self.client.connect()
+        except smpplib.exceptions.ConnectionError as exc:
+            # smpplib says "Connection refused" for any socket error and keeps the socket
+            # it opened: close it, and raise the socket's own error (refused, timed out...)
+            if self.client._socket is not None:
+                self.client._socket.close()
+                self.client._socket = None
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from None
+            raise
         try:
             self.client.bind_transceiver(
                 system_id=cfg.system_id,
@@ -249,6 +261,12 @@ class SmppLink:
                 addr_npi=cfg.addr_npi,
                 address_range=cfg.address_range,
             )
+        except smpplib.exceptions.PDUError as exc:
+            self.client.disconnect()
+            refused = bind_refusal("bind_transceiver", exc)
+            if refused is None:
+                raise
+            raise refused from exc
         except BaseException:
             self.client.disconnect()
             raise

@@ -157,6 +157,10 @@ class SqliteStore:
     async def drop_fragments(self, group: str) -> None:
         await self.write(lambda c: c.execute("DELETE FROM fragments WHERE grp = ?", (group,)))
 
+    async def inbound_key_age(self, key: str) -> float | None:
+        rows = await self._read("SELECT created_at FROM inbound_keys WHERE key = ?", (key,))
+        return max(0.0, time.time() - float(rows[0]["created_at"])) if rows else None
+
     async def get_checkpoint(self, name: str) -> str | None:
         rows = await self._read("SELECT value FROM checkpoints WHERE name = ?", (name,))
         return str(rows[0]["value"]) if rows else None

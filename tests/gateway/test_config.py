@@ -140,7 +140,7 @@ def test_default_templates_fit_one_segment_and_carry_the_id() -> None:
         "not_found",
     ):
         text = templates.render(
-            name, tracking_id="123456789012", status="in_progress", note="Dinas PU"
+            name, tracking_id="123456789018", status="in_progress", note="Dinas PU"
         )
         assert fits_one_segment(text), (name, text)
-        assert "1234-5678-9012" in text, name
+        assert "1234-5678-9018" in text, name

@@ -46,3 +46,24 @@ def test_malformed_http_is_one_warning_line_without_traceback() -> None:
     line = _format(record)
     assert line["level"] == "WARNING" and "exc" not in line
     assert "BadHttpMessage" in str(line["msg"])
+
+
+def test_tracking_ids_and_status_codes_kept_in_messages_and_fields_alike() -> None:
+    from normalizer.tracking import new_tracking_id
+
+    tid = new_tracking_id()
+    record = logging.makeLogRecord(
+        {
+            "msg": "sms report %s from %s: submit_sm failed with status 0x00000058",
+            "args": (tid, "081234567890"),
+            "levelname": "INFO",
+            "tracking_id": tid,
+            "reason": f"duplicate of {tid} from +6281234567890",
+        }
+    )
+    line = _format(record)
+    assert line["msg"] == (
+        f"sms report {tid} from 08******7890: submit_sm failed with status 0x00000058"
+    )
+    assert line["tracking_id"] == tid
+    assert line["reason"] == f"duplicate of {tid} from +62*******7890"

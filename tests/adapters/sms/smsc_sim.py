@@ -260,6 +260,9 @@ class RawSmsc:
             0x80000004, p.seq, f"raw{p.seq}".encode() + b"\x00"
         )
         self.received: list[RawPdu] = []
+        #: command_status of our bind_transceiver_resp; non-zero refuses the bind (with no
+        #: body, as SMSCs commonly answer a refused bind)
+        self.bind_status = 0
         self.binds = 0
         self._server: asyncio.Server | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -279,7 +282,9 @@ class RawSmsc:
                 body = await reader.readexactly(length - 16)
                 self.received.append(RawPdu(cid, status, seq, body))
                 self._got.set()
-                if cid == self.BIND_TRX:
+                if cid == self.BIND_TRX and self.bind_status:
+                    writer.write(pdu(0x80000009, seq, status=self.bind_status))
+                elif cid == self.BIND_TRX:
                     self.binds += 1
                     writer.write(pdu(0x80000009, seq, b"RAWSMSC\x00"))
                     self._bound.set()

@@ -4,6 +4,7 @@ smpp34 simulator (connection dropped mid-stream), through the real Pipeline/SQLi
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from adapters.sms.smpp import SmppAdapter
 from gateway.adapter import OutboundMessage, SendError
+from gateway.logs import JsonFormatter
 from gateway.service import Gateway
 from normalizer import ReplyAddress
 from tests.adapters.sms.sms_harness import Db, eventually, sms_overrides, start_gateway
@@ -282,6 +284,37 @@ async def test_unreachable_smsc_retries_with_backoff_and_stops_promptly(
     await asyncio.sleep(0.6)
     assert not adapter.health().ok
     assert "attempt" in adapter.health().detail and "failed" in adapter.health().detail
+    assert "ConnectionRefusedError: Connection refused" in adapter.health().detail
     started = asyncio.get_running_loop().time()
     await adapter.stop()
     assert asyncio.get_running_loop().time() - started < 3.0
+
+
+async def test_refused_bind_names_the_status_in_log_and_readyz_not_the_password(
+    raw: RawSmsc,
+    tmp_path: Path,
+    gateway_factory: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    password = "Rahasia-8080"
+    raw.bind_status = 0x0E  # ESME_RINVPASWD
+    harness = await gateway_factory(
+        make_config(tmp_path, sms_overrides(raw.port, password=password))
+    )
+    adapter = harness.gw.adapters.get("sms.smpp")
+    if adapter is None:
+        adapter = SmppAdapter(harness.gw.ctx, harness.gw.config.adapters.sms)
+        harness.gw.adapters["sms.smpp"] = adapter
+        await adapter.start()
+    await raw.wait_for(lambda p: p.command_id == RawSmsc.BIND_TRX)
+    refusal = "bind_transceiver refused: ESME_RINVPASWD (0x0000000E) Invalid Password"
+    detail = await eventually(lambda: refusal in adapter.health().detail and adapter.health())
+    assert not detail.ok
+    status, body = await harness.get("/readyz")
+    assert status == 503
+    assert refusal in body["adapters"]["sms.smpp"]["detail"]
+    logged = await eventually(
+        lambda: [r for r in caplog.records if refusal in r.getMessage()], wait_s=2.0
+    )
+    assert "attempt 1 failed" in JsonFormatter().format(logged[0])
+    assert password not in caplog.text and password not in json.dumps(body)

@@ -7,7 +7,9 @@ status, what was committed, and the ack the simulator received as submit_sm.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,56 @@ async def test_redelivery_is_absorbed(sim: SmscSim, gw: Any, tmp_path: Path) -> 
     await sim.wait_submitted(1)
     await asyncio.sleep(0.3)
     assert len([s for s in sim.submitted if s.status == 0]) == 1
+
+
+def _at(day: int, hms: str) -> datetime:
+    h, m, sec = (int(x) for x in hms.split(":"))
+    return datetime(2026, 11, day, h, m, sec, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second", "age_s", "filed"),
+    [
+        pytest.param(COMPLAINT, _at(29, "23:59:50"), _at(30, "00:00:10"), 20, 1, id="midnight"),
+        pytest.param(
+            COMPLAINT, _at(29, "12:00:00"), _at(30, "11:00:00"), 82_800, 1, id="23h-later"
+        ),
+        pytest.param(
+            COMPLAINT, _at(29, "00:30:00"), _at(30, "00:40:00"), 87_000, 2, id="24h10m-later"
+        ),
+        pytest.param(
+            COMPLAINT, _at(28, "23:59:50"), _at(30, "00:00:10"), 86_420, 2, id="two-dates-later"
+        ),
+        pytest.param("CEK 12345", _at(29, "10:09:55"), _at(29, "10:10:05"), 10, 1, id="query-edge"),
+        pytest.param("CEK 12345", _at(29, "10:05:00"), _at(29, "10:16:00"), 660, 2, id="query-11m"),
+    ],
+)
+async def test_redelivery_across_a_bucket_edge_is_absorbed(
+    sim: SmscSim,
+    gw: Any,
+    tmp_path: Path,
+    text: str,
+    first: datetime,
+    second: datetime,
+    age_s: float,
+    filed: int,
+) -> None:
+    """The SMSC redelivers a deliver_sm whose resp it lost; the clock may have crossed UTC
+    midnight (or a query's 10-minute edge) in between. *age_s* ages the first copy's key in
+    the store by the time between the copies (the store's clock is the real one)."""
+    _, adapter = gw
+    now = [first]
+    adapter.clock = lambda: now[0]
+    assert await sim.deliver(text.encode()) == ESME_ROK
+    with sqlite3.connect(tmp_path / "lapor.db") as con:
+        con.execute("UPDATE inbound_keys SET created_at = created_at - ?", (age_s,))
+    now[0] = second
+    assert await sim.deliver(text.encode()) == ESME_ROK
+    if text == COMPLAINT:
+        assert len(Db(tmp_path).reports()) == filed
+    await sim.wait_submitted(filed)
+    await asyncio.sleep(0.3)
+    assert len([s for s in sim.submitted if s.status == 0]) == filed
 
 
 def udh8(ref: int, total: int, part: int) -> bytes:
@@ -270,6 +322,19 @@ async def test_status_queries(sim: SmscSim, gw: Any, tmp_path: Path) -> None:
     assert any(display(tid) in t and "diterima" in t for t in texts), texts
     assert any("salah ketik" in t for t in texts), texts
     assert len(Db(tmp_path).reports()) == 1  # queries create no report
+
+
+async def test_typo_reply_quotes_the_id_as_the_citizen_typed_it(
+    sim: SmscSim, gw: Any, tmp_path: Path
+) -> None:
+    typed = ["12345", "123456789012", "4802 1593 6670"]
+    for n, raw_id in enumerate(typed):
+        sender = f"62857000001{n:02d}"
+        assert await sim.deliver(f"CEK {raw_id}".encode(), source_addr=sender) == 0
+    subs = await sim.wait_submitted(len(typed))
+    replies = {s.destination_addr: s.short_message.decode() for s in subs}
+    for n, raw_id in enumerate(typed):
+        assert f"Nomor {raw_id} salah ketik" in replies[f"62857000001{n:02d}"], replies
 
 
 async def test_help_and_stop(sim: SmscSim, gw: Any, tmp_path: Path) -> None:
