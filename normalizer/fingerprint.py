@@ -36,6 +36,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 
+from normalizer.text import drop_invisible
+
 #: SMS abbreviations and informal spellings -> the form we compare on. Keys are whole words
 #: after lower-casing. Kept to unambiguous expansions: a wrong entry merges different words.
 ABBREVIATIONS: dict[str, str] = {
@@ -377,7 +379,9 @@ def tokens(text: str) -> list[str]:
 
     Runs once per incoming report, so each rewrite is skipped when a cheap test shows it
     cannot apply (the result is the same; tests/normalizer compare against the rules)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # stored text keeps zero-width joiners (emoji, Persian, Indic scripts); a comparison
+    # must not see them, or "lam\u200bpu" would be two words
+    text = unicodedata.normalize("NFKC", drop_invisible(text)).casefold()
     if "lapor" in text:
         text = _PREFIX.sub(" ", text)
     if "http" in text or "www." in text:

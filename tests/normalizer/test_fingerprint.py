@@ -284,3 +284,17 @@ def test_formal_web_text_and_sms_shorthand_agree_on_the_facts() -> None:
     sms = normalize("dirmh sy sjk 2 bln tagihan jd 780rb pdhl")
     shared = set(formal.split()) & set(sms.split())
     assert {"rumah", "saya", "sejak", "2", "bulan", "tagihan", "780000"} <= shared
+
+
+@pytest.mark.parametrize(
+    ("with_invisible", "plain"),
+    [
+        pytest.param("lam\u200bpu mati", "lampu mati", id="zero-width-space"),
+        pytest.param("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\u0645\u06cc\u062e\u0648\u0627\u0647\u0645", id="persian-zwnj"),
+        pytest.param("jalan\u200d rusak", "jalan rusak", id="zwj"),
+    ],
+)
+def test_invisible_characters_do_not_change_the_comparison(with_invisible: str, plain: str) -> None:
+    """Stored text keeps them (issue 14); the fingerprint must not see them (a resend with
+    and without them is the same text)."""
+    assert tokens(with_invisible) == tokens(plain)
