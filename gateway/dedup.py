@@ -130,13 +130,12 @@ class Level2Match:
 
 
 def _is_truncation(new: Sequence[str], old: Sequence[str], min_words: int) -> bool:
-    """True when *new* is the start of *old* (its last word may be cut mid-word)."""
+    """True when *new* is the start of *old*. Its last word is not compared: an SMS cut
+    mid-word leaves a fragment ("ud" of "udh") that normalizes to anything."""
     n = len(new)
-    if n < min_words or n >= len(old):
+    if n - 1 < min_words or n > len(old):
         return False
-    if list(new[:-1]) != list(old[: n - 1]):
-        return False
-    return old[n - 1].startswith(new[-1])
+    return list(new[:-1]) == list(old[: n - 1])
 
 
 def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
