@@ -55,8 +55,8 @@ from gateway.config import DedupSection
 from normalizer.analysis import Analysis, analyse, overlap, place_words
 from normalizer.facts import conflicts, extract_facts, shared_specific
 from normalizer.fingerprint import containment, normalize, shingles
-from normalizer.terms import terms
 from normalizer.report import PossibleDuplicate, Report
+from normalizer.terms import terms
 
 #: word-pair shingles for the addendum rule: word order matters for "the same text plus"
 SHINGLE_K = 2

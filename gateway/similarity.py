@@ -41,7 +41,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from normalizer.analysis import Analysis, place_words
 from normalizer.facts import Facts, conflicts, shared_specific
@@ -202,9 +202,9 @@ class SimilarityIndex:
         for tid in keys:
             if self._df[tid] > common and tid not in rarest:
                 continue
-            w2 = self._weight2(tid)
+            gain = self._weight2(tid)
             for slot in self._postings.get(tid, ()):
-                partial[slot] = partial.get(slot, 0.0) + w2
+                partial[slot] = partial.get(slot, 0.0) + gain
         if not partial:
             return []
         skip = {self._slot[t] for t in exclude if t in self._slot}
@@ -255,11 +255,11 @@ class SimilarityIndex:
             if conflicts(analysis.facts, facts):
                 continue
             # the problem itself must agree too, not only the place both name
-            places = {self._vocab[w] for w in place_words(facts) if w in self._vocab}
-            places |= my_places
-            p_dot = dot - sum(w2(t) for t in theirs if t in mine and t in places)
-            p_theirs = d_norm2 - sum(w2(t) for t in theirs if t in places)
-            p_mine = q_norm2 - sum(w2(t) for t in known if t in places)
+            place_ids = {self._vocab[w] for w in place_words(facts) if w in self._vocab}
+            place_ids |= my_places
+            p_dot = dot - sum(w2(t) for t in theirs if t in mine and t in place_ids)
+            p_theirs = d_norm2 - sum(w2(t) for t in theirs if t in place_ids)
+            p_mine = q_norm2 - sum(w2(t) for t in known if t in place_ids)
             if p_dot <= 0 or p_dot / math.sqrt(p_theirs * p_mine) < self.problem_min:
                 continue
             if shared_specific(analysis.facts, facts):
@@ -384,9 +384,7 @@ class SimilarityIndex:
                     [self._words[t] for t in self._terms[slot]],
                     [self._words[t] for t in self._facts[slot]],
                 ),
-                datetime.fromtimestamp(self._received[slot], self._newest.tzinfo)
-                if self._newest
-                else datetime.fromtimestamp(self._received[slot]),
+                datetime.fromtimestamp(self._received[slot], UTC),
                 self._region[slot],
                 self._category[slot],
                 self._owners[slot],

@@ -13,6 +13,7 @@ Three views of the same text, each answering a different question:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from normalizer.facts import Facts, extract_facts
@@ -54,4 +55,4 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Cosine similarity of two term sets with equal weights: |a ∩ b| / sqrt(|a| |b|)."""
     if not a or not b:
         return 0.0
-    return len(a & b) / (len(a) * len(b)) ** 0.5
+    return len(a & b) / math.sqrt(len(a) * len(b))

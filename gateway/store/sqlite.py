@@ -328,8 +328,8 @@ class SqliteStore:
             identities.setdefault(tracking_id, []).append(identity)
         rows = await self._read(
             "SELECT tracking_id, json_extract(body, '$.text') AS text, received_at, region, "
-            "category, json_extract(body, '$.location.address') AS address FROM reports WHERE received_at >= ? AND duplicate_of IS NULL "
-            "ORDER BY received_at",
+            "category, json_extract(body, '$.location.address') AS address FROM reports "
+            "WHERE received_at >= ? AND duplicate_of IS NULL ORDER BY received_at",
             (since.isoformat(),),
         )
         return [
