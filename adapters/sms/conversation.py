@@ -57,7 +57,7 @@ from normalizer import tracking
 from normalizer.phone import InvalidPhoneError, is_short_code, to_e164
 from normalizer.privacy import mask_phone
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
-from normalizer.text import clean_text
+from normalizer.text import clean_text, drop_invisible
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,10 @@ def parse_sms(text: str, *, regional_prefixes: Mapping[str, str], min_chars: int
     first = True
     while True:
         word, after = _next_word(rest)
+        # keywords are matched without zero-width characters, which stored text keeps
+        word = drop_invisible(word)
         if word in _STATUS_WORDS:
-            raw_id = _SEP.sub("", after, count=1).strip()
+            raw_id = drop_invisible(_SEP.sub("", after, count=1)).strip()
             if not raw_id:
                 return ParsedSms(Intent.HELP)
             return ParsedSms(Intent.STATUS, tracking_raw=raw_id)

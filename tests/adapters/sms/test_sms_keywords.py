@@ -111,3 +111,19 @@ def test_normalize_sender(sender: str, expected: str | None) -> None:
     assert normalize_sender(sender, "ID") == expected
     if sender.isdigit():  # also when the SMSC flags a national number as international
         assert normalize_sender(sender, "ID", True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        pytest.param("C\u200bEK 4802 1593 6670", Intent.STATUS, id="zero-width-in-keyword"),
+        pytest.param("\u200dBANTUAN", Intent.HELP, id="zwj-before-keyword"),
+        pytest.param("RAHA\u200cSIA jalan rusak parah di depan pasar", Intent.REPORT, id="zwnj"),
+    ],
+)
+def test_keywords_ignore_zero_width_characters(text: str, intent: Intent) -> None:
+    """Stored text keeps zero-width characters (issue 14); keywords must still be seen."""
+    parsed = parse_sms(text, regional_prefixes=PREFIXES, min_chars=10)
+    assert parsed.intent is intent
+    if intent is Intent.REPORT:
+        assert parsed.confidential
