@@ -118,19 +118,31 @@ def _match_region(text: str, prefixes: Mapping[str, str]) -> tuple[str, str] | N
     return None
 
 
+def _after_visible(text: str, count: int) -> str:
+    """*text* after its first *count* characters that :func:`drop_invisible` keeps."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if seen == count:
+            return text[i:]
+        if drop_invisible(ch):
+            seen += 1
+    return ""
+
+
 def parse_sms(text: str, *, regional_prefixes: Mapping[str, str], min_chars: int) -> ParsedSms:
     """Decide the intent of an SMS from its leading keywords. Pure; see the module docstring."""
     cleaned = clean_text(text)
-    rest = cleaned
+    # keywords are read on a copy without zero-width characters (stored text keeps them);
+    # the report's text is then cut from the original at the same visible position
+    probe = drop_invisible(cleaned)
+    rest = probe
     anonymous = confidential = False
     region: str | None = None
     first = True
     while True:
         word, after = _next_word(rest)
-        # keywords are matched without zero-width characters, which stored text keeps
-        word = drop_invisible(word)
         if word in _STATUS_WORDS:
-            raw_id = drop_invisible(_SEP.sub("", after, count=1)).strip()
+            raw_id = _SEP.sub("", after, count=1).strip()
             if not raw_id:
                 return ParsedSms(Intent.HELP)
             return ParsedSms(Intent.STATUS, tracking_raw=raw_id)
@@ -149,6 +161,7 @@ def parse_sms(text: str, *, regional_prefixes: Mapping[str, str], min_chars: int
         else:
             break
         first = False
+    rest = _after_visible(cleaned, len(probe) - len(rest))
     body = _SEP.sub("", rest, count=1).strip()
     if len(body) < min_chars:
         return ParsedSms(Intent.HELP, anonymous=anonymous, confidential=confidential)
