@@ -108,6 +108,9 @@ class OutboxSection(Settings):
     core_forwarder: Literal["inline", "process"] = "inline"
     #: acks and callbacks give up (dead letter) after this many attempts
     max_attempts: int = Field(default=12, ge=1)
+    #: a peer that throttles us (SMPP ESME_RTHROTTLED) is flow control, not failure: such a
+    #: send spends no attempt, and the row gives up only once it has been queued this long
+    throttled_give_up_after_s: float = Field(default=21600.0, ge=60, le=7 * 86400)
 
 
 DEFAULT_TEMPLATES: dict[str, str] = {

@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 #: a forwarder silent for this long is reported not ready
 HEARTBEAT_STALE_S = 5.0
 HEARTBEAT_EVERY_S = 1.0
-#: a row whose outcome went to the main process is not read again for this long
+#: a row whose final outcome (done, dead) went to the main process is not read again for
+#: this long
 UNCONFIRMED_TTL_S = 30.0
 #: outcomes are sent to the main process in one message per this many seconds
 OUTCOME_FLUSH_S = 0.005
@@ -78,7 +79,12 @@ LINE_LIMIT = 8 * 1024 * 1024
 
 def core_retry_policy(config: Config) -> RetryPolicy:
     retry = config.core.retry
-    return RetryPolicy(retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts)
+    return RetryPolicy(
+        retry.initial_backoff_s,
+        retry.max_backoff_s,
+        retry.max_attempts,
+        config.outbox.throttled_give_up_after_s,
+    )
 
 
 def core_client(config: Config) -> CoreClient | None:
@@ -267,13 +273,17 @@ class ReportingQueue:
     """The forwarder's outbox: due rows from the database, outcomes (and what /metrics
     counts) to the main process, which commits them.
 
-    Until the main process has committed an outcome the row still reads as pending, so rows
-    whose outcome was sent are skipped for UNCONFIRMED_TTL_S (after that, one that never got
-    committed is sent again, under the same Idempotency-Key)."""
+    Until the main process has committed an outcome the row still reads as it was, so a row
+    whose outcome was sent is skipped until that outcome takes effect: a retry (or deferral)
+    until its ``retry_at``, when it is due again whether or not the commit has landed, so a
+    ``Retry-After`` is kept to the second and the oldest row goes first; a final outcome
+    for UNCONFIRMED_TTL_S (after that, one that never got committed is sent again, under the
+    same Idempotency-Key)."""
 
     def __init__(self, store: SqliteStore, send: Callable[[dict[str, Any]], None]) -> None:
         self.store = store
         self.send = send
+        #: outbox id -> unix time until which the row is not read again
         self.sent: dict[int, float] = {}
         self.unsent: list[OutboxOutcome] = []
         self.deliveries: list[tuple[str, str, str]] = []
@@ -287,15 +297,17 @@ class ReportingQueue:
         exclude_targets: frozenset[str] = frozenset(),
         only_targets: frozenset[str] | None = None,
     ) -> list[OutboxItem]:
-        cutoff = time.monotonic() - UNCONFIRMED_TTL_S
-        self.sent = {i: at for i, at in self.sent.items() if at > cutoff}
+        self.sent = {i: until for i, until in self.sent.items() if until > now}
         wanted = min(limit + len(self.sent), limit * 5)
         rows = await self.store.due_outbox(now, wanted, exclude_targets, only_targets)
         return [r for r in rows if r.id not in self.sent][:limit]
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
-        at = time.monotonic()
-        self.sent.update((o.id, at) for o in outcomes)
+        final_until = time.time() + UNCONFIRMED_TTL_S
+        self.sent.update(
+            (o.id, o.retry_at if o.state in ("retry", "deferred") else final_until)
+            for o in outcomes
+        )
         self.unsent += outcomes
         self._soon()
 

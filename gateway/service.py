@@ -76,7 +76,10 @@ class Gateway:
         retry = config.core.retry
         self._core_policy = core_retry_policy(config)
         self._ack_policy = RetryPolicy(
-            retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts
+            retry.initial_backoff_s,
+            retry.max_backoff_s,
+            config.outbox.max_attempts,
+            config.outbox.throttled_give_up_after_s,
         )
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)

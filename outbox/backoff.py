@@ -17,6 +17,8 @@ class RetryPolicy:
     initial_s: float = 1.0
     max_s: float = 900.0
     max_attempts: int = 25
+    #: a row the peer keeps throttling gives up this many seconds after it was queued
+    throttled_give_up_after_s: float = 6 * 3600.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number *attempt* (1-based)."""
@@ -31,3 +33,7 @@ class RetryPolicy:
 
     def gives_up(self, attempts_done: int) -> bool:
         return attempts_done >= self.max_attempts
+
+    def gives_up_throttled(self, queued_for_s: float) -> bool:
+        """Throttling spends no attempts (flow control, not failure): time is its budget."""
+        return queued_for_s >= self.throttled_give_up_after_s

@@ -30,7 +30,10 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class OutboxOutcome:
-    """``done``, ``retry`` (after ``retry_in_s``) or ``dead`` (dead-letter table).
+    """``done``, ``retry`` (due again at ``retry_at``, unix seconds), ``deferred`` (the peer
+    throttled us: due again at ``retry_at`` without spending an attempt) or ``dead``
+    (dead-letter table). ``retry_at`` is absolute so that the row and its paused target
+    become due at the same moment, however late the outcome is committed.
 
     ``similar_to``: the level-3 links sent with a forwarded report (JSON objects with
     ``tracking_id`` and ``score``), stored with the report when the outcome is committed."""
@@ -38,7 +41,7 @@ class OutboxOutcome:
     id: int
     state: str
     error: str | None = None
-    retry_in_s: float = 0.0
+    retry_at: float = 0.0
     message_id: str | None = None
     core_case_id: str | None = None
     similar_to: list[dict[str, Any]] | None = None
@@ -46,9 +49,21 @@ class OutboxOutcome:
 
 class SendError(Exception):
     """A delivery attempt failed. Errors are data: ``retryable`` decides between backoff and
-    the dead-letter table; ``retry_after`` (seconds) is honoured when the peer sent one."""
+    the dead-letter table; ``retry_after`` (seconds) is honoured when the peer sent one.
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    ``throttled``: the peer asked us to slow down (SMPP ``ESME_RTHROTTLED``). That is flow
+    control, not a failure of the message: the relay backs off with growing waits without
+    spending the row's attempts, and gives up only after the policy's time budget."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        throttled: bool = False,
+    ) -> None:
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable = retryable or throttled
         self.retry_after = retry_after
+        self.throttled = throttled

@@ -2,12 +2,21 @@
 
 Loop: take due rows (oldest first), deliver them with bounded concurrency through the
 deliverer for their target (the core case store, or the adapter that received the report),
-then record every outcome in one store write. A retryable failure schedules the row again
-after a tenacity backoff (``Retry-After`` honoured) and *pauses its whole target* for that
-long, so a core that is down is probed by one row at a time instead of being hammered by
-the backlog, and the backlog drains in order when it returns. A permanent failure, or too
-many attempts, moves the row to the dead-letter state where ``lapor-gateway outbox
-dead-letters`` shows it and ``outbox replay`` brings it back.
+then record every outcome in one store write. A retryable failure *pauses its whole
+target*, so a core that is down is probed by one row at a time instead of being hammered by
+the backlog. The pause grows (tenacity backoff, ``Retry-After`` honoured) once per pass in
+which the target failed, never once per failed row: a burst of rows failing together is
+one failure of the target, not sixteen. The rows that failed are due again when the pause
+ends (a row that keeps failing while its target works backs off on its own), so when the
+target answers again the whole backlog is due and drains at full speed in arrival order.
+Successive probes take turns between the oldest due rows, so one row the target always
+refuses cannot hold the others back.
+
+A throttled send (:attr:`SendError.throttled`) pauses the target the same way but spends no
+attempt: the row is deferred, and dead-lettered only when it is older than the policy's
+throttle budget. A permanent failure, or too many attempts, moves the row to the
+dead-letter state where ``lapor-gateway outbox dead-letters`` shows it and ``outbox
+replay`` brings it back.
 
 Exactly-once toward the core relies on the ``Idempotency-Key`` (a crash after the core
 accepted but before we recorded it causes one repeat, which the core absorbs).
@@ -77,7 +86,10 @@ class Relay:
         self.concurrency = concurrency
         self.observe = observe
         self._paused_until: dict[str, float] = {}
+        #: passes in a row in which the target failed (any success resets it)
         self._failures: dict[str, int] = {}
+        #: the row each failing target was last probed with (probes take turns)
+        self._last_probe: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -164,17 +176,37 @@ class Relay:
         return len(items)
 
     def _probe_only(self, items: list[OutboxItem]) -> list[OutboxItem]:
-        """For a target that has been failing, send only its oldest row (a probe): the
-        backlog goes out again, in order, once the probe succeeds."""
-        probed: set[str] = set()
+        """For a target that has been failing, send only one row (a probe): its oldest due
+        row, or the next one if the oldest was the last probe. The backlog goes out again,
+        in order, once a probe succeeds."""
+        candidates: dict[str, list[OutboxItem]] = {}
         kept = []
         for item in items:
-            if self._failures.get(item.target):
-                if item.target in probed:
-                    continue
-                probed.add(item.target)
-            kept.append(item)
-        return kept
+            if not self._failures.get(item.target):
+                kept.append(item)
+            elif len(found := candidates.setdefault(item.target, [])) < 2:
+                found.append(item)
+        for target, found in candidates.items():
+            last = self._last_probe.get(target)
+            probe = found[1] if found[0].id == last and len(found) > 1 else found[0]
+            self._last_probe[target] = probe.id
+            kept.append(probe)
+        return sorted(kept, key=lambda i: i.id)
+
+    def _pause(
+        self, item: OutboxItem, exc: SendError, policy: RetryPolicy, pass_: set[str]
+    ) -> float:
+        """Pause the item's target after a retryable failure; returns when the pause ends.
+
+        The first failure of a target in a pass counts once and sets the pause; the others
+        of the same pass (rows that were in flight together) share it."""
+        now = time.time()
+        if item.target not in pass_:
+            pass_.add(item.target)
+            failures = self._failures.get(item.target, 0) + 1
+            self._failures[item.target] = failures
+            self._paused_until[item.target] = now + policy.delay(failures, exc.retry_after)
+        return max(now, self._paused_until.get(item.target, now))
 
     async def _attempt(self, item: OutboxItem, newly_paused: set[str]) -> OutboxOutcome:
         policy = self.policy_for(item)
@@ -182,38 +214,7 @@ class Relay:
         try:
             delivered = await self.deliver(item)
         except SendError as exc:
-            attempts = item.attempts + 1
-            if exc.retryable and not policy.gives_up(attempts):
-                delay = policy.delay(attempts, exc.retry_after)
-                failures = self._failures.get(item.target, 0) + 1
-                self._failures[item.target] = failures
-                pause = policy.delay(failures, exc.retry_after)
-                self._paused_until[item.target] = time.time() + pause
-                newly_paused.add(item.target)
-                self._note(item, "retry", started)
-                log.warning(
-                    "outbox delivery failed, will retry",
-                    extra={
-                        "outbox_id": item.id,
-                        "kind": item.kind,
-                        "target": item.target,
-                        "error": str(exc),
-                        "retry_in_s": round(delay, 2),
-                    },
-                )
-                return OutboxOutcome(item.id, "retry", error=str(exc), retry_in_s=delay)
-            self._note(item, "dead", started)
-            log.error(
-                "outbox delivery gave up (dead letter)",
-                extra={
-                    "outbox_id": item.id,
-                    "kind": item.kind,
-                    "target": item.target,
-                    "error": str(exc),
-                    "attempts": attempts,
-                },
-            )
-            return OutboxOutcome(item.id, "dead", error=str(exc))
+            return self._failed(item, exc, policy, newly_paused, started)
         except Exception as exc:  # a bug in a deliverer must not kill the relay
             log.exception("outbox deliverer crashed", extra={"outbox_id": item.id})
             attempts = item.attempts + 1
@@ -223,10 +224,11 @@ class Relay:
                 item.id,
                 "retry",
                 error=f"internal error: {type(exc).__name__}",
-                retry_in_s=policy.delay(attempts),
+                retry_at=time.time() + policy.delay(attempts),
             )
         self._failures.pop(item.target, None)
         self._paused_until.pop(item.target, None)
+        self._last_probe.pop(item.target, None)
         self._note(item, "done", started)
         return OutboxOutcome(
             item.id,
@@ -235,6 +237,54 @@ class Relay:
             core_case_id=delivered.core_case_id,
             similar_to=delivered.similar_to,
         )
+
+    def _failed(
+        self,
+        item: OutboxItem,
+        exc: SendError,
+        policy: RetryPolicy,
+        newly_paused: set[str],
+        started: float,
+    ) -> OutboxOutcome:
+        """The verdict on a failed attempt: retry, defer (throttled) or dead letter."""
+        attempts = item.attempts + (0 if exc.throttled else 1)
+        if exc.throttled:
+            alive = not policy.gives_up_throttled(time.time() - item.created_at)
+        else:
+            alive = exc.retryable and not policy.gives_up(attempts)
+        if alive:
+            retry_at = self._pause(item, exc, policy, newly_paused)
+            if attempts > self._failures.get(item.target, 0):
+                # it failed before this run of target failures too: the row itself may be
+                # the trouble, so it also backs off on its own
+                retry_at = max(retry_at, time.time() + policy.delay(attempts, exc.retry_after))
+            state = "deferred" if exc.throttled else "retry"
+            self._note(item, state, started)
+            log.warning(
+                "outbox delivery throttled, will retry"
+                if exc.throttled
+                else "outbox delivery failed, will retry",
+                extra={
+                    "outbox_id": item.id,
+                    "kind": item.kind,
+                    "target": item.target,
+                    "error": str(exc),
+                    "retry_in_s": round(retry_at - time.time(), 2),
+                },
+            )
+            return OutboxOutcome(item.id, state, error=str(exc), retry_at=retry_at)
+        self._note(item, "dead", started)
+        log.error(
+            "outbox delivery gave up (dead letter)",
+            extra={
+                "outbox_id": item.id,
+                "kind": item.kind,
+                "target": item.target,
+                "error": str(exc),
+                "attempts": attempts,
+            },
+        )
+        return OutboxOutcome(item.id, "dead", error=str(exc))
 
     def _note(self, item: OutboxItem, result: str, started: float) -> None:
         if self.observe is not None:

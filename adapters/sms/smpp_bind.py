@@ -241,8 +241,14 @@ class SmppBind:
             return text_field(getattr(resp, "message_id", None))
         if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
             self.bucket.pause(THROTTLE_PAUSE_S)
+        # throttling is flow control: the relay backs off with growing waits and spends no
+        # attempt on it (outbox.relay), so no fixed retry_after here
+        throttled = status == ESME_RTHROTTLED
         raise SendError(
             f"submit_sm failed with status 0x{status:08X}",
             retryable=status in RETRYABLE_STATUSES,
-            retry_after=THROTTLE_PAUSE_S if status in RETRYABLE_STATUSES else None,
+            retry_after=THROTTLE_PAUSE_S
+            if status in RETRYABLE_STATUSES and not throttled
+            else None,
+            throttled=throttled,
         )

@@ -306,11 +306,11 @@ def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
                     "WHERE tracking_id = (SELECT tracking_id FROM outbox WHERE id = ?)",
                     (json.dumps(o.similar_to), o.id),
                 )
-        elif o.state == "retry":
+        elif o.state in ("retry", "deferred"):  # a deferral spends no attempt
             c.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
+                "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, "
                 "updated_at = ? WHERE id = ?",
-                (now + o.retry_in_s, o.error, now, o.id),
+                (int(o.state == "retry"), o.retry_at, o.error, now, o.id),
             )
         else:
             c.execute(

@@ -69,6 +69,15 @@ def test_secret_values_never_appear_in_errors() -> None:
     assert "super-secret-value" not in str(err.value)
 
 
+@pytest.mark.parametrize("value", [pytest.param(5, id="seconds"), pytest.param(1e9, id="years")])
+def test_throttle_budget_is_hours_not_seconds_or_years(value: float) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"outbox": {"throttled_give_up_after_s": value}}, env={})
+    assert any(p.startswith("outbox.throttled_give_up_after_s: ") for p in err.value.problems)
+    ok = parse_config({"outbox": {"throttled_give_up_after_s": 3600}}, env={})
+    assert ok.outbox.throttled_give_up_after_s == 3600
+
+
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
