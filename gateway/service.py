@@ -178,9 +178,10 @@ class Gateway:
                 before_listening()
             await self._listen()
             for name, adapter in self.adapters.items():
+                # pushed first: an adapter that fails half-way (one modem of two) is stopped
+                stack.push_async_callback(self._stop_adapter, adapter)
                 with _step(_ADAPTER_KEYS.get(name, f"adapters.{name}")):
                     await adapter.start()
-                stack.push_async_callback(self._stop_adapter, adapter)
             if self.core is not None:
                 await self.core.start()
                 stack.push_async_callback(self.core.close)
