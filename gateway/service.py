@@ -5,7 +5,8 @@ forwards to the core; otherwise the forwarder process warms its own) -> adapters
 HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
 in-flight requests finish their commits -> stop the relay (its batch in flight is
 recorded) -> stop adapters (they finish in-flight commits and disconnect) -> close the
-store (queued writes commit).
+store (queued writes commit). A start step that fails undoes the steps before it, in
+reverse, and :class:`StartError` names the config key to fix.
 """
 
 from __future__ import annotations
@@ -149,8 +150,9 @@ class Gateway:
         """Start everything; *before_listening* runs once the state is warm and before the
         port opens (the CLI settles the heap there, see :mod:`gateway.heap`).
 
-        Each step registers its undo as it succeeds, so a failed step unwinds what already
-        started (threads, the store, the forwarder process) before :class:`StartError`
+        Each step registers its undo (before the step where undoing a half-done one is
+        safe), so a failed step unwinds what already started (threads, the store, the
+        port, the forwarder process) before :class:`StartError`
         (naming the config key) or the unexpected exception propagates: a supervisor sees
         the process exit instead of a half-started gateway that never serves."""
         async with contextlib.AsyncExitStack() as stack:
