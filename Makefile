@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# exec: the gateway replaces the recipe's shell, so the SIGTERM make passes on to its child
+# (or Ctrl-C) reaches the gateway itself, which drains and exits; no orphan keeps the port
 run: $(STAMP)
-	. ./dev.env && $(BIN)/lapor-gateway run --config $(CONFIG)
+	. ./dev.env && exec $(BIN)/lapor-gateway run --config $(CONFIG)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

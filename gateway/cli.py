@@ -11,16 +11,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.config import Config, ConfigError, load_config, template_warnings
+from gateway.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from gateway.store import EventResult
 
 EXIT_CONFIG = 2
+#: ``run`` could not start (port in use, data dir not writable...); nothing is left running
+EXIT_START = 1
 Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
 
@@ -38,16 +44,24 @@ def _load(path: Path) -> Config:
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
     from gateway import heap
+    from gateway.config_check import config_warnings
     from gateway.logs import setup_logging
-    from gateway.service import Gateway
+    from gateway.service import Gateway, StartError
 
     setup_logging(config.gateway.log_level)
+    for warning in config_warnings(config, args.config):
+        logging.getLogger("gateway.config").warning(warning)
     gw = Gateway(config, config_path=args.config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await gw.start(before_listening=heap.settle)
+    try:
+        await gw.start(before_listening=heap.settle)
+    except StartError as exc:
+        # what had started is stopped already; one line, key first, like a config error
+        print(exc, file=sys.stderr, flush=True)
+        return EXIT_START
     print(
         f"lapor-gateway listening on http://{config.http.host}:{gw.port}",
         file=sys.stderr,
@@ -66,10 +80,13 @@ async def _forwarder(config: Config, args: argparse.Namespace) -> int:
     return await run_forwarder(config, args.link_fd)
 
 
-async def _check_config(config: Config, _: argparse.Namespace) -> int:
-    for warning in template_warnings(config):
+async def _check_config(config: Config, args: argparse.Namespace) -> int:
+    from gateway.config_check import config_warnings
+
+    warnings = config_warnings(config, args.config)
+    for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print("config OK")
+    print(f"config OK with {len(warnings)} warning(s)" if warnings else "config OK")
     return 0
 
 
@@ -101,9 +118,24 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
         print("\t".join("" if row[k] is None else str(row[k]) for k in keys))
 
 
+def _say_if_cut(found: int, limit: int, which: str) -> None:
+    """Lists stop at --limit; say so (on stderr, so --json output stays one document)."""
+    if found > limit:
+        print(f"(only the {which} {limit} shown; --limit N shows more)", file=sys.stderr)
+
+
+def _limit(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 async def _dead_letters(config: Config, args: argparse.Namespace) -> int:
     async def fn(p: Any) -> int:
-        _print_rows(await p.store.dead_letters(args.limit), args.json)
+        rows = await p.store.dead_letters(args.limit + 1)
+        _print_rows(rows[: args.limit], args.json)
+        _say_if_cut(len(rows), args.limit, "oldest")
         return 0
 
     return await _with_pipeline(config, fn)
@@ -115,7 +147,20 @@ async def _replay(config: Config, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
 
     async def fn(p: Any) -> int:
-        count = await p.store.replay(None if args.all else [int(i) for i in args.ids])
+        ids: list[int] | None = None if args.all else args.ids
+        if ids is not None:
+            states = await p.store.outbox_states(ids)
+            problems = [
+                f"outbox {i}: no such row"
+                if i not in states
+                else f"outbox {i}: not a dead letter (state {states[i]})"
+                for i in ids
+                if states.get(i) != "dead"
+            ]
+            if problems:
+                print("\n".join(problems) + "\nnothing replayed", file=sys.stderr)
+                return 1
+        count = await p.store.replay(ids)
         print(f"replayed {count} dead letter(s); the running gateway delivers them")
         return 0
 
@@ -142,8 +187,21 @@ def _tid(raw: str) -> str:
 
 
 async def _case_list(config: Config, args: argparse.Namespace) -> int:
+    from gateway.pipeline import REPORT_STATUSES
+
+    if args.status is not None and args.status not in REPORT_STATUSES:
+        print(
+            f"case list --status: unknown status {args.status!r}; one of "
+            + ", ".join(sorted(REPORT_STATUSES)),
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+
     async def fn(p: Any) -> int:
-        _print_rows(await p.store.list_reports(args.status, args.limit), args.json)
+        # one row more than asked tells whether the list was cut
+        rows = await p.store.list_reports(args.status, args.limit + 1)
+        _print_rows(rows[: args.limit], args.json)
+        _say_if_cut(len(rows), args.limit, "newest")
         return 0
 
     return await _with_pipeline(config, fn)
@@ -210,10 +268,30 @@ async def _case_set_status(config: Config, args: argparse.Namespace) -> int:
         if not result.known:
             print("not found", file=sys.stderr)
             return 1
-        print(f"status set to {args.status}; the citizen is notified through the outbox")
+        print(_event_outcome(args.status, result))
         return 0
 
     return await _with_pipeline(config, fn)
+
+
+_SILENT_BECAUSE = {
+    "not_notified_status": "{status} is not in acks.notify_statuses",
+    "opted_out": "they opted out of status updates",
+    "no_reply_address": "the report has no address to answer (anonymous, or a channel "
+    "without replies)",
+}
+
+
+def _event_outcome(status: str, result: EventResult) -> str:
+    """What ``case set-status`` did, as it happened."""
+    if not result.applied:
+        return f"{status} at this time is already recorded; nothing changed"
+    if not result.current:
+        return f"{status} recorded in the history; a newer status stands, the citizen is not told"
+    if result.notified:
+        return f"status set to {status}; the citizen is told on their channel (outbox)"
+    why = _SILENT_BECAUSE.get(result.silent, result.silent).format(status=status)
+    return f"status set to {status}; the citizen is not told: {why}"
 
 
 # -- sms: libgammu dummy phone (adapters/sms/gammu_inject.py) -------------------------------
@@ -282,10 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sub", required=True
     )
     p = add("dead-letters", _dead_letters, outbox, help="list rows that gave up")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=_limit, default=100)
     p.add_argument("--json", action="store_true")
     p = add("replay", _replay, outbox, help="retry dead letters")
-    p.add_argument("ids", nargs="*")
+    p.add_argument("ids", nargs="*", type=int, help="outbox IDs (from outbox dead-letters)")
     p.add_argument("--all", action="store_true")
     p = add("release", _release, outbox, help="release reports held by flood control")
     p.add_argument("tracking_ids", nargs="*")
@@ -294,9 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="reports and the embedded case store").add_subparsers(
         dest="sub", required=True
     )
-    p = add("list", _case_list, case, help="list reports")
+    p = add("list", _case_list, case, help="list reports, newest first")
     p.add_argument("--status")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_limit, default=50)
     p.add_argument("--json", action="store_true")
     p = add("show", _case_show, case, help="show one report (operator view)")
     p.add_argument("tracking_id")

@@ -11,6 +11,7 @@ report; the outbox relay delivers them afterwards (see :mod:`outbox.relay`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,8 @@ CORE_TARGET = "core"
 EVENT_STATUSES = frozenset(
     {"verified", "forwarded", "in_progress", "responded", "closed", "rejected"}
 )
+#: every status a stored report can have: set at intake, or by the core's events
+REPORT_STATUSES = EVENT_STATUSES | {"received", "duplicate", "addendum"}
 
 
 class DedupDecision(Protocol):
@@ -340,4 +343,9 @@ class Pipeline:
         if result.applied:
             metrics.CORE_EVENTS.labels(event.status).inc()
             self._committed()
+        if result.current and not notify:
+            silent = "opted_out" if opted_out else "not_notified_status"
+            return dataclasses.replace(result, silent=silent)
+        if result.current and found is not None and found[0].reply_to is None:
+            return dataclasses.replace(result, silent="no_reply_address")
         return result

@@ -5,16 +5,19 @@ forwards to the core; otherwise the forwarder process warms its own) -> adapters
 HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
 in-flight requests finish their commits -> stop the relay (its batch in flight is
 recorded) -> stop adapters (they finish in-flight commits and disconnect) -> close the
-store (queued writes commit).
+store (queued writes commit). A start step that fails undoes the steps before it, in
+reverse, and :class:`StartError` names the config key to fix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
 from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET, Pipeline
-from gateway.registry import build_adapters
+from gateway.registry import ADAPTERS, build_adapters
 from gateway.status_api import StatusApi
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
@@ -39,6 +42,27 @@ from outbox.jobs import OutboxItem
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
+
+#: registry name -> the config section that enables it, for start errors
+_ADAPTER_KEYS = {spec.name: spec.config_key for spec in ADAPTERS}
+
+
+class StartError(Exception):
+    """A start step failed for a reason the operator can fix; the message is one line
+    that begins with the config key concerned (``http.port: 127.0.0.1:8080 is already in
+    use``). Whatever had started is stopped before it is raised."""
+
+
+@contextlib.contextmanager
+def _step(key: str) -> Iterator[None]:
+    """Turn an OS or SQLite error of a start step into a :class:`StartError` naming *key*."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise StartError(f"{key}: {where}{exc.strerror or exc}") from exc
+    except sqlite3.Error as exc:
+        raise StartError(f"{key}: {exc}") from exc
 
 
 class Gateway:
@@ -127,37 +151,53 @@ class Gateway:
 
     async def start(self, *, before_listening: Callable[[], None] | None = None) -> None:
         """Start everything; *before_listening* runs once the state is warm and before the
-        port opens (the CLI settles the heap there, see :mod:`gateway.heap`)."""
-        self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
-        await self.store.open()
-        if self.linker is not None:
-            await self.linker.warm(self.store)
-        self.adapters.update(build_adapters(self.ctx, self.config))
-        app = build_app(self)
-        self._runner = web.AppRunner(
-            app,
-            access_log=None,
-            shutdown_timeout=self.config.gateway.shutdown_grace_s,
-            keepalive_timeout=self.config.http.idle_timeout_s,
-            # after an early answer (413, 408) read the rest of a body for at most this long,
-            # so a client still trickling cannot hold the connection (aiohttp default 10 s)
-            lingering_time=2.0,
-        )
-        await self._runner.setup()
-        if before_listening is not None:
-            before_listening()
-        site = web.TCPSite(self._runner, self.config.http.host, self.config.http.port)
-        await site.start()
-        addresses = self._runner.addresses
-        self.port = int(addresses[0][1]) if addresses else self.config.http.port
-        for adapter in self.adapters.values():
-            await adapter.start()
-        if self.core is not None:
-            await self.core.start()
-        self.relay.start()
-        if self.forwarder is not None:
-            await self.forwarder.start()
-        self._monitor = asyncio.create_task(self._monitor_loop(), name="gauges")
+        port opens (the CLI settles the heap there, see :mod:`gateway.heap`).
+
+        Each step registers its undo (before the step where undoing a half-done one is
+        safe), so a failed step unwinds what already started (threads, the store, the
+        port, the forwarder process) before :class:`StartError`
+        (naming the config key) or the unexpected exception propagates: a supervisor sees
+        the process exit instead of a half-started gateway that never serves."""
+        async with contextlib.AsyncExitStack() as stack:
+            with _step("gateway.data_dir"):
+                self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
+            # close() is safe on a half-opened store: pushed first, it undoes a failed open
+            stack.push_async_callback(self.store.close)
+            with _step("gateway.database"):
+                await self.store.open()
+            if self.linker is not None:
+                await self.linker.warm(self.store)
+            self.adapters.update(build_adapters(self.ctx, self.config))
+            self._runner = web.AppRunner(
+                build_app(self),
+                access_log=None,
+                shutdown_timeout=self.config.gateway.shutdown_grace_s,
+                keepalive_timeout=self.config.http.idle_timeout_s,
+                # after an early answer (413, 408) read the rest of a body for at most this
+                # long, so a client still trickling cannot hold the connection (default 10 s)
+                lingering_time=2.0,
+            )
+            await self._runner.setup()
+            stack.push_async_callback(self._cleanup_runner)
+            if before_listening is not None:
+                before_listening()
+            await self._listen()
+            for name, adapter in self.adapters.items():
+                # pushed first: an adapter that fails half-way (one modem of two) is stopped
+                stack.push_async_callback(self._stop_adapter, adapter)
+                with _step(_ADAPTER_KEYS.get(name, f"adapters.{name}")):
+                    await adapter.start()
+            if self.core is not None:
+                await self.core.start()
+                stack.push_async_callback(self.core.close)
+            self.relay.start()
+            stack.push_async_callback(self.relay.stop)
+            if self.forwarder is not None:
+                stack.push_async_callback(self.forwarder.stop)
+                await self.forwarder.start()
+            self._monitor = asyncio.create_task(self._monitor_loop(), name="gauges")
+            # started: from here on stop() undoes it all, in its own order
+            stack.pop_all()
         log.info(
             "gateway started",
             extra={
@@ -167,6 +207,34 @@ class Gateway:
                 "core": "http" if self.core else "embedded",
             },
         )
+
+    async def _listen(self) -> None:
+        """Open the HTTP port; a port in use or a host that is not ours is a StartError."""
+        assert self._runner is not None
+        host, port = self.config.http.host, self.config.http.port
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartError(f"http.port: {host}:{port} is already in use") from exc
+            if exc.errno == errno.EACCES:
+                raise StartError(f"http.port: {host}:{port}: permission denied") from exc
+            reason = exc.strerror or str(exc)
+            raise StartError(f"http.host: cannot listen on {host}:{port}: {reason}") from exc
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else port
+
+    async def _cleanup_runner(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _stop_adapter(self, adapter: Adapter) -> None:
+        try:
+            await adapter.stop()
+        except Exception:
+            log.exception("adapter stop failed", extra={"adapter": adapter.name})
 
     async def stop(self) -> None:
         log.info("gateway stopping")
@@ -181,13 +249,8 @@ class Gateway:
         if self.forwarder is not None:
             await self.forwarder.stop()
         for adapter in self.adapters.values():
-            try:
-                await adapter.stop()
-            except Exception:
-                log.exception("adapter stop failed", extra={"adapter": adapter.name})
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+            await self._stop_adapter(adapter)
+        await self._cleanup_runner()
         if self.core is not None:
             await self.core.close()
         await self.store.close()

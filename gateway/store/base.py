@@ -85,11 +85,21 @@ class CoreEvent:
 
 @dataclass(frozen=True)
 class EventResult:
-    """``applied`` False for a repeat; ``current`` False when a newer event already won."""
+    """``applied`` False for a repeat; ``current`` False when a newer event already won.
+
+    ``silent`` says why a current status change queued no update to the citizen
+    (``"not_notified_status"``: not in ``acks.notify_statuses``; ``"opted_out"``;
+    ``"no_reply_address"``); empty when one was queued or nothing changed."""
 
     known: bool
     applied: bool
     current: bool
+    silent: str = ""
+
+    @property
+    def notified(self) -> bool:
+        """A status_update to the citizen was queued in the outbox."""
+        return self.current and not self.silent
 
 
 class Store(Protocol):
@@ -130,6 +140,7 @@ class Store(Protocol):
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None: ...
     async def outbox_depth(self) -> dict[str, int]: ...
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]: ...
+    async def outbox_states(self, ids: list[int]) -> dict[int, str]: ...
     async def replay(self, ids: list[int] | None) -> int: ...
     async def release_held(self, tracking_ids: list[str] | None) -> int: ...
     async def embedded_core_receive(self, tracking_id: str, payload: dict[str, Any]) -> str: ...

@@ -304,6 +304,14 @@ class SqliteStore:
         )
         return [dict(r) for r in rows]
 
+    async def outbox_states(self, ids: list[int]) -> dict[int, str]:
+        """The state of each outbox row in *ids* that exists."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self._read(f"SELECT id, state FROM outbox WHERE id IN ({marks})", tuple(ids))
+        return {int(r["id"]): str(r["state"]) for r in rows}
+
     async def replay(self, ids: list[int] | None) -> int:
         return await self.write(lambda c: q.replay(c, ids))
 
