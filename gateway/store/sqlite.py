@@ -211,8 +211,9 @@ class SqliteStore:
 
     async def list_reports(self, status: str | None, limit: int) -> list[dict[str, Any]]:
         sql = (
-            "SELECT tracking_id, channel, status, received_at, duplicate_of, throttled, "
-            "confidential, anonymous, core_case_id FROM reports"
+            "SELECT tracking_id, channel, status, received_at, duplicate_of, "
+            "json_extract(body, '$.possible_duplicate_of.tracking_id') AS possible_duplicate_of, "
+            "throttled, confidential, anonymous, core_case_id FROM reports"
         )
         params: tuple[Any, ...] = ()
         if status:

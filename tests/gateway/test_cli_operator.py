@@ -196,3 +196,31 @@ async def test_check_config_of_the_shipped_config_has_no_warning(tmp_path: Path)
         LAPOR_CORE_EVENTS_SECRET="c",
     )
     assert (code, out.strip(), err) == (0, "config OK", "")
+
+
+# -- duplicate links ----------------------------------------------------------------------------
+
+
+async def test_case_list_and_show_print_the_possible_duplicate_link(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    """A reworded resend is a case of its own; the operator sees its link to the first."""
+    from gateway.dedup import Deduplicator
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    pipeline = Pipeline(store, config, dedup=Deduplicator(config.dedup))
+    first = await _file(pipeline, "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan air meluap")
+    second = await _file(
+        pipeline, "selokan jln cibiru raya no 45 mampet, klo hujan air meluap ke jln. tlg dibersihkan"
+    )
+    path = write_config(tmp_path)
+    code, out, err = await cli(path, "case", "list")
+    assert code == 0, err
+    header, *rows = out.strip().splitlines()
+    column = header.split("\t").index("possible_duplicate_of")
+    linked = {r.split("\t")[0]: r.split("\t")[column] for r in rows}
+    assert linked == {second: first, first: ""}
+    code, out, err = await cli(path, "case", "show", second)
+    assert code == 0, err
+    assert f'"tracking_id": "{first}"' in out and '"evidence"' in out
