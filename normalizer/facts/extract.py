@@ -1,0 +1,422 @@
+"""Extraction of :class:`~normalizer.facts.model.Facts` from one complaint's text.
+
+The text is lower-cased and split once into letter and digit tokens ("rt02" is "rt", "02";
+"dikel" is "di", "kel"). Each extractor looks only at the tokens that can start its fact
+(a keyword, a digit run) and anchors its pattern there, so a text costs one tokenisation
+plus a few short matches, whatever the size of the vocabularies.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection
+from decimal import Decimal, InvalidOperation
+
+from normalizer.facts import vocabulary as v
+from normalizer.facts.model import Facts
+
+_NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<!\w)[@#]\w+", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+_Table = dict[str, list[tuple[tuple[str, ...], str]]]
+
+
+def _table(aliases: dict[str, tuple[str, ...]]) -> _Table:
+    """First word -> (alias words, canonical value), longest alias first."""
+    table: _Table = {}
+    for canon, group in aliases.items():
+        for alias in group:
+            words = tuple(_TOKEN.findall(alias))
+            table.setdefault(words[0], []).append((words, canon))
+    for entries in table.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return table
+
+
+_PLACES = _table(v.PLACE_ALIASES)
+_LANDMARKS = _table(v.LANDMARK_ALIASES)
+_AGENCIES = _table(v.AGENCY_ALIASES)
+_DOCUMENTS = _table(v.DOCUMENT_ALIASES)
+_KEYWORDS = frozenset(_PLACES) | frozenset(_LANDMARKS) | frozenset(_AGENCIES)
+#: "dikel", "dirt", "kekantor", "kepdam": di/ke glued to a keyword
+_GLUED = frozenset(p + w for p in ("di", "ke") for w in _KEYWORDS | {"rt", "rw"})
+#: words that end a person, place or landmark name
+_NAME_STOP = v.STOP | _KEYWORDS | frozenset(_DOCUMENTS)
+_NAME_KEYS = v.words("a an atas nama")
+_RT_KEYS = v.words("rt rw")
+_CURRENCY = v.words("rp idr")
+_JT = v.words("jt juta")
+
+# Patterns below are matched at a token's start on lower-cased text.
+_NR = r"(?![^\W\d_])"  # not followed by a letter
+_NUM = r"((?>\d+(?:[.,]\d+)*))"
+_SPACED_UNIT = "|".join(u for u in v.UNITS if u not in ("k", "m"))
+
+_NIK = re.compile(r"\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{4}(?!\d)")
+_KK_CONTEXT = re.compile(r"\bkk\b|kartu\s+keluarga")
+_NIK_CONTEXT = re.compile(r"\bnik\b|ktp")
+_NPWP = re.compile(
+    r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d)"  # 12.345.678.9-012.345
+    r"|npwp\W{0,6}(\d[\d .-]{13,20}\d)(?!\d)"
+)
+_BPJS_NO = re.compile(
+    r"(?:bpjs|kis|jkn|noka)(?:\W+(?:kesehatan|ketenagakerjaan|kes|tk|no|nomor|nmr|kartu|"
+    r"peserta|noka))*\W{1,6}(\d{13})(?!\d)"
+)
+_PELANGGAN = re.compile(
+    r"(?:id\s*pel(?:anggan)?|no(?:mor|\.)?\s*pel(?:anggan)?|no(?:mor|\.)?\s*sambungan|nosamb|"
+    r"no(?:mor|\.)?\s*meter(?:an)?)" + _NR + r"(?:\W+(?:pln|pdam|listrik|air))?\W{0,6}"
+    r"(\d{6,13})(?!\d)"
+)
+_PLATE_CONTEXT = re.compile(
+    r"plat|nopol|no\.?\s*pol\b|nomor\s+polisi|tnkb|motor|mobil|kendaraan|truk|angkot|bus\b"
+)
+_NAME_KEY = re.compile(
+    r"(?:a\s?\.\s?n\b\.?|a/n\b|an\.|atas\s+nama\b|"
+    r"nama\b(?:\s+(penerima|lengkap|pasien|anak|siswa|murid|korban|pemilik|pemohon|peserta|"
+    r"almarhum|alm|suami|istri|ibu|ayah|kepala\s+keluarga|pelapor|saya|sy|kami|aku))?)"
+    r"[ \t]*[:=]?"
+)
+_RT = re.compile(
+    r"rt\s*/\s*rw\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(\d{1,3})(?!\d)"  # RT/RW 002/004
+    r"|rt\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(?:rw\.?\s*[:.]?\s*)?(\d{1,3})(?![\d/])"  # RT 02/RW 04
+    r"|(rt|rw)\.?\s*[:.]?\s*(\d{1,3})(?![\d/])"  # rt.2, rw04
+)
+_RP = re.compile(
+    r"(?:rp|idr)\.?\s*" + _NUM + r"(?:,-+)?(?:\s*(" + _SPACED_UNIT + r")|(k|m))?" + _NR
+)
+_UNIT = re.compile(_NUM + r"(?:\s*(" + _SPACED_UNIT + r")|(k))" + _NR)
+# "1 jt 500 rb", "1jt500": one amount, not two
+_JT_RB = re.compile(r"(\d{1,3})\s*(?:jt|juta)\s*(?:(\d{1,3})\s*(?:rb|ribu|k)|(\d{3}))(?!\d)" + _NR)
+# "bayar 50000", "dipungut biaya sebesar 150.000": a bare figure up to three words on
+_MONEY = re.compile(
+    r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*" + _NUM
+    + r"(?!\s*%|[/-]\d|[^\W\d_]|\s*(?:" + _SPACED_UNIT + r")" + _NR + r")"
+)
+
+# an affixed verb after the first word of a name ends it ("polres bogor dipungut"); the
+# first word is always kept, since some place names look affixed (Menteng, Dipatiukur)
+_VERB = re.compile(r"(?:di|ber)[a-z]{4,}|(?:ter|me)[a-z]{5,}|[a-z]{3,}(?:kan|nya)$")
+_WORD = re.compile(r"[ \t]*([^\W_]+(?:['’-][^\W_]+)*)(\.?)")
+
+
+class _Text:
+    """One complaint prepared for every extractor: its lower-cased text (and the original,
+    for capitals), its tokens with offsets, and where each word occurs."""
+
+    __slots__ = ("ends", "index", "low", "orig", "starts", "words")
+
+    def __init__(self, raw: str) -> None:
+        text = unicodedata.normalize("NFKC", raw)
+        if "@" in text or "#" in text or "http" in text or "www." in text:
+            text = _NOISE.sub(" ", text)
+        self.orig = text
+        self.low = text.lower()
+        words: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        index: dict[str, list[int]] = {}
+        for m in _TOKEN.finditer(self.low):
+            word = m.group()
+            start, end = m.span()
+            if word in _GLUED:
+                index.setdefault(word[:2], []).append(len(words))
+                words.append(word[:2])
+                starts.append(start)
+                ends.append(start + 2)
+                word, start = word[2:], start + 2
+            index.setdefault(word, []).append(len(words))
+            words.append(word)
+            starts.append(start)
+            ends.append(end)
+        self.words, self.starts, self.ends, self.index = words, starts, ends, index
+
+    def has(self, keys: frozenset[str]) -> bool:
+        return not keys.isdisjoint(self.index)
+
+    def at(self, keys: Collection[str]) -> list[int]:
+        """Token positions, in text order, of the words in *keys*."""
+        hits = self.index.keys() & keys
+        if not hits:
+            return []
+        if len(hits) == 1:
+            return self.index[hits.pop()]
+        return sorted(i for word in hits for i in self.index[word])
+
+    def numbers(self) -> list[int]:
+        """Positions of digit tokens that start a figure (not the "5" of "1,5")."""
+        out = []
+        low = self.low
+        for i in self.at_digits():
+            s = self.starts[i]
+            before = low[s - 1 : s] if s else ""
+            if not (before in (".", ",") and low[s - 2 : s - 1].isdigit()):
+                out.append(i)
+        return out
+
+    def at_digits(self) -> list[int]:
+        return sorted(i for word, pos in self.index.items() if word[0].isdigit() for i in pos)
+
+    def joined(self, i: int) -> bool:
+        """Whether token *i* and the next are parts of one term ("ktp-el", "sd negeri")."""
+        return not self.low[self.ends[i] : self.starts[i + 1]].strip(" \t-/.")
+
+    def scan(self, table: _Table) -> list[tuple[str, int, int]]:
+        """(canonical value, first token, token after) of each alias of *table* in the
+        text, longest first and non-overlapping."""
+        out: list[tuple[str, int, int]] = []
+        words, last = self.words, 0
+        for i in self.at(table):
+            if i < last:
+                continue
+            for alias, canon in table[words[i]]:
+                end = i + len(alias)
+                if end == i + 1 or (
+                    tuple(words[i:end]) == alias and all(map(self.joined, range(i, end - 1)))
+                ):
+                    out.append((canon, i, end))
+                    last = end
+                    break
+        return out
+
+    def after(self, i: int) -> int:
+        """Offset after token *i* and an abbreviation dot ("jl.", "kel.")."""
+        end = self.ends[i]
+        return end + 1 if self.low.startswith(".", end) else end
+
+
+def _take_words(
+    text: str, pos: int, max_words: int, *, digits: bool, stop: frozenset[str] = _NAME_STOP
+) -> list[str]:
+    """Words of a name starting at *pos*: stops at punctuation, a line end, a stopword or
+    keyword, digits (unless *digits*), and after a word that ends a sentence with a dot."""
+    out: list[str] = []
+    while len(out) < max_words:
+        m = _WORD.match(text, pos)
+        if m is None:
+            break
+        word = m.group(1)
+        if word in stop or (out and _VERB.match(word)):
+            break
+        if word.isdigit():
+            if not digits:
+                break
+            word = str(int(word))
+        elif not word.isalpha() and not word.replace("-", "").replace("'", "").isalpha():
+            break
+        out.append(word)
+        pos = m.end()
+        if m.group(2) and word not in v.NAME_ABBREV and len(word) > 2:
+            break
+    return out
+
+
+def _name_value(text: str, pos: int, max_words: int, *, digits: bool) -> str | None:
+    words = _take_words(text, pos, max_words, digits=digits)
+    if not words or (len(words) == 1 and words[0] in v.GENERIC_ALONE):
+        return None
+    return " ".join(words)
+
+
+def _ids(t: _Text) -> set[str]:
+    out: set[str] = set()
+    low, starts = t.low, t.starts
+    for i in t.at_digits():
+        s = starts[i]
+        if len(t.words[i]) >= 4 and (m := _NIK.match(low, s)) and not low[s - 1 : s].isdigit():
+            before = low[max(0, s - 30) : s]
+            kk = [k.end() for k in _KK_CONTEXT.finditer(before)]
+            nik = [k.end() for k in _NIK_CONTEXT.finditer(before)]
+            kind = "kk" if kk and (not nik or kk[-1] > nik[-1]) else "nik"
+            out.add(kind + ":" + re.sub(r"\D", "", m.group()))
+        elif len(t.words[i]) == 2 and (m := _NPWP.match(low, s)):
+            out.add("npwp:" + re.sub(r"\D", "", m.group()))
+    for i in t.at(_NPWP_KEYS):
+        if (m := _NPWP.match(low, starts[i])) and len(digits := re.sub(r"\D", "", m[1])) == 15:
+            out.add("npwp:" + digits)
+    for prefix, keys, pattern in _KEYED_IDS:
+        out.update(prefix + m[1] for i in t.at(keys) if (m := pattern.match(low, starts[i])))
+    if t.has(v.PLATE_REGIONS):
+        out.update(_plates(t))
+    return out
+
+
+_NPWP_KEYS = v.words("npwp")
+_KEYED_IDS = (("bpjs:", v.BPJS_WORDS, _BPJS_NO), ("pelanggan:", v.PELANGGAN_WORDS, _PELANGGAN))
+
+
+def _plates(t: _Text) -> set[str]:
+    """"B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in capitals or after a
+    vehicle word (lower-case "b 2 dan" is too often not a plate)."""
+    out: set[str] = set()
+    words, starts, ends, low = t.words, t.starts, t.ends, t.low
+    for i in t.at(v.PLATE_REGIONS):
+        if i + 2 >= len(words):
+            break
+        number, suffix = words[i + 1], words[i + 2]
+        if (
+            not number.isdigit()
+            or len(number) > 4
+            or not suffix.isalpha()
+            or len(suffix) > 3
+            or suffix in _NAME_STOP
+            or low[ends[i] : starts[i + 1]] not in ("", " ")
+            or low[ends[i + 1] : starts[i + 2]] not in ("", " ")
+            or low[ends[i + 2] : ends[i + 2] + 1].isalnum()
+        ):
+            continue
+        shouted = len(t.orig) == len(low) and t.orig[starts[i] : ends[i + 2]].isupper()
+        if shouted or _PLATE_CONTEXT.search(low, max(0, starts[i] - 25), starts[i]):
+            out.add(f"plat:{words[i]}{number}{suffix}")
+    return out
+
+
+def _names(t: _Text) -> set[str]:
+    out: set[str] = set()
+    low = t.low
+    for i in t.at(_NAME_KEYS):
+        s = t.starts[i]
+        if low[s - 1 : s] == "-" or low[s - 1 : s].isalnum():
+            continue  # "90-an", "90an"
+        if (m := _NAME_KEY.match(low, s)) is None:
+            continue
+        qualifier = m.group(1)
+        if qualifier in v.SELF:
+            continue
+        line_start = low.rfind("\n", 0, s) + 1
+        if qualifier is None and t.words[i] == "nama" and not low[line_start:s].strip():
+            continue  # a "Nama:" form line introduces the writer
+        pos = m.end()
+        while (honor := _WORD.match(low, pos)) and honor.group(1) in v.HONORIFIC:
+            pos = honor.end()
+        words = _take_words(low, pos, 4, digits=False, stop=_NAME_STOP - v.NAME_ABBREV)
+        if words and words[0] not in v.SELF:
+            out.add(" ".join(words))
+    return out
+
+
+def _places(t: _Text) -> set[str]:
+    out: set[str] = set()
+    low, words = t.low, t.words
+    for i in t.at(_RT_KEYS):
+        if m := _RT.match(low, t.starts[i]):
+            if m[1] or m[3]:
+                rt, rw = (m[1], m[2]) if m[1] else (m[3], m[4])
+                out.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
+            else:
+                out.add(f"{m[5]}:{int(m[6])}")
+    for kind, i, end in t.scan(_PLACES):
+        if words[i] == "lurah":
+            continue  # "pak lurah" is a person
+        max_words = v.PLACE_MAX_WORDS.get(kind, 2)
+        value = _name_value(low, t.after(end - 1), max_words, digits=kind in v.PLACE_NUMBERED)
+        if value is not None:
+            out.add(f"{kind}:{value}")
+    for kind, _, end in t.scan(_LANDMARKS):
+        pos = t.after(end - 1)
+        if kind in v.LANDMARK_ADMIN_PREFIXED and end < len(words):
+            if words[end] in v.LANDMARK_ADMIN_WORDS:
+                pos = t.after(end)
+        value = _name_value(low, pos, 3, digits=True)
+        if value is not None:
+            out.add(f"landmark:{kind} {value}")
+    for i in t.at(v.SCHOOLS):
+        if i + 1 < len(words) and words[i + 1].isdigit() and t.joined(i):
+            rest = _take_words(low, t.ends[i + 1], 2, digits=False)
+            if rest or t.orig[t.starts[i] : t.ends[i]].isupper():
+                out.add(" ".join([f"landmark:{words[i]}n", str(int(words[i + 1])), *rest]))
+    return out
+
+
+def _documents(t: _Text) -> set[str]:
+    out: set[str] = set()
+    words = t.words
+    for canon, i, end in t.scan(_DOCUMENTS):
+        if canon == "sim" and (
+            (i > 0 and words[i - 1] == "kartu") or (end < len(words) and words[end] == "card")
+        ):
+            continue  # a phone's SIM card, not a driving licence
+        out.add(canon)
+    return out
+
+
+def _parse_number(raw: str) -> Decimal | None:
+    """Read "780.000", "1.500.000,00", "50,000", "1,5", "1.5" the way citizens mean them:
+    a separator followed by exactly three digits groups thousands, any other is a decimal."""
+    groups = re.split(r"[.,]", raw)
+    if len(groups) == 1:
+        return Decimal(raw)
+    seps = [c for c in raw if c in ".,"]
+    if seps[-1] != seps[0]:
+        return Decimal("".join(groups[:-1]) + "." + groups[-1])
+    if all(len(g) == 3 for g in groups[1:]):
+        return Decimal("".join(groups))
+    if len(groups) == 2:
+        return Decimal(f"{groups[0]}.{groups[1]}")
+    return None
+
+
+def _amount(raw: str, multiplier: int) -> int | None:
+    try:
+        value = _parse_number(raw)
+    except InvalidOperation:
+        return None
+    amount = int(value * multiplier) if value is not None else 0
+    return amount if amount > 0 else None
+
+
+def _amounts(t: _Text) -> set[int]:
+    out: set[int] = set()
+    numbers = t.numbers()
+    if not numbers:
+        return out
+    low, starts = t.low, t.starts
+    taken: set[int] = set()  # offsets of figures already read as part of "1 jt 500 rb"
+    if t.has(_JT):
+        for i in numbers:
+            if m := _JT_RB.match(low, starts[i]):
+                out.add(int(m[1]) * 1_000_000 + int(m[2] or m[3]) * 1_000)
+                taken.update(starts[j] for j in numbers if starts[i] <= starts[j] < m.end())
+    for i in t.at(_CURRENCY):
+        if (m := _RP.match(low, starts[i])) and m.start(1) not in taken:
+            if value := _amount(m[1], _unit(m[2] or m[3])):
+                out.add(value)
+    if t.has(_UNIT_WORDS):
+        for i in numbers:
+            if starts[i] not in taken and (m := _UNIT.match(low, starts[i])):
+                if value := _amount(m[1], _unit(m[2] or m[3])):
+                    out.add(value)
+    for i in t.at(v.MONEY_WORDS):
+        m = _MONEY.match(low, starts[i])
+        if m is None or m.start(1) in taken:
+            continue
+        raw = m[1]
+        digits = raw.replace(".", "").replace(",", "")
+        if raw.startswith("0") or len(digits) > 10:
+            continue  # a phone or account number, not a price
+        if raw.isdigit() and len(raw) == 4 and 1900 <= int(raw) < 2100:
+            continue  # a year
+        if (value := _amount(raw, 1)) and value >= 1_000:
+            out.add(value)
+    return out
+
+
+_UNIT_WORDS = frozenset(v.UNITS)
+
+
+def _unit(word: str | None) -> int:
+    return v.UNITS[word] if word else 1
+
+
+def extract_facts(text: str) -> Facts:
+    """Every fact :mod:`normalizer.facts` recognises in *text* (any case, any channel)."""
+    t = _Text(text)
+    return Facts(
+        ids=frozenset(_ids(t)),
+        names=frozenset(_names(t)),
+        places=frozenset(_places(t)),
+        agencies=frozenset(canon for canon, _, _ in t.scan(_AGENCIES)),
+        documents=frozenset(_documents(t)),
+        amounts=frozenset(_amounts(t)),
+    )
