@@ -17,21 +17,31 @@ from normalizer.facts import vocabulary as v
 from normalizer.facts.model import Facts
 
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<!\w)[@#]\w+", re.IGNORECASE)
+# letters and digits are separate tokens: "rt02" is "rt", "02"; "780rb" is "780", "rb"
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, four times faster
+_DIGITS = re.compile(r"\d+")
+_ALIAS_GAP = r"[ \t./-]*"
 
-_Table = dict[str, list[tuple[tuple[str, ...], str]]]
+#: first word -> (pattern of the whole alias or None for a one-word alias, canonical value)
+_Table = dict[str, list[tuple[re.Pattern[str] | None, str]]]
 
 
 def _table(aliases: dict[str, tuple[str, ...]]) -> _Table:
-    """First word -> (alias words, canonical value), longest alias first."""
-    table: _Table = {}
+    """First word -> its aliases, longest first, each with the pattern that matches it at
+    the first word's offset ("ktp-el", "ktp el", "ktpel"...)."""
+    entries: dict[str, list[tuple[int, re.Pattern[str] | None, str]]] = {}
     for canon, group in aliases.items():
         for alias in group:
-            words = tuple(_TOKEN.findall(alias))
-            table.setdefault(words[0], []).append((words, canon))
-    for entries in table.values():
-        entries.sort(key=lambda e: -len(e[0]))
-    return table
+            words = _TOKEN.findall(alias)
+            pattern = None
+            if len(words) > 1:
+                pattern = re.compile(_ALIAS_GAP.join(map(re.escape, words)) + r"(?![^\W_])")
+            entries.setdefault(words[0], []).append((len(words), pattern, canon))
+    return {
+        first: [(pattern, canon) for _, pattern, canon in sorted(group, key=lambda e: -e[0])]
+        for first, group in entries.items()
+    }
 
 
 _PLACES = _table(v.PLACE_ALIASES)
@@ -47,6 +57,8 @@ _NAME_KEYS = v.words("a an atas nama")
 _RT_KEYS = v.words("rt rw")
 _CURRENCY = v.words("rp idr")
 _JT = v.words("jt juta")
+_NPWP_KEYS = v.words("npwp")
+_UNIT_WORDS = frozenset(v.UNITS)
 
 # Patterns below are matched at a token's start on lower-cased text.
 _NR = r"(?![^\W\d_])"  # not followed by a letter
@@ -56,10 +68,8 @@ _SPACED_UNIT = "|".join(u for u in v.UNITS if u not in ("k", "m"))
 _NIK = re.compile(r"\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{4}(?!\d)")
 _KK_CONTEXT = re.compile(r"\bkk\b|kartu\s+keluarga")
 _NIK_CONTEXT = re.compile(r"\bnik\b|ktp")
-_NPWP = re.compile(
-    r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d)"  # 12.345.678.9-012.345
-    r"|npwp\W{0,6}(\d[\d .-]{13,20}\d)(?!\d)"
-)
+_NPWP = re.compile(r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d)")  # 12.345.678.9-012.345
+_NPWP_AFTER = re.compile(r"npwp\W{0,6}(\d[\d .-]{13,20}\d)(?!\d)")
 _BPJS_NO = re.compile(
     r"(?:bpjs|kis|jkn|noka)(?:\W+(?:kesehatan|ketenagakerjaan|kes|tk|no|nomor|nmr|kartu|"
     r"peserta|noka))*\W{1,6}(\d{13})(?!\d)"
@@ -78,6 +88,9 @@ _NAME_KEY = re.compile(
     r"almarhum|alm|suami|istri|ibu|ayah|kepala\s+keluarga|pelapor|saya|sy|kami|aku))?)"
     r"[ \t]*[:=]?"
 )
+_PLATE = re.compile(r"([a-z]{1,2}) ?(\d{1,4}) ?([a-z]{1,3})(?![^\W_])")
+_SCHOOL = re.compile(r"(sd|smp|sma|smk)[ \t./-]*(\d{1,3})(?!\d)")
+_SIM_CARD = re.compile(r"\s*card\b")
 _RT = re.compile(
     r"rt\s*/\s*rw\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(\d{1,3})(?!\d)"  # RT/RW 002/004
     r"|rt\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(?:rw\.?\s*[:.]?\s*)?(\d{1,3})(?![\d/])"  # RT 02/RW 04
@@ -103,87 +116,71 @@ _WORD = re.compile(r"[ \t]*([^\W_]+(?:['’-][^\W_]+)*)(\.?)")
 
 class _Text:
     """One complaint prepared for every extractor: its lower-cased text (and the original,
-    for capitals), its tokens with offsets, and where each word occurs."""
+    for capitals) and the set of its words, to skip extractors whose keywords are absent and
+    to find the offsets of those that are present."""
 
-    __slots__ = ("ends", "index", "low", "orig", "starts", "words")
+    __slots__ = ("low", "orig", "vocab")
 
     def __init__(self, raw: str) -> None:
         text = unicodedata.normalize("NFKC", raw)
         if "@" in text or "#" in text or "http" in text or "www." in text:
             text = _NOISE.sub(" ", text)
         self.orig = text
-        self.low = text.lower()
-        words: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        index: dict[str, list[int]] = {}
-        for m in _TOKEN.finditer(self.low):
-            word = m.group()
-            start, end = m.span()
-            if word in _GLUED:
-                index.setdefault(word[:2], []).append(len(words))
-                words.append(word[:2])
-                starts.append(start)
-                ends.append(start + 2)
-                word, start = word[2:], start + 2
-            index.setdefault(word, []).append(len(words))
-            words.append(word)
-            starts.append(start)
-            ends.append(end)
-        self.words, self.starts, self.ends, self.index = words, starts, ends, index
+        self.low = low = text.lower()
+        self.vocab = set((_ASCII_TOKEN if low.isascii() else _TOKEN).findall(low))
+        for word in self.vocab & _GLUED:
+            self.vocab.update((word[:2], word[2:]))
 
     def has(self, keys: frozenset[str]) -> bool:
-        return not keys.isdisjoint(self.index)
+        return not self.vocab.isdisjoint(keys)
 
-    def at(self, keys: Collection[str]) -> list[int]:
-        """Token positions, in text order, of the words in *keys*."""
-        hits = self.index.keys() & keys
-        if not hits:
-            return []
-        if len(hits) == 1:
-            return self.index[hits.pop()]
-        return sorted(i for word in hits for i in self.index[word])
-
-    def numbers(self) -> list[int]:
-        """Positions of digit tokens that start a figure (not the "5" of "1,5")."""
-        out = []
+    def find(self, keys: Collection[str]) -> list[tuple[int, str]]:
+        """(offset, word) of every whole-word occurrence of the words in *keys*, in text
+        order; a keyword glued to "di"/"ke" counts ("dikel" holds "kel")."""
+        out: list[tuple[int, str]] = []
         low = self.low
-        for i in self.at_digits():
-            s = self.starts[i]
-            before = low[s - 1 : s] if s else ""
-            if not (before in (".", ",") and low[s - 2 : s - 1].isdigit()):
-                out.append(i)
+        for word in self.vocab.intersection(keys):
+            same = str.isalpha if word[0].isalpha() else str.isdigit
+            s = low.find(word)
+            while s >= 0:
+                if not same(low[s + len(word) : s + len(word) + 1]) and (
+                    not same(low[s - 1 : s])
+                    or (low[s - 2 : s] + word in _GLUED and not low[s - 3 : s - 2].isalpha())
+                ):
+                    out.append((s, word))
+                s = low.find(word, s + 1)
+        out.sort()
         return out
 
-    def at_digits(self) -> list[int]:
-        return sorted(i for word, pos in self.index.items() if word[0].isdigit() for i in pos)
-
-    def joined(self, i: int) -> bool:
-        """Whether token *i* and the next are parts of one term ("ktp-el", "sd negeri")."""
-        return not self.low[self.ends[i] : self.starts[i + 1]].strip(" \t-/.")
+    def after(self, end: int) -> int:
+        """*end*, or past the abbreviation dot there ("jl.", "kel.")."""
+        return end + 1 if self.low.startswith(".", end) else end
 
     def scan(self, table: _Table) -> list[tuple[str, int, int]]:
-        """(canonical value, first token, token after) of each alias of *table* in the
-        text, longest first and non-overlapping."""
+        """(canonical value, start, end) of each alias of *table* in the text, longest
+        first and non-overlapping."""
         out: list[tuple[str, int, int]] = []
-        words, last = self.words, 0
-        for i in self.at(table):
-            if i < last:
+        last = 0
+        for s, word in self.find(table):
+            if s < last:
                 continue
-            for alias, canon in table[words[i]]:
-                end = i + len(alias)
-                if end == i + 1 or (
-                    tuple(words[i:end]) == alias and all(map(self.joined, range(i, end - 1)))
-                ):
-                    out.append((canon, i, end))
-                    last = end
-                    break
+            for pattern, canon in table[word]:
+                if pattern is None:
+                    end = s + len(word)
+                elif m := pattern.match(self.low, s):
+                    end = m.end()
+                else:
+                    continue
+                out.append((canon, s, end))
+                last = end
+                break
         return out
 
-    def after(self, i: int) -> int:
-        """Offset after token *i* and an abbreviation dot ("jl.", "kel.")."""
-        end = self.ends[i]
-        return end + 1 if self.low.startswith(".", end) else end
+    def numbers(self) -> list[int]:
+        """Offsets of the digit runs that start a figure (not the "5" of "1,5")."""
+        low = self.low
+        starts = [m.start() for m in _DIGITS.finditer(low)]
+        return [s for s in starts if not (s > 1 and low[s - 1] in ".," and low[s - 2].isdigit())]
 
 
 def _take_words(
@@ -221,28 +218,29 @@ def _name_value(text: str, pos: int, max_words: int, *, digits: bool) -> str | N
 
 def _ids(t: _Text) -> set[str]:
     out: set[str] = set()
-    low, starts = t.low, t.starts
-    for i in t.at_digits():
-        s = starts[i]
-        if len(t.words[i]) >= 4 and (m := _NIK.match(low, s)) and not low[s - 1 : s].isdigit():
-            before = low[max(0, s - 30) : s]
-            kk = [k.end() for k in _KK_CONTEXT.finditer(before)]
-            nik = [k.end() for k in _NIK_CONTEXT.finditer(before)]
-            kind = "kk" if kk and (not nik or kk[-1] > nik[-1]) else "nik"
-            out.add(kind + ":" + re.sub(r"\D", "", m.group()))
-        elif len(t.words[i]) == 2 and (m := _NPWP.match(low, s)):
-            out.add("npwp:" + re.sub(r"\D", "", m.group()))
-    for i in t.at(_NPWP_KEYS):
-        if (m := _NPWP.match(low, starts[i])) and len(digits := re.sub(r"\D", "", m[1])) == 15:
+    low = t.low
+    for m in _NIK.finditer(low):
+        s = m.start()
+        if low[s - 1 : s] in (".", ",") or low[s - 1 : s].isdigit():
+            continue
+        before = low[max(0, s - 30) : s]
+        kk = [k.end() for k in _KK_CONTEXT.finditer(before)]
+        nik = [k.end() for k in _NIK_CONTEXT.finditer(before)]
+        kind = "kk" if kk and (not nik or kk[-1] > nik[-1]) else "nik"
+        out.add(kind + ":" + re.sub(r"\D", "", m.group()))
+    if "-" in low:
+        out.update("npwp:" + re.sub(r"\D", "", m.group()) for m in _NPWP.finditer(low))
+    for s, _ in t.find(_NPWP_KEYS):
+        after = _NPWP_AFTER.match(low, s)
+        if after and len(digits := re.sub(r"\D", "", after[1])) == 15:
             out.add("npwp:" + digits)
     for prefix, keys, pattern in _KEYED_IDS:
-        out.update(prefix + m[1] for i in t.at(keys) if (m := pattern.match(low, starts[i])))
+        out.update(prefix + k[1] for s, _ in t.find(keys) if (k := pattern.match(low, s)))
     if t.has(v.PLATE_REGIONS):
         out.update(_plates(t))
     return out
 
 
-_NPWP_KEYS = v.words("npwp")
 _KEYED_IDS = (("bpjs:", v.BPJS_WORDS, _BPJS_NO), ("pelanggan:", v.PELANGGAN_WORDS, _PELANGGAN))
 
 
@@ -250,33 +248,21 @@ def _plates(t: _Text) -> set[str]:
     """"B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in capitals or after a
     vehicle word (lower-case "b 2 dan" is too often not a plate)."""
     out: set[str] = set()
-    words, starts, ends, low = t.words, t.starts, t.ends, t.low
-    for i in t.at(v.PLATE_REGIONS):
-        if i + 2 >= len(words):
-            break
-        number, suffix = words[i + 1], words[i + 2]
-        if (
-            not number.isdigit()
-            or len(number) > 4
-            or not suffix.isalpha()
-            or len(suffix) > 3
-            or suffix in _NAME_STOP
-            or low[ends[i] : starts[i + 1]] not in ("", " ")
-            or low[ends[i + 1] : starts[i + 2]] not in ("", " ")
-            or low[ends[i + 2] : ends[i + 2] + 1].isalnum()
-        ):
+    low = t.low
+    for s, _ in t.find(v.PLATE_REGIONS):
+        m = _PLATE.match(low, s)
+        if m is None or m[1] not in v.PLATE_REGIONS or m[3] in _NAME_STOP:
             continue
-        shouted = len(t.orig) == len(low) and t.orig[starts[i] : ends[i + 2]].isupper()
-        if shouted or _PLATE_CONTEXT.search(low, max(0, starts[i] - 25), starts[i]):
-            out.add(f"plat:{words[i]}{number}{suffix}")
+        shouted = len(t.orig) == len(low) and t.orig[s : m.end()].isupper()
+        if shouted or _PLATE_CONTEXT.search(low, max(0, s - 25), s):
+            out.add(f"plat:{m[1]}{m[2]}{m[3]}")
     return out
 
 
 def _names(t: _Text) -> set[str]:
     out: set[str] = set()
     low = t.low
-    for i in t.at(_NAME_KEYS):
-        s = t.starts[i]
+    for s, word in t.find(_NAME_KEYS):
         if low[s - 1 : s] == "-" or low[s - 1 : s].isalnum():
             continue  # "90-an", "90an"
         if (m := _NAME_KEY.match(low, s)) is None:
@@ -285,7 +271,7 @@ def _names(t: _Text) -> set[str]:
         if qualifier in v.SELF:
             continue
         line_start = low.rfind("\n", 0, s) + 1
-        if qualifier is None and t.words[i] == "nama" and not low[line_start:s].strip():
+        if qualifier is None and word == "nama" and not low[line_start:s].strip():
             continue  # a "Nama:" form line introduces the writer
         pos = m.end()
         while (honor := _WORD.match(low, pos)) and honor.group(1) in v.HONORIFIC:
@@ -298,43 +284,46 @@ def _names(t: _Text) -> set[str]:
 
 def _places(t: _Text) -> set[str]:
     out: set[str] = set()
-    low, words = t.low, t.words
-    for i in t.at(_RT_KEYS):
-        if m := _RT.match(low, t.starts[i]):
+    low = t.low
+    for s, _ in t.find(_RT_KEYS):
+        if m := _RT.match(low, s):
             if m[1] or m[3]:
                 rt, rw = (m[1], m[2]) if m[1] else (m[3], m[4])
                 out.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
             else:
                 out.add(f"{m[5]}:{int(m[6])}")
-    for kind, i, end in t.scan(_PLACES):
-        if words[i] == "lurah":
+    for kind, s, end in t.scan(_PLACES):
+        if low.startswith("lurah", s):
             continue  # "pak lurah" is a person
         max_words = v.PLACE_MAX_WORDS.get(kind, 2)
-        value = _name_value(low, t.after(end - 1), max_words, digits=kind in v.PLACE_NUMBERED)
+        value = _name_value(low, t.after(end), max_words, digits=kind in v.PLACE_NUMBERED)
         if value is not None:
             out.add(f"{kind}:{value}")
     for kind, _, end in t.scan(_LANDMARKS):
-        pos = t.after(end - 1)
-        if kind in v.LANDMARK_ADMIN_PREFIXED and end < len(words):
-            if words[end] in v.LANDMARK_ADMIN_WORDS:
-                pos = t.after(end)
+        pos = t.after(end)
+        if kind in v.LANDMARK_ADMIN_PREFIXED:
+            admin = _WORD.match(low, pos)
+            if admin and admin.group(1) in v.LANDMARK_ADMIN_WORDS and not admin.group(2):
+                pos = t.after(admin.end())
+            elif admin and admin.group(1) in v.LANDMARK_ADMIN_WORDS:
+                pos = admin.end()
         value = _name_value(low, pos, 3, digits=True)
         if value is not None:
             out.add(f"landmark:{kind} {value}")
-    for i in t.at(v.SCHOOLS):
-        if i + 1 < len(words) and words[i + 1].isdigit() and t.joined(i):
-            rest = _take_words(low, t.ends[i + 1], 2, digits=False)
-            if rest or t.orig[t.starts[i] : t.ends[i]].isupper():
-                out.add(" ".join([f"landmark:{words[i]}n", str(int(words[i + 1])), *rest]))
+    for s, word in t.find(v.SCHOOLS):
+        if m := _SCHOOL.match(low, s):
+            rest = _take_words(low, m.end(), 2, digits=False)
+            if rest or t.orig[s : s + len(word)].isupper():
+                out.add(" ".join([f"landmark:{word}n", str(int(m[2])), *rest]))
     return out
 
 
 def _documents(t: _Text) -> set[str]:
     out: set[str] = set()
-    words = t.words
-    for canon, i, end in t.scan(_DOCUMENTS):
+    low = t.low
+    for canon, s, end in t.scan(_DOCUMENTS):
         if canon == "sim" and (
-            (i > 0 and words[i - 1] == "kartu") or (end < len(words) and words[end] == "card")
+            low[max(0, s - 8) : s].rstrip().endswith("kartu") or _SIM_CARD.match(low, end)
         ):
             continue  # a phone's SIM card, not a driving licence
         out.add(canon)
@@ -368,27 +357,26 @@ def _amount(raw: str, multiplier: int) -> int | None:
 
 def _amounts(t: _Text) -> set[int]:
     out: set[int] = set()
-    numbers = t.numbers()
-    if not numbers:
+    if not any(c.isdigit() for c in t.low):
         return out
-    low, starts = t.low, t.starts
+    low = t.low
+    numbers = t.numbers() if t.has(_JT) or t.has(_UNIT_WORDS) else []
     taken: set[int] = set()  # offsets of figures already read as part of "1 jt 500 rb"
     if t.has(_JT):
-        for i in numbers:
-            if m := _JT_RB.match(low, starts[i]):
+        for s in numbers:
+            if m := _JT_RB.match(low, s):
                 out.add(int(m[1]) * 1_000_000 + int(m[2] or m[3]) * 1_000)
-                taken.update(starts[j] for j in numbers if starts[i] <= starts[j] < m.end())
-    for i in t.at(_CURRENCY):
-        if (m := _RP.match(low, starts[i])) and m.start(1) not in taken:
+                taken.update(n for n in numbers if s <= n < m.end())
+    for s, _ in t.find(_CURRENCY):
+        if (m := _RP.match(low, s)) and m.start(1) not in taken:
             if value := _amount(m[1], _unit(m[2] or m[3])):
                 out.add(value)
-    if t.has(_UNIT_WORDS):
-        for i in numbers:
-            if starts[i] not in taken and (m := _UNIT.match(low, starts[i])):
-                if value := _amount(m[1], _unit(m[2] or m[3])):
-                    out.add(value)
-    for i in t.at(v.MONEY_WORDS):
-        m = _MONEY.match(low, starts[i])
+    for s in numbers:
+        if s not in taken and (m := _UNIT.match(low, s)):
+            if value := _amount(m[1], _unit(m[2] or m[3])):
+                out.add(value)
+    for s, _ in t.find(v.MONEY_WORDS):
+        m = _MONEY.match(low, s)
         if m is None or m.start(1) in taken:
             continue
         raw = m[1]
@@ -400,9 +388,6 @@ def _amounts(t: _Text) -> set[int]:
         if (value := _amount(raw, 1)) and value >= 1_000:
             out.add(value)
     return out
-
-
-_UNIT_WORDS = frozenset(v.UNITS)
 
 
 def _unit(word: str | None) -> int:
