@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from normalizer.facts import vocabulary as v
 from normalizer.facts.model import Facts
@@ -23,13 +23,18 @@ _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, four time
 _DIGITS = re.compile(r"\d+")
 _ALIAS_GAP = r"[ \t./-]*"
 
-#: first word -> (pattern of the whole alias or None for a one-word alias, canonical value)
-_Table = dict[str, list[tuple[re.Pattern[str] | None, str]]]
+class _Table(NamedTuple):
+    """An alias table: its first words (a set, for fast intersection) and, per first word,
+    its aliases longest first, each as (pattern of the whole alias or None for a one-word
+    alias, canonical value)."""
+
+    first_words: frozenset[str]
+    aliases: dict[str, list[tuple[re.Pattern[str] | None, str]]]
 
 
 def _table(aliases: dict[str, tuple[str, ...]]) -> _Table:
-    """First word -> its aliases, longest first, each with the pattern that matches it at
-    the first word's offset ("ktp-el", "ktp el", "ktpel"...)."""
+    """The :class:`_Table` of *aliases*: a multi-word alias matches with any spaces, dots,
+    hyphens or slashes between its words ("ktp-el", "ktp el")."""
     entries: dict[str, list[tuple[int, re.Pattern[str] | None, str]]] = {}
     for canon, group in aliases.items():
         for alias in group:
@@ -38,21 +43,24 @@ def _table(aliases: dict[str, tuple[str, ...]]) -> _Table:
             if len(words) > 1:
                 pattern = re.compile(_ALIAS_GAP.join(map(re.escape, words)) + r"(?![^\W_])")
             entries.setdefault(words[0], []).append((len(words), pattern, canon))
-    return {
-        first: [(pattern, canon) for _, pattern, canon in sorted(group, key=lambda e: -e[0])]
-        for first, group in entries.items()
-    }
+    return _Table(
+        frozenset(entries),
+        {
+            first: [(pattern, canon) for _, pattern, canon in sorted(group, key=lambda e: -e[0])]
+            for first, group in entries.items()
+        },
+    )
 
 
 _PLACES = _table(v.PLACE_ALIASES)
 _LANDMARKS = _table(v.LANDMARK_ALIASES)
 _AGENCIES = _table(v.AGENCY_ALIASES)
 _DOCUMENTS = _table(v.DOCUMENT_ALIASES)
-_KEYWORDS = frozenset(_PLACES) | frozenset(_LANDMARKS) | frozenset(_AGENCIES)
+_KEYWORDS = _PLACES.first_words | _LANDMARKS.first_words | _AGENCIES.first_words
 #: "dikel", "dirt", "kekantor", "kepdam": di/ke glued to a keyword
 _GLUED = frozenset(p + w for p in ("di", "ke") for w in _KEYWORDS | {"rt", "rw"})
 #: words that end a person, place or landmark name
-_NAME_STOP = v.STOP | _KEYWORDS | frozenset(_DOCUMENTS)
+_NAME_STOP = v.STOP | _KEYWORDS | _DOCUMENTS.first_words
 _NAME_KEYS = v.words("a an atas nama")
 _RT_KEYS = v.words("rt rw")
 _CURRENCY = v.words("rp idr")
@@ -88,7 +96,10 @@ _NAME_KEY = re.compile(
     r"almarhum|alm|suami|istri|ibu|ayah|kepala\s+keluarga|pelapor|saya|sy|kami|aku))?)"
     r"[ \t]*[:=]?"
 )
-_PLATE = re.compile(r"([a-z]{1,2}) ?(\d{1,4}) ?([a-z]{1,3})(?![^\W_])")
+# a plate is found from its digits (scanning for one-letter area codes would visit every
+# "a" and "b" of the text): 1-4 digits, then 1-3 letters, the area code checked before them
+_PLATE = re.compile(r"(\d{1,4}) ?([a-z]{1,3})(?![^\W_])")
+_PLATE_AREA = re.compile(r"(?<![^\W_])([a-z]{1,2}) ?$")
 _SCHOOL = re.compile(r"(sd|smp|sma|smk)[ \t./-]*(\d{1,3})(?!\d)")
 _SIM_CARD = re.compile(r"\s*card\b")
 _RT = re.compile(
@@ -134,12 +145,12 @@ class _Text:
     def has(self, keys: frozenset[str]) -> bool:
         return not self.vocab.isdisjoint(keys)
 
-    def find(self, keys: Collection[str]) -> list[tuple[int, str]]:
+    def find(self, keys: frozenset[str]) -> list[tuple[int, str]]:
         """(offset, word) of every whole-word occurrence of the words in *keys*, in text
         order; a keyword glued to "di"/"ke" counts ("dikel" holds "kel")."""
         out: list[tuple[int, str]] = []
         low = self.low
-        for word in self.vocab.intersection(keys):
+        for word in keys & self.vocab:
             same = str.isalpha if word[0].isalpha() else str.isdigit
             s = low.find(word)
             while s >= 0:
@@ -161,10 +172,10 @@ class _Text:
         first and non-overlapping."""
         out: list[tuple[str, int, int]] = []
         last = 0
-        for s, word in self.find(table):
+        for s, word in self.find(table.first_words):
             if s < last:
                 continue
-            for pattern, canon in table[word]:
+            for pattern, canon in table.aliases[word]:
                 if pattern is None:
                     end = s + len(word)
                 elif m := pattern.match(self.low, s):
@@ -249,13 +260,16 @@ def _plates(t: _Text) -> set[str]:
     vehicle word (lower-case "b 2 dan" is too often not a plate)."""
     out: set[str] = set()
     low = t.low
-    for s, _ in t.find(v.PLATE_REGIONS):
-        m = _PLATE.match(low, s)
-        if m is None or m[1] not in v.PLATE_REGIONS or m[3] in _NAME_STOP:
+    for m in _PLATE.finditer(low):
+        if low[m.start() - 1 : m.start()].isdigit() or m[2] in _NAME_STOP:
             continue
+        area = _PLATE_AREA.search(low, max(0, m.start() - 3), m.start())
+        if area is None or area[1] not in v.PLATE_REGIONS:
+            continue
+        s = area.start()
         shouted = len(t.orig) == len(low) and t.orig[s : m.end()].isupper()
         if shouted or _PLATE_CONTEXT.search(low, max(0, s - 25), s):
-            out.add(f"plat:{m[1]}{m[2]}{m[3]}")
+            out.add(f"plat:{area[1]}{m[1]}{m[2]}")
     return out
 
 
@@ -357,7 +371,7 @@ def _amount(raw: str, multiplier: int) -> int | None:
 
 def _amounts(t: _Text) -> set[int]:
     out: set[int] = set()
-    if not any(c.isdigit() for c in t.low):
+    if not _DIGITS.search(t.low):
         return out
     low = t.low
     numbers = t.numbers() if t.has(_JT) or t.has(_UNIT_WORDS) else []
