@@ -146,21 +146,25 @@ class _Text:
         return not self.vocab.isdisjoint(keys)
 
     def find(self, keys: frozenset[str]) -> list[tuple[int, str]]:
-        """(offset, word) of every whole-word occurrence of the words in *keys*, in text
-        order; a keyword glued to "di"/"ke" counts ("dikel" holds "kel")."""
+        """(offset, word) of every whole-word occurrence of the (alphabetic) words in *keys*,
+        in text order; a keyword glued to "di"/"ke" counts ("dikel" holds "kel")."""
+        hits = keys & self.vocab
+        if not hits:
+            return []
         out: list[tuple[int, str]] = []
         low = self.low
-        for word in keys & self.vocab:
-            same = str.isalpha if word[0].isalpha() else str.isdigit
+        for word in hits:
+            size = len(word)
             s = low.find(word)
             while s >= 0:
-                if not same(low[s + len(word) : s + len(word) + 1]) and (
-                    not same(low[s - 1 : s])
+                if not low[s + size : s + size + 1].isalpha() and (
+                    not low[s - 1 : s].isalpha()
                     or (low[s - 2 : s] + word in _GLUED and not low[s - 3 : s - 2].isalpha())
                 ):
                     out.append((s, word))
-                s = low.find(word, s + 1)
-        out.sort()
+                s = low.find(word, s + size)
+        if len(hits) > 1:
+            out.sort()
         return out
 
     def after(self, end: int) -> int:
