@@ -23,6 +23,7 @@ _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, four time
 _DIGITS = re.compile(r"\d+")
 _ALIAS_GAP = r"[ \t./-]*"
 
+
 class _Table(NamedTuple):
     """An alias table: its first words (a set, for fast intersection) and, per first word,
     its aliases longest first, each as (pattern of the whole alias or None for a one-word
@@ -115,8 +116,13 @@ _UNIT = re.compile(_NUM + r"(?:\s*(" + _SPACED_UNIT + r")|(k))" + _NR)
 _JT_RB = re.compile(r"(\d{1,3})\s*(?:jt|juta)\s*(?:(\d{1,3})\s*(?:rb|ribu|k)|(\d{3}))(?!\d)" + _NR)
 # "bayar 50000", "dipungut biaya sebesar 150.000": a bare figure up to three words on
 _MONEY = re.compile(
-    r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*" + _NUM
-    + r"(?!\s*%|[/-]\d|[^\W\d_]|\s*(?:" + _SPACED_UNIT + r")" + _NR + r")"
+    r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*"
+    + _NUM
+    + r"(?!\s*%|[/-]\d|[^\W\d_]|\s*(?:"
+    + _SPACED_UNIT
+    + r")"
+    + _NR
+    + r")"
 )
 
 # an affixed verb after the first word of a name ends it ("polres bogor dipungut"); the
@@ -260,7 +266,7 @@ _KEYED_IDS = (("bpjs:", v.BPJS_WORDS, _BPJS_NO), ("pelanggan:", v.PELANGGAN_WORD
 
 
 def _plates(t: _Text) -> set[str]:
-    """"B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in capitals or after a
+    """ "B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in capitals or after a
     vehicle word (lower-case "b 2 dan" is too often not a plate)."""
     out: set[str] = set()
     low = t.low
@@ -327,13 +333,21 @@ def _places(t: _Text) -> set[str]:
                 pos = admin.end()
         value = _name_value(low, pos, 3, digits=True)
         if value is not None:
-            out.add(f"landmark:{kind} {value}")
+            out.add(_landmark(kind, value.split()))
     for s, word in t.find(v.SCHOOLS):
         if m := _SCHOOL.match(low, s):
             rest = _take_words(low, m.end(), 2, digits=False)
             if rest or t.orig[s : s + len(word)].isupper():
-                out.add(" ".join([f"landmark:{word}n", str(int(m[2])), *rest]))
+                out.add(_landmark(word + "n", [str(int(m[2])), *rest]))
     return out
+
+
+def _landmark(kind: str, words: list[str]) -> str:
+    """``landmark:`` value with the number first: "SDN Sukamaju 01" and "SDN 1 Sukamaju" are
+    one school."""
+    numbers = [w for w in words if w.isdigit()]
+    rest = [w for w in words if not w.isdigit()]
+    return " ".join(["landmark:" + kind, *numbers, *rest])
 
 
 def _documents(t: _Text) -> set[str]:

@@ -62,7 +62,7 @@ PLACE_ALIASES: dict[str, tuple[str, ...]] = {
     "jalan": ("jalan", "jln", "jl", "jlan"),
     "gang": ("gang", "gg"),
     "desa": ("desa", "ds", "kelurahan", "kel", "kelurhn", "klurahan", "lurah"),
-    "dusun": ("dusun", "dsn", "kampung"),
+    "dusun": ("dusun", "dsn", "kampung", "kp"),
     "kecamatan": ("kecamatan", "kec", "kcmtn", "kecmatan"),
     "kabupaten": ("kabupaten", "kab", "pemkab"),
     "kota": ("kota", "kot", "pemkot"),
@@ -123,8 +123,15 @@ AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
     "pdam": ("pdam", "perumda air minum", "perumda tirta"),
     "pln": ("pln",),
     "bpjs": ("bpjs",),
-    "dinas pu": ("dinas pu", "dinas pupr", "dpupr", "dpu", "pupr", "dinas pekerjaan umum",
-                 "bina marga"),
+    "dinas pu": (
+        "dinas pu",
+        "dinas pupr",
+        "dpupr",
+        "dpu",
+        "pupr",
+        "dinas pekerjaan umum",
+        "bina marga",
+    ),
     "dinsos": ("dinsos", "dinas sosial"),
     "dinkes": ("dinkes", "dinas kesehatan"),
     "disdik": ("disdik", "dinas pendidikan", "diknas"),
@@ -151,8 +158,19 @@ AGENCY_FAMILIES: tuple[frozenset[str], ...] = (
     frozenset({"polsek", "polres", "polda"}),
     frozenset({"pdam", "pln"}),
     frozenset({"puskesmas", "rsud"}),
-    frozenset({"dinas pu", "dinsos", "dinkes", "disdik", "dishub", "dlh", "disnaker",
-               "dukcapil", "bapenda"}),
+    frozenset(
+        {
+            "dinas pu",
+            "dinsos",
+            "dinkes",
+            "disdik",
+            "dishub",
+            "dlh",
+            "disnaker",
+            "dukcapil",
+            "bapenda",
+        }
+    ),
     frozenset({"kantor desa", "kantor kecamatan"}),
 )
 
@@ -160,8 +178,7 @@ AGENCY_FAMILIES: tuple[frozenset[str], ...] = (
 DOCUMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "skck": ("skck",),
-    "ktp": ("ktp-el", "ktp el", "ktpel", "e-ktp", "e ktp", "ektp", "ktp",
-            "kartu tanda penduduk"),
+    "ktp": ("ktp-el", "ktp el", "ktpel", "e-ktp", "e ktp", "ektp", "ktp", "kartu tanda penduduk"),
     "kk": ("kartu keluarga", "kk"),
     "akta kematian": ("akta kematian", "akte kematian"),
     "buku nikah": ("akta nikah", "akte nikah", "buku nikah"),
@@ -170,7 +187,11 @@ DOCUMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "kis": ("kis",),
     "kip": ("kip",),
     "pkh": ("pkh",),
-    "blt": ("blt-dd", "blt dd", "blt",),
+    "blt": (
+        "blt-dd",
+        "blt dd",
+        "blt",
+    ),
     "bpnt": ("bpnt",),
     "sktm": ("sktm",),
     "npwp": ("npwp",),
@@ -196,10 +217,22 @@ PELANGGAN_WORDS = words("id idpel no nomor nosamb")
 
 #: rupiah multipliers of the words written after a figure
 UNITS: dict[str, int] = {
-    "rb": 1_000, "rbu": 1_000, "ribu": 1_000, "rebu": 1_000, "rban": 1_000, "ribuan": 1_000,
-    "k": 1_000, "jt": 1_000_000, "jta": 1_000_000, "juta": 1_000_000, "jutaan": 1_000_000,
-    "m": 1_000_000_000, "miliar": 1_000_000_000, "milyar": 1_000_000_000,
-    "rupiah": 1, "perak": 1,
+    "rb": 1_000,
+    "rbu": 1_000,
+    "ribu": 1_000,
+    "rebu": 1_000,
+    "rban": 1_000,
+    "ribuan": 1_000,
+    "k": 1_000,
+    "jt": 1_000_000,
+    "jta": 1_000_000,
+    "juta": 1_000_000,
+    "jutaan": 1_000_000,
+    "m": 1_000_000_000,
+    "miliar": 1_000_000_000,
+    "milyar": 1_000_000_000,
+    "rupiah": 1,
+    "perak": 1,
 }
 #: words after which a bare figure is money ("bayar 50000", "biaya 150.000")
 MONEY_WORDS = words(

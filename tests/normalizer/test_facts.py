@@ -46,7 +46,9 @@ def test_ids(text: str, expected: set[str]) -> None:
     [
         pytest.param(f"PKH a.n. SITI AMINAH NIK {NIK_A}", {"siti aminah"}, id="an-dot-then-nik"),
         pytest.param("bantuan an. Budi Santoso, warga rt 2", {"budi santoso"}, id="an"),
-        pytest.param("atas nama ibu Sri Wahyuni belum cair", {"sri wahyuni"}, id="atas-nama-honorific"),
+        pytest.param(
+            "atas nama ibu Sri Wahyuni belum cair", {"sri wahyuni"}, id="atas-nama-honorific"
+        ),
         pytest.param("a/n bpk darto sudah meninggal", {"darto"}, id="a-slash-n"),
         pytest.param("nama penerima: Ahmad Fauzi (65 thn)", {"ahmad fauzi"}, id="nama-penerima"),
         pytest.param("Anak sy nama Rina Marlina di SDN 2", {"rina marlina"}, id="nama-inline"),
@@ -85,9 +87,13 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("jalan di depan rumah", set(), id="jalan-di"),
         pytest.param("gg. mawar 3 gelap", {"gang:mawar 3"}, id="gang-number"),
         pytest.param("gang sempit", set(), id="gang-generic"),
-        pytest.param("Desa Sukamaju Kec. Cileungsi", {"desa:sukamaju", "kecamatan:cileungsi"}, id="desa-kec"),
+        pytest.param(
+            "Desa Sukamaju Kec. Cileungsi", {"desa:sukamaju", "kecamatan:cileungsi"}, id="desa-kec"
+        ),
         pytest.param("dikel sukamaju sjk 2 bln", {"desa:sukamaju"}, id="dikel"),
-        pytest.param("Kelurahan Pondok Cina, Depok", {"desa:pondok cina"}, id="kelurahan-two-words"),
+        pytest.param(
+            "Kelurahan Pondok Cina, Depok", {"desa:pondok cina"}, id="kelurahan-two-words"
+        ),
         pytest.param("kel. bojong gede banjir", {"desa:bojong gede"}, id="kel-dot-stop-problem"),
         pytest.param("ds cibodas kec pacet", {"desa:cibodas", "kecamatan:pacet"}, id="ds-kec"),
         pytest.param("desa kami gelap", set(), id="desa-kami"),
@@ -96,8 +102,12 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("dsn 2 desa tegal", {"dusun:2", "desa:tegal"}, id="dusun-number"),
         pytest.param("Kampung Cibogo", {"dusun:cibogo"}, id="kampung-as-dusun"),
         pytest.param("Kab. Bogor", {"kabupaten:bogor"}, id="kab"),
-        pytest.param("Kabupaten Bandung Barat", {"kabupaten:bandung barat"}, id="kabupaten-two-words"),
-        pytest.param("Kota Depok, Prov. Jawa Barat", {"kota:depok", "provinsi:jawa barat"}, id="kota-prov"),
+        pytest.param(
+            "Kabupaten Bandung Barat", {"kabupaten:bandung barat"}, id="kabupaten-two-words"
+        ),
+        pytest.param(
+            "Kota Depok, Prov. Jawa Barat", {"kota:depok", "provinsi:jawa barat"}, id="kota-prov"
+        ),
         pytest.param("pemkot bogor lambat", {"kota:bogor"}, id="pemkot"),
         pytest.param("kabar baik", set(), id="kab-inside-word"),
         pytest.param("#banjir #KelSukamaju @pemkotbogor", set(), id="hashtags-mentions-not-places"),
@@ -107,11 +117,21 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("smpn 2 cileungsi yg rusak", {"landmark:smpn 2 cileungsi"}, id="smpn-yg"),
         pytest.param("di Puskesmas Cileungsi", {"landmark:puskesmas cileungsi"}, id="puskesmas"),
         pytest.param("pusk. cileungsi tutup", {"landmark:puskesmas cileungsi"}, id="pusk"),
-        pytest.param("puskesmas kec. cileungsi", {"landmark:puskesmas cileungsi", "kecamatan:cileungsi"}, id="puskesmas-kec"),
+        pytest.param(
+            "puskesmas kec. cileungsi",
+            {"landmark:puskesmas cileungsi", "kecamatan:cileungsi"},
+            id="puskesmas-kec",
+        ),
         pytest.param("RSUD Cibinong menolak pasien", {"landmark:rsud cibinong"}, id="rsud"),
-        pytest.param("Polsek Cileungsi dipungut", {"landmark:polsek cileungsi"}, id="polsek-verb-stops"),
+        pytest.param(
+            "Polsek Cileungsi dipungut", {"landmark:polsek cileungsi"}, id="polsek-verb-stops"
+        ),
         pytest.param("polresta bogor", {"landmark:polres bogor"}, id="polresta"),
-        pytest.param("kantor desa sukamaju", {"landmark:kantor desa sukamaju", "desa:sukamaju"}, id="kantor-desa"),
+        pytest.param(
+            "kantor desa sukamaju",
+            {"landmark:kantor desa sukamaju", "desa:sukamaju"},
+            id="kantor-desa",
+        ),
         pytest.param("depan pasar cisalak, macet", {"landmark:pasar cisalak"}, id="pasar"),
         pytest.param("Masjid Al-Ikhlas", {"landmark:masjid al-ikhlas"}, id="masjid-hyphen"),
         pytest.param("di puskesmas tidak ada dokter", set(), id="puskesmas-unnamed"),
@@ -124,10 +144,17 @@ def test_places(text: str, expected: set[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "agencies", "documents"),
     [
-        pytest.param("Pembuatan SIM di Satlantas Polres Bogor", {"satlantas", "polres"}, {"sim"}, id="sim-satlantas"),
+        pytest.param(
+            "Pembuatan SIM di Satlantas Polres Bogor",
+            {"satlantas", "polres"},
+            {"sim"},
+            id="sim-satlantas",
+        ),
         pytest.param("SKCK di Polsek Cileungsi", {"polsek"}, {"skck"}, id="skck-polsek"),
         pytest.param("ktp-el blm jadi di disdukcapil", {"dukcapil"}, {"ktp"}, id="ktp-el"),
-        pytest.param("e-ktp, ektp, KTP el, kartu tanda penduduk", set(), {"ktp"}, id="ktp-spellings"),
+        pytest.param(
+            "e-ktp, ektp, KTP el, kartu tanda penduduk", set(), {"ktp"}, id="ktp-spellings"
+        ),
         pytest.param("akte kelahiran & KK di capil", {"dukcapil"}, {"akta", "kk"}, id="akte-kk"),
         pytest.param("akta kematian ayah", set(), {"akta kematian"}, id="akta-kematian"),
         pytest.param("kartu sim hilang, sim card baru", set(), set(), id="phone-sim-not-licence"),
@@ -172,7 +199,9 @@ def test_agencies_and_documents(text: str, agencies: set[str], documents: set[st
         pytest.param("5000 perak", {5_000}, id="perak"),
         pytest.param("bayar 50000", {50_000}, id="context-bayar"),
         pytest.param("dipungut 50.000", {50_000}, id="context-dipungut"),
-        pytest.param("dipungut biaya sebesar 150.000 per orang", {150_000}, id="context-words-between"),
+        pytest.param(
+            "dipungut biaya sebesar 150.000 per orang", {150_000}, id="context-words-between"
+        ),
         pytest.param("diminta uang Rp.100.000", {100_000}, id="context-rp-dot"),
         pytest.param("RT 02 RW 04", set(), id="rt-rw"),
         pytest.param("sudah 2 bulan", set(), id="duration"),
@@ -198,8 +227,16 @@ def test_formal_letter() -> None:
         "melonjak menjadi Rp 780.000,- padahal biasanya Rp 150.000.\nHormat saya, Budi"
     )
     assert extract_facts(text) == Facts(
-        places=frozenset({"jalan:merdeka", "rt:3", "rw:7", "desa:sukamaju",
-                          "kecamatan:cileungsi", "kabupaten:bogor"}),
+        places=frozenset(
+            {
+                "jalan:merdeka",
+                "rt:3",
+                "rw:7",
+                "desa:sukamaju",
+                "kecamatan:cileungsi",
+                "kabupaten:bogor",
+            }
+        ),
         agencies=frozenset({"pdam"}),
         amounts=frozenset({780_000, 150_000}),
     )
@@ -231,20 +268,59 @@ PKH = "bantuan PKH tahap 3 a.n. {name} NIK {nik} warga RT 02/RW 04 Desa Sukamaju
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
-        pytest.param(PKH.format(name="SITI AMINAH", nik=NIK_A), PKH.format(name="DEWI LESTARI", nik=NIK_B), ["nik", "name"], id="template-other-recipient"),
-        pytest.param(PKH.format(name="SITI AMINAH", nik=NIK_A), "PKH a.n. siti aminah nik " + NIK_A + " blm cair", [], id="same-recipient-shorthand"),
+        pytest.param(
+            PKH.format(name="SITI AMINAH", nik=NIK_A),
+            PKH.format(name="DEWI LESTARI", nik=NIK_B),
+            ["nik", "name"],
+            id="template-other-recipient",
+        ),
+        pytest.param(
+            PKH.format(name="SITI AMINAH", nik=NIK_A),
+            "PKH a.n. siti aminah nik " + NIK_A + " blm cair",
+            [],
+            id="same-recipient-shorthand",
+        ),
         pytest.param("a.n. Siti", "atas nama Siti Aminah", [], id="name-cut-short"),
-        pytest.param("Pembuatan SIM di Satlantas Polres Bogor dipungut 50rb", "Pembuatan SKCK di Polsek Cileungsi dipungut 50rb", ["agency", "document"], id="other-office-other-document"),
-        pytest.param("banjir di Kel. Sukamaju", "banjir di Kel. Sukajaya", ["desa"], id="other-kelurahan"),
-        pytest.param("banjir di kel sukamaju", "banjir kelurahan sukamaju indah", [], id="desa-name-extended"),
-        pytest.param("jalan rusak di Jl. Merdeka", "jalan rusak di Jl. Sudirman", ["jalan"], id="other-street"),
+        pytest.param(
+            "Pembuatan SIM di Satlantas Polres Bogor dipungut 50rb",
+            "Pembuatan SKCK di Polsek Cileungsi dipungut 50rb",
+            ["agency", "document"],
+            id="other-office-other-document",
+        ),
+        pytest.param(
+            "banjir di Kel. Sukamaju", "banjir di Kel. Sukajaya", ["desa"], id="other-kelurahan"
+        ),
+        pytest.param(
+            "banjir di kel sukamaju", "banjir kelurahan sukamaju indah", [], id="desa-name-extended"
+        ),
+        pytest.param(
+            "jalan rusak di Jl. Merdeka",
+            "jalan rusak di Jl. Sudirman",
+            ["jalan"],
+            id="other-street",
+        ),
         pytest.param("RT 02 RW 04 gelap", "rt 3 rw 4 gelap", ["rt"], id="other-rt-same-rw"),
         pytest.param("RT 02 gelap", "rt 3 gelap", [], id="rt-alone-not-compared"),
         pytest.param("RT 02 RW 04 gelap", "rt 2 rw 5 gelap", ["rw"], id="other-rw"),
-        pytest.param("banjir depan SDN 3 Cibinong", "banjir depan SDN 5 Cibinong", ["landmark"], id="other-school"),
-        pytest.param("banjir depan SDN 3 Cibinong", "banjir dekat pasar cibinong", [], id="other-landmark-kind"),
+        pytest.param(
+            "banjir depan SDN 3 Cibinong",
+            "banjir depan SDN 5 Cibinong",
+            ["landmark"],
+            id="other-school",
+        ),
+        pytest.param(
+            "banjir depan SDN 3 Cibinong",
+            "banjir dekat pasar cibinong",
+            [],
+            id="other-landmark-kind",
+        ),
         pytest.param("air PDAM mati", "listrik PLN padam", ["agency"], id="pdam-vs-pln"),
-        pytest.param("air PDAM mati", "air mati, sudah lapor ke kantor kelurahan", [], id="other-agency-family"),
+        pytest.param(
+            "air PDAM mati",
+            "air mati, sudah lapor ke kantor kelurahan",
+            [],
+            id="other-agency-family",
+        ),
         pytest.param("tagihan jd 780rb", "tagihan Rp 780.000", [], id="same-amount-two-spellings"),
         pytest.param("tagihan jd 780rb", "tagihan jd 900rb", ["amount"], id="other-amount"),
         pytest.param("motor B 1234 XYZ", "motor B 5678 XYZ", ["plat"], id="other-plate"),
@@ -261,12 +337,31 @@ def test_conflicts(a: str, b: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
-        pytest.param("banjir di jl.merdeka dirt02 rw.4", "Banjir di Jl. Merdeka RT 02/RW 04", ["jalan:merdeka", "rt:2", "rw:4"], id="same-street-rt-rw"),
+        pytest.param(
+            "banjir di jl.merdeka dirt02 rw.4",
+            "Banjir di Jl. Merdeka RT 02/RW 04",
+            ["jalan:merdeka", "rt:2", "rw:4"],
+            id="same-street-rt-rw",
+        ),
         pytest.param("banjir rt 2 rw 4", "gelap rt 02 rw 04", [], id="rt-rw-alone-not-specific"),
-        pytest.param("banjir depan SDN 3 Cibinong", "sdn 3 cibinong kebanjiran", ["landmark:sdn 3 cibinong"], id="landmark"),
-        pytest.param("dikel sukamaju", "Kelurahan Sukamaju Indah", ["desa:sukamaju"], id="desa-prefix"),
-        pytest.param(PKH.format(name="SITI AMINAH", nik=NIK_A), "a.n. siti aminah " + NIK_A, ["name:siti aminah", f"nik:{NIK_A}"], id="name-and-nik"),
-        pytest.param("Kec. Cileungsi Kab. Bogor", "kec cileungsi kab bogor", [], id="kecamatan-not-specific"),
+        pytest.param(
+            "banjir depan SDN 3 Cibinong",
+            "sdn 3 cibinong kebanjiran",
+            ["landmark:sdn 3 cibinong"],
+            id="landmark",
+        ),
+        pytest.param(
+            "dikel sukamaju", "Kelurahan Sukamaju Indah", ["desa:sukamaju"], id="desa-prefix"
+        ),
+        pytest.param(
+            PKH.format(name="SITI AMINAH", nik=NIK_A),
+            "a.n. siti aminah " + NIK_A,
+            ["name:siti aminah", f"nik:{NIK_A}"],
+            id="name-and-nik",
+        ),
+        pytest.param(
+            "Kec. Cileungsi Kab. Bogor", "kec cileungsi kab bogor", [], id="kecamatan-not-specific"
+        ),
         pytest.param("Jl. Merdeka", "Jl. Sudirman", [], id="nothing-shared"),
     ],
 )
