@@ -411,6 +411,8 @@ def _amounts(t: _Text) -> set[int]:
         m = _MONEY.match(low, s)
         if m is None or m.start(1) in taken:
             continue
+        if not v.MONEY_BLOCKERS.isdisjoint(_TOKEN.findall(low, s, m.start(1))):
+            continue  # "tagihan no 123456", "iuran bulan 10"
         raw = m[1]
         digits = raw.replace(".", "").replace(",", "")
         if raw.startswith("0") or len(digits) > 10:

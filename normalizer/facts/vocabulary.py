@@ -39,6 +39,8 @@ STOP = words(
     cair libur korupsi bansos bantuan tagihan lampu pju sekolah guru dokter pasien siswa anak
     orang petugas pegawai oknum pejabat kades rumah rmh sawah kebun got selokan saluran
     drainase irigasi pohon tiang kabel trotoar parkir liar pedagang dll sdgkan sedangkan
+    putus ambruk roboh patah runtuh miring jebol tumbang keruh kering rawan bahaya berbahaya
+    sepi ramai bising berisik
     """
 )
 
@@ -240,5 +242,13 @@ MONEY_WORDS = words(
     bayar membayar dibayar byr pungut dipungut pungutan pungli biaya biayanya tarif harga
     diminta dimintai minta tagihan tagihannya denda uang sebesar senilai iuran setor nyetor
     ongkos sogok suap tebus menebus dikenakan dikenai
+    """
+)
+#: a figure after one of these, between the money word and it, is not money ("tagihan no
+#: 123456", "iuran bulan 10")
+MONEY_BLOCKERS = words(
+    """
+    no nomor nmr nomer id nik kk rt rw tgl tanggal thn tahun th bulan bln hari hr minggu jam
+    ke sejak selama kali
     """
 )

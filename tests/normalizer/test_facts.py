@@ -87,6 +87,7 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("jalan di depan rumah", set(), id="jalan-di"),
         pytest.param("gg. mawar 3 gelap", {"gang:mawar 3"}, id="gang-number"),
         pytest.param("gang sempit", set(), id="gang-generic"),
+        pytest.param("jembatan putus", set(), id="jembatan-problem-word"),
         pytest.param(
             "Desa Sukamaju Kec. Cileungsi", {"desa:sukamaju", "kecamatan:cileungsi"}, id="desa-kec"
         ),
@@ -135,6 +136,31 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("depan pasar cisalak, macet", {"landmark:pasar cisalak"}, id="pasar"),
         pytest.param("Masjid Al-Ikhlas", {"landmark:masjid al-ikhlas"}, id="masjid-hyphen"),
         pytest.param("di puskesmas tidak ada dokter", set(), id="puskesmas-unnamed"),
+        pytest.param("SDN Sukamaju 01", {"landmark:sdn 1 sukamaju"}, id="landmark-number-first"),
+        pytest.param(
+            "Kp. Cibuluh RT 01/03", {"dusun:cibuluh", "rt:1", "rw:3"}, id="kp-rt-slash-rw"
+        ),
+        pytest.param(
+            "Perum Griya Asri Blok C2",
+            {"landmark:perumahan griya asri"},
+            id="perum-stops-at-blok",
+        ),
+        pytest.param(
+            "parkiran Stasiun Bojong Gede tgl 12",
+            {"landmark:stasiun bojong gede"},
+            id="stasiun-two-words",
+        ),
+        pytest.param("smp 3 hari", set(), id="smp-is-sampai"),
+        pytest.param("SMP 3 hari", {"landmark:smpn 3"}, id="smp-capitals-is-school"),
+        pytest.param("lapor ke pak lurah sukamaju", set(), id="lurah-is-a-person"),
+        pytest.param("sampah dikelola warga", set(), id="dikelola-not-dikel"),
+        pytest.param(
+            "kekantor desa sukamaju",
+            {"landmark:kantor desa sukamaju", "desa:sukamaju"},
+            id="glued-ke-kantor",
+        ),
+        pytest.param("lampu mati 🙏 di gg. h. mansyur", {"gang:h mansyur"}, id="non-ascii-text"),
+        pytest.param("Jalan Merdeka\nRusak", {"jalan:merdeka"}, id="name-stops-at-line-end"),
     ],
 )
 def test_places(text: str, expected: set[str]) -> None:
@@ -172,6 +198,8 @@ def test_places(text: str, expected: set[str]) -> None:
         pytest.param("satpol pp dan pusk", {"satpol pp", "puskesmas"}, set(), id="satpol-pusk"),
         pytest.param("kantor kelurahan tutup", {"kantor desa"}, set(), id="kantor-kelurahan"),
         pytest.param("simpan uang di kuali", set(), set(), id="no-substrings"),
+        pytest.param("sdh lapor kepdam", {"pdam"}, set(), id="glued-ke-agency"),
+        pytest.param("Polrestabes Bandung", {"polres"}, set(), id="polrestabes"),
     ],
 )
 def test_agencies_and_documents(text: str, agencies: set[str], documents: set[str]) -> None:
@@ -214,6 +242,9 @@ def test_agencies_and_documents(text: str, agencies: set[str], documents: set[st
         pytest.param("tagihan bulan 3", set(), id="small-after-money-word"),
         pytest.param("biaya naik 50%", set(), id="percent"),
         pytest.param("5km dari sini", set(), id="km-not-k"),
+        pytest.param("tagihan no 123456 naik", set(), id="number-after-money-word-and-no"),
+        pytest.param("iuran rt 5000 per bulan", set(), id="rt-between-money-word-and-figure"),
+        pytest.param("iuran 5000 per bulan", {5_000}, id="iuran"),
     ],
 )
 def test_amounts(text: str, expected: set[int]) -> None:
@@ -256,6 +287,63 @@ def test_tweet() -> None:
     assert extract_facts(text) == Facts(
         places=frozenset({"jalan:merdeka", "rt:2", "rw:4", "landmark:sdn 3 cibinong"}),
     )
+
+
+def test_formal_letter_with_form_header() -> None:
+    text = (
+        "Yth. Bapak/Ibu Admin LAPOR!\nDengan hormat,\nSaya yang bertanda tangan di bawah ini:\n"
+        "Nama : Rudi Hartono\nAlamat : Perum Griya Asri Blok C2 No. 10, Desa Cibadak, "
+        "Kec. Ciampea, Kab. Bogor\nDengan ini saya melaporkan bahwa lampu penerangan jalan umum "
+        "(PJU) di sepanjang Jalan Raya Ciampea sudah padam selama 2 minggu. Mohon segera "
+        "diperbaiki oleh Dinas PUPR.\nHormat saya,\nRudi Hartono"
+    )
+    assert extract_facts(text) == Facts(
+        places=frozenset(
+            {
+                "landmark:perumahan griya asri",
+                "desa:cibadak",
+                "kecamatan:ciampea",
+                "kabupaten:bogor",
+                "jalan:raya ciampea",
+            }
+        ),
+        agencies=frozenset({"dinas pu"}),
+    )
+
+
+def test_sms_bansos_template() -> None:
+    text = "Anak saya atas nama Rizky Pratama siswa kelas 6 SDN Sukamaju 01 belum menerima dana PIP/KIP sebesar Rp 450.000 tahun 2024"
+    assert extract_facts(text) == Facts(
+        names=frozenset({"rizky pratama"}),
+        places=frozenset({"landmark:sdn 1 sukamaju"}),
+        documents=frozenset({"kip"}),
+        amounts=frozenset({450_000}),
+    )
+
+
+def test_report_with_plate_phone_and_date() -> None:
+    text = (
+        "Yth Polres Bogor, motor saya hilang di parkiran Stasiun Bojong Gede tgl 12/03/2024, "
+        "nopol F 4521 GH. Sudah lapor ke Polsek Bojonggede tp blm ada kabar. Hub 081298765432"
+    )
+    assert extract_facts(text) == Facts(
+        ids=frozenset({"plat:f4521gh"}),
+        places=frozenset(
+            {"landmark:polres bogor", "landmark:polsek bojonggede", "landmark:stasiun bojong gede"}
+        ),
+        agencies=frozenset({"polres", "polsek"}),
+    )
+
+
+def test_tweet_with_hashtags_only() -> None:
+    text = "Sampah menumpuk sudah seminggu tidak diangkut. Baunya sampai ke SMPN 41 Jakarta. @DKIJakarta @dinaslhdki #sampah #PasarMinggu"
+    assert extract_facts(text) == Facts(places=frozenset({"landmark:smpn 41 jakarta"}))
+
+
+def test_same_text_same_facts() -> None:
+    text = "bantuan PKH a.n. SITI AMINAH NIK 3216012345670001 RT 02/RW 04, 1,5 jt"
+    assert extract_facts(text) == extract_facts(text.upper())
+    assert hash(extract_facts(text)) == hash(extract_facts(text))
 
 
 def test_empty_text() -> None:
@@ -326,6 +414,22 @@ PKH = "bantuan PKH tahap 3 a.n. {name} NIK {nik} warga RT 02/RW 04 Desa Sukamaju
         pytest.param("motor B 1234 XYZ", "motor B 5678 XYZ", ["plat"], id="other-plate"),
         pytest.param("banjir", "banjir di kel sukamaju", [], id="one-side-silent"),
         pytest.param("KTP dan KK", "KK belum jadi", [], id="documents-overlap"),
+        pytest.param(
+            "pungli KTP-el di kec cibinong",
+            "pungli pembuatan KK di kec cibinong",
+            ["document"],
+            id="other-document-same-office",
+        ),
+        pytest.param(
+            "banjir kec cileungsi", "banjir kec. cibinong", ["kecamatan"], id="other-kecamatan"
+        ),
+        pytest.param(
+            "SKCK di Polsek Cileungsi", "SKCK di Polres Bogor", ["agency"], id="polsek-vs-polres"
+        ),
+        pytest.param(
+            "SDN Sukamaju 01 banjir", "SDN 1 Sukamaju kebanjiran", [], id="school-number-order"
+        ),
+        pytest.param("a.n. SITI AMINAH", "A.N. Siti Aminah", [], id="name-case"),
     ],
 )
 def test_conflicts(a: str, b: str, expected: list[str]) -> None:
@@ -363,6 +467,13 @@ def test_conflicts(a: str, b: str, expected: list[str]) -> None:
             "Kec. Cileungsi Kab. Bogor", "kec cileungsi kab bogor", [], id="kecamatan-not-specific"
         ),
         pytest.param("Jl. Merdeka", "Jl. Sudirman", [], id="nothing-shared"),
+        pytest.param(
+            "SDN Sukamaju 01 banjir",
+            "sdn 1 sukamaju kebanjiran",
+            ["landmark:sdn 1 sukamaju"],
+            id="school-number-order",
+        ),
+        pytest.param("motor B 1234 XYZ hilang", "nopol b 1234 xyz", ["plat:b1234xyz"], id="plate"),
     ],
 )
 def test_shared_specific(a: str, b: str, expected: list[str]) -> None:
