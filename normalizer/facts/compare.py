@@ -15,17 +15,20 @@ _LOCAL_KINDS = ("jalan", "gang", "dusun", "desa")
 
 
 def _by_kind(values: Iterable[str]) -> dict[str, set[str]]:
+    """Values grouped by kind, prefix removed; a landmark's kind is its institution
+    ("landmark:sdn" -> {"3 cibinong"}), so only schools are compared with schools."""
     out: dict[str, set[str]] = {}
     for value in values:
         kind, _, rest = value.partition(":")
         if kind == "landmark":
-            head = next(k for k in _LANDMARK_ORDER if rest.startswith(k + " "))
+            default = rest.partition(" ")[0]  # a value from an older vocabulary
+            head = next((k for k in _LANDMARK_ORDER if rest.startswith(k + " ")), default)
             kind, rest = f"landmark:{head}", rest[len(head) + 1 :]
         out.setdefault(kind, set()).add(rest)
     return out
 
 
-_LANDMARK_ORDER = sorted(v.LANDMARK_ALIASES, key=len, reverse=True)
+_LANDMARK_ORDER = sorted(v.LANDMARK_ALIASES, key=len, reverse=True)  # "kantor desa" first
 
 
 def _prefix_match(x: str, y: str) -> str | None:
@@ -66,7 +69,11 @@ def conflicts(a: Facts, b: Facts) -> list[str]:
     * ``agency``: per family of comparable offices (Polsek/Polres/Polda, PDAM/PLN,
       Puskesmas/RSUD, the dinas, the desa/kecamatan office), so a complaint mentioning where
       it was reported is not thereby about another office;
-    * ``document`` and ``amount``: equality.
+    * ``document`` and ``amount``: equality. Two citizens quoting different sums for one
+      office's levy do conflict: callers linking different reporters may ignore ``amount``.
+
+    RT and RW are read wherever they occur, a sign-off's "ketua rt 02" included: a writer's
+    own RT is usually where the problem is.
     """
     out: list[str] = []
     ids_a, ids_b = _by_kind(a.ids), _by_kind(b.ids)
@@ -111,5 +118,6 @@ def shared_specific(a: Facts, b: Facts) -> list[str]:
         elif kind in _LOCAL_KINDS:
             out |= {f"{kind}:{m}" for m in _matches(pa[kind], pb[kind], _prefix_match)}
     if any(k in pa and k in pb and _matches(pa[k], pb[k], _prefix_match) for k in _LOCAL_KINDS):
-        out |= {f"{k}:{v}" for k in ("rt", "rw") for v in pa.get(k, set()) & pb.get(k, set())}
+        for kind in ("rt", "rw"):
+            out |= {f"{kind}:{n}" for n in pa.get(kind, set()) & pb.get(kind, set())}
     return sorted(out)

@@ -1,9 +1,10 @@
 """Extraction of :class:`~normalizer.facts.model.Facts` from one complaint's text.
 
-The text is lower-cased and split once into letter and digit tokens ("rt02" is "rt", "02";
-"dikel" is "di", "kel"). Each extractor looks only at the tokens that can start its fact
-(a keyword, a digit run) and anchors its pattern there, so a text costs one tokenisation
-plus a few short matches, whatever the size of the vocabularies.
+The text is lower-cased and the set of its words computed once (letters and digits apart:
+"rt02" holds "rt" and "02"; a keyword glued to "di"/"ke" counts: "dikel" holds "kel"). An
+extractor runs only when one of its keywords is in that set, and matches its pattern only at
+the offsets of those keywords, so a text costs one tokenisation plus a few anchored matches
+however large the vocabularies grow.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from normalizer.facts.model import Facts
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<!\w)[@#]\w+", re.IGNORECASE)
 # letters and digits are separate tokens: "rt02" is "rt", "02"; "780rb" is "780", "rb"
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, four times faster
+_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, and much faster
 _DIGITS = re.compile(r"\d+")
 _ALIAS_GAP = r"[ \t./-]*"
 
@@ -69,7 +70,7 @@ _JT = v.words("jt juta")
 _NPWP_KEYS = v.words("npwp")
 _UNIT_WORDS = frozenset(v.UNITS)
 
-# Patterns below are matched at a token's start on lower-cased text.
+# Patterns below run on lower-cased text, most of them anchored at a keyword's offset.
 _NR = r"(?![^\W\d_])"  # not followed by a letter
 _NUM = r"((?>\d+(?:[.,]\d+)*))"
 _SPACED_UNIT = "|".join(u for u in v.UNITS if u not in ("k", "m"))
@@ -114,16 +115,10 @@ _RP = re.compile(
 _UNIT = re.compile(_NUM + r"(?:\s*(" + _SPACED_UNIT + r")|(k))" + _NR)
 # "1 jt 500 rb", "1jt500": one amount, not two
 _JT_RB = re.compile(r"(\d{1,3})\s*(?:jt|juta)\s*(?:(\d{1,3})\s*(?:rb|ribu|k)|(\d{3}))(?!\d)" + _NR)
-# "bayar 50000", "dipungut biaya sebesar 150.000": a bare figure up to three words on
-_MONEY = re.compile(
-    r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*"
-    + _NUM
-    + r"(?!\s*%|[/-]\d|[^\W\d_]|\s*(?:"
-    + _SPACED_UNIT
-    + r")"
-    + _NR
-    + r")"
-)
+# "bayar 50000", "dipungut biaya sebesar 150.000": a bare figure up to three words on, not
+# a percentage, a date, or a figure with a unit (read by _UNIT)
+_NOT_MONEY_AFTER = r"\s*%|[/-]\d|[^\W\d_]|\s*(?:" + _SPACED_UNIT + r")" + _NR
+_MONEY = re.compile(r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*" + _NUM + f"(?!{_NOT_MONEY_AFTER})")
 
 # an affixed verb after the first word of a name ends it ("polres bogor dipungut"); the
 # first word is always kept, since some place names look affixed (Menteng, Dipatiukur)
@@ -266,8 +261,8 @@ _KEYED_IDS = (("bpjs:", v.BPJS_WORDS, _BPJS_NO), ("pelanggan:", v.PELANGGAN_WORD
 
 
 def _plates(t: _Text) -> set[str]:
-    """ "B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in capitals or after a
-    vehicle word (lower-case "b 2 dan" is too often not a plate)."""
+    """Plates such as "B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in
+    capitals or after a vehicle word (lower-case "b 2 dan" is too often not a plate)."""
     out: set[str] = set()
     low = t.low
     for m in _PLATE.finditer(low):
@@ -327,9 +322,7 @@ def _places(t: _Text) -> set[str]:
         pos = t.after(end)
         if kind in v.LANDMARK_ADMIN_PREFIXED:
             admin = _WORD.match(low, pos)
-            if admin and admin.group(1) in v.LANDMARK_ADMIN_WORDS and not admin.group(2):
-                pos = t.after(admin.end())
-            elif admin and admin.group(1) in v.LANDMARK_ADMIN_WORDS:
+            if admin and admin.group(1) in v.LANDMARK_ADMIN_WORDS:
                 pos = admin.end()
         value = _name_value(low, pos, 3, digits=True)
         if value is not None:
