@@ -40,7 +40,9 @@ STOP = words(
     orang petugas pegawai oknum pejabat kades rumah rmh sawah kebun got selokan saluran
     drainase irigasi pohon tiang kabel trotoar parkir liar pedagang dll sdgkan sedangkan
     putus ambruk roboh patah runtuh miring jebol tumbang keruh kering rawan bahaya berbahaya
-    sepi ramai bising berisik
+    sepi ramai bising berisik kebanjiran kemalingan kehilangan kekurangan kerusakan
+    kecelakaan bangun buang jual beli pakai pake buat bikin punya bilang kasih ambil kerja
+    pergi pulang datang dtg lewat kena suka sakit meninggal wafat hamil ngebut
     """
 )
 
@@ -65,9 +67,9 @@ PLACE_ALIASES: dict[str, tuple[str, ...]] = {
     "gang": ("gang", "gg"),
     "desa": ("desa", "ds", "kelurahan", "kel", "kelurhn", "klurahan", "lurah"),
     "dusun": ("dusun", "dsn", "kampung", "kp"),
-    "kecamatan": ("kecamatan", "kec", "kcmtn", "kecmatan"),
-    "kabupaten": ("kabupaten", "kab", "pemkab"),
-    "kota": ("kota", "kot", "pemkot"),
+    "kecamatan": ("kecamatan", "kec", "kcmtn", "kecmatan", "camat"),
+    "kabupaten": ("kabupaten", "kab", "pemkab", "bupati"),
+    "kota": ("kota", "kot", "pemkot", "walikota", "wali kota"),
     "provinsi": ("provinsi", "propinsi", "prov", "prop"),
 }
 #: how many words a place name may have (two unless listed)
@@ -202,6 +204,7 @@ DOCUMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "imb": ("imb", "pbg"),
     "stnk": ("stnk",),
     "bpkb": ("bpkb",),
+    "pbb": ("pbb", "sppt"),
 }
 
 

@@ -50,6 +50,7 @@ def test_ids(text: str, expected: set[str]) -> None:
             "atas nama ibu Sri Wahyuni belum cair", {"sri wahyuni"}, id="atas-nama-honorific"
         ),
         pytest.param("a/n bpk darto sudah meninggal", {"darto"}, id="a-slash-n"),
+        pytest.param("tetangga sy an. pak joko bangun rumah", {"joko"}, id="name-then-verb"),
         pytest.param("nama penerima: Ahmad Fauzi (65 thn)", {"ahmad fauzi"}, id="nama-penerima"),
         pytest.param("Anak sy nama Rina Marlina di SDN 2", {"rina marlina"}, id="nama-inline"),
         pytest.param("a.n. M. Yusuf bin Salim", {"m yusuf"}, id="initial-then-bin"),
@@ -88,6 +89,13 @@ def test_names(text: str, expected: set[str]) -> None:
         pytest.param("gg. mawar 3 gelap", {"gang:mawar 3"}, id="gang-number"),
         pytest.param("gang sempit", set(), id="gang-generic"),
         pytest.param("jembatan putus", set(), id="jembatan-problem-word"),
+        pytest.param(
+            "perumahan bumi indah kebanjiran lagi",
+            {"landmark:perumahan bumi indah"},
+            id="ke-an-problem-word",
+        ),
+        pytest.param("Yth. Bapak Bupati Bogor", {"kabupaten:bogor"}, id="bupati"),
+        pytest.param("wali kota depok", {"kota:depok"}, id="wali-kota"),
         pytest.param(
             "Desa Sukamaju Kec. Cileungsi", {"desa:sukamaju", "kecamatan:cileungsi"}, id="desa-kec"
         ),
