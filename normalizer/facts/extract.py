@@ -21,7 +21,8 @@ _NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<!\w)[@#]\w+", re.IGNORECASE)
 # letters and digits are separate tokens: "rt02" is "rt", "02"; "780rb" is "780", "rb"
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # the same on ASCII text, and much faster
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
+_DIGITS4 = re.compile(r"[0-9]{4}")
 _ALIAS_GAP = r"[ \t./-]*"
 
 
@@ -63,31 +64,34 @@ _KEYWORDS = _PLACES.first_words | _LANDMARKS.first_words | _AGENCIES.first_words
 _GLUED = frozenset(p + w for p in ("di", "ke") for w in _KEYWORDS | {"rt", "rw"})
 #: words that end a person, place or landmark name
 _NAME_STOP = v.STOP | _KEYWORDS | _DOCUMENTS.first_words
-_NAME_KEYS = v.words("a an atas nama")
+_NAME_KEYS = v.words("a an nama")
 _RT_KEYS = v.words("rt rw")
 _CURRENCY = v.words("rp idr")
 _JT = v.words("jt juta")
 _NPWP_KEYS = v.words("npwp")
 _UNIT_WORDS = frozenset(v.UNITS)
 
-# Patterns below run on lower-cased text, most of them anchored at a keyword's offset.
+# Patterns below run on lower-cased text, most of them anchored at a keyword's offset; they
+# spell digits [0-9], which the regex engine scans much faster than the Unicode \d.
 _NR = r"(?![^\W\d_])"  # not followed by a letter
-_NUM = r"((?>\d+(?:[.,]\d+)*))"
+_NUM = r"((?>[0-9]+(?:[.,][0-9]+)*))"
 _SPACED_UNIT = "|".join(u for u in v.UNITS if u not in ("k", "m"))
 
-_NIK = re.compile(r"\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{4}(?!\d)")
+_NIK = re.compile(r"[0-9]{4}[ .-]?[0-9]{4}[ .-]?[0-9]{4}[ .-]?[0-9]{4}(?![0-9])")
 _KK_CONTEXT = re.compile(r"\bkk\b|kartu\s+keluarga")
 _NIK_CONTEXT = re.compile(r"\bnik\b|ktp")
-_NPWP = re.compile(r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d)")  # 12.345.678.9-012.345
-_NPWP_AFTER = re.compile(r"npwp\W{0,6}(\d[\d .-]{13,20}\d)(?!\d)")
+_NPWP = re.compile(
+    r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}\.[0-9]-[0-9]{3}\.[0-9]{3}(?![0-9])"
+)  # 12.345.678.9-012.345
+_NPWP_AFTER = re.compile(r"npwp\W{0,6}([0-9][0-9 .-]{13,20}[0-9])(?![0-9])")
 _BPJS_NO = re.compile(
     r"(?:bpjs|kis|jkn|noka)(?:\W+(?:kesehatan|ketenagakerjaan|kes|tk|no|nomor|nmr|kartu|"
-    r"peserta|noka))*\W{1,6}(\d{13})(?!\d)"
+    r"peserta|noka))*\W{1,6}([0-9]{13})(?![0-9])"
 )
 _PELANGGAN = re.compile(
     r"(?:id\s*pel(?:anggan)?|no(?:mor|\.)?\s*pel(?:anggan)?|no(?:mor|\.)?\s*sambungan|nosamb|"
     r"no(?:mor|\.)?\s*meter(?:an)?)" + _NR + r"(?:\W+(?:pln|pdam|listrik|air))?\W{0,6}"
-    r"(\d{6,13})(?!\d)"
+    r"([0-9]{6,13})(?![0-9])"
 )
 _PLATE_CONTEXT = re.compile(
     r"plat|nopol|no\.?\s*pol\b|nomor\s+polisi|tnkb|motor|mobil|kendaraan|truk|angkot|bus\b"
@@ -98,26 +102,33 @@ _NAME_KEY = re.compile(
     r"almarhum|alm|suami|istri|ibu|ayah|kepala\s+keluarga|pelapor|saya|sy|kami|aku))?)"
     r"[ \t]*[:=]?"
 )
-# a plate is found from its digits (scanning for one-letter area codes would visit every
-# "a" and "b" of the text): 1-4 digits, then 1-3 letters, the area code checked before them
-_PLATE = re.compile(r"(\d{1,4}) ?([a-z]{1,3})(?![^\W_])")
+# a lower-case plate is found from its digits (looking for one-letter area codes would visit
+# every "a" and "b"): 1-4 digits, then 1-3 letters, the area code checked before them
+_PLATE = re.compile(r"([0-9]{1,4}) ?([a-z]{1,3})(?![^\W_])")
+_PLATE_CAPITALS = re.compile(r"([A-Z]{1,2}) ?([0-9]{1,4}) ?([A-Z]{1,3})(?![^\W_])")
+_VEHICLE_WORDS = v.words("plat nopol pol polisi tnkb motor mobil kendaraan truk angkot bus")
 _PLATE_AREA = re.compile(r"(?<![^\W_])([a-z]{1,2}) ?$")
-_SCHOOL = re.compile(r"(sd|smp|sma|smk)[ \t./-]*(\d{1,3})(?!\d)")
+_SCHOOL = re.compile(r"(sd|smp|sma|smk)[ \t./-]*([0-9]{1,3})(?![0-9])")
 _SIM_CARD = re.compile(r"\s*card\b")
 _RT = re.compile(
-    r"rt\s*/\s*rw\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(\d{1,3})(?!\d)"  # RT/RW 002/004
-    r"|rt\.?\s*[:.]?\s*(\d{1,3})\s*/\s*(?:rw\.?\s*[:.]?\s*)?(\d{1,3})(?![\d/])"  # RT 02/RW 04
-    r"|(rt|rw)\.?\s*[:.]?\s*(\d{1,3})(?![\d/])"  # rt.2, rw04
+    # RT/RW 002/004
+    r"rt\s*/\s*rw\.?\s*[:.]?\s*([0-9]{1,3})\s*/\s*([0-9]{1,3})(?![0-9])"
+    # RT 02/RW 04, RT 02/04
+    r"|rt\.?\s*[:.]?\s*([0-9]{1,3})\s*/\s*(?:rw\.?\s*[:.]?\s*)?([0-9]{1,3})(?![0-9/])"
+    # rt.2, rw04
+    r"|(rt|rw)\.?\s*[:.]?\s*([0-9]{1,3})(?![0-9/])"
 )
 _RP = re.compile(
     r"(?:rp|idr)\.?\s*" + _NUM + r"(?:,-+)?(?:\s*(" + _SPACED_UNIT + r")|(k|m))?" + _NR
 )
 _UNIT = re.compile(_NUM + r"(?:\s*(" + _SPACED_UNIT + r")|(k))" + _NR)
 # "1 jt 500 rb", "1jt500": one amount, not two
-_JT_RB = re.compile(r"(\d{1,3})\s*(?:jt|juta)\s*(?:(\d{1,3})\s*(?:rb|ribu|k)|(\d{3}))(?!\d)" + _NR)
+_JT_RB = re.compile(
+    r"([0-9]{1,3})\s*(?:jt|juta)\s*(?:([0-9]{1,3})\s*(?:rb|ribu|k)|([0-9]{3}))(?![0-9])" + _NR
+)
 # "bayar 50000", "dipungut biaya sebesar 150.000": a bare figure up to three words on, not
 # a percentage, a date, or a figure with a unit (read by _UNIT)
-_NOT_MONEY_AFTER = r"\s*%|[/-]\d|[^\W\d_]|\s*(?:" + _SPACED_UNIT + r")" + _NR
+_NOT_MONEY_AFTER = r"\s*%|[/-][0-9]|[^\W\d_]|\s*(?:" + _SPACED_UNIT + r")" + _NR
 _MONEY = re.compile(r"[^\W\d_]+(?:\W+[^\W\d_]+){0,3}?\W*" + _NUM + f"(?!{_NOT_MONEY_AFTER})")
 
 # an affixed verb after the first word of a name ends it ("polres bogor dipungut"); the
@@ -235,7 +246,7 @@ def _name_value(text: str, pos: int, max_words: int, *, digits: bool) -> str | N
 def _ids(t: _Text) -> set[str]:
     out: set[str] = set()
     low = t.low
-    for m in _NIK.finditer(low):
+    for m in _NIK.finditer(low) if _DIGITS4.search(low) else ():
         s = m.start()
         if low[s - 1 : s] in (".", ",") or low[s - 1 : s].isdigit():
             continue
@@ -252,8 +263,7 @@ def _ids(t: _Text) -> set[str]:
             out.add("npwp:" + digits)
     for prefix, keys, pattern in _KEYED_IDS:
         out.update(prefix + k[1] for s, _ in t.find(keys) if (k := pattern.match(low, s)))
-    if t.has(v.PLATE_REGIONS):
-        out.update(_plates(t))
+    out.update(_plates(t))
     return out
 
 
@@ -264,33 +274,38 @@ def _plates(t: _Text) -> set[str]:
     """Plates such as "B 1234 XYZ": an area code, 1-4 digits, 1-3 letters, written in
     capitals or after a vehicle word (lower-case "b 2 dan" is too often not a plate)."""
     out: set[str] = set()
+    for m in _PLATE_CAPITALS.finditer(t.orig):
+        area, number, suffix = m[1].lower(), m[2], m[3].lower()
+        if area in v.PLATE_REGIONS and suffix not in _NAME_STOP:
+            if not t.orig[m.start() - 1 : m.start()].isalnum():
+                out.add(f"plat:{area}{number}{suffix}")
+    if not t.has(_VEHICLE_WORDS):
+        return out
     low = t.low
     for m in _PLATE.finditer(low):
         if low[m.start() - 1 : m.start()].isdigit() or m[2] in _NAME_STOP:
             continue
-        area = _PLATE_AREA.search(low, max(0, m.start() - 3), m.start())
-        if area is None or area[1] not in v.PLATE_REGIONS:
-            continue
-        s = area.start()
-        shouted = len(t.orig) == len(low) and t.orig[s : m.end()].isupper()
-        if shouted or _PLATE_CONTEXT.search(low, max(0, s - 25), s):
-            out.add(f"plat:{area[1]}{m[1]}{m[2]}")
+        found = _PLATE_AREA.search(low, max(0, m.start() - 3), m.start())
+        if found and found[1] in v.PLATE_REGIONS:
+            if _PLATE_CONTEXT.search(low, max(0, found.start() - 25), found.start()):
+                out.add(f"plat:{found[1]}{m[1]}{m[2]}")
     return out
 
 
 def _names(t: _Text) -> set[str]:
     out: set[str] = set()
+    if not t.has(_NAME_KEYS):
+        return out
     low = t.low
-    for s, word in t.find(_NAME_KEYS):
+    for m in _NAME_KEY.finditer(low):
+        s = m.start()
         if low[s - 1 : s] == "-" or low[s - 1 : s].isalnum():
-            continue  # "90-an", "90an"
-        if (m := _NAME_KEY.match(low, s)) is None:
-            continue
+            continue  # "90-an", "90an", "bulan."
         qualifier = m.group(1)
         if qualifier in v.SELF:
             continue
         line_start = low.rfind("\n", 0, s) + 1
-        if qualifier is None and word == "nama" and not low[line_start:s].strip():
+        if qualifier is None and low.startswith("nama", s) and not low[line_start:s].strip():
             continue  # a "Nama:" form line introduces the writer
         pos = m.end()
         while (honor := _WORD.match(low, pos)) and honor.group(1) in v.HONORIFIC:
