@@ -18,11 +18,19 @@ Polsek Cileungsi dipungut 50rb". Duplicate detection therefore compares *facts* 
 * ``amounts`` -- rupiah figures, written any way citizens write them ("Rp 780.000",
   "780rb", "1,5 jt"), so a formal re-send and its SMS shorthand share the figure.
 
-Every value carries its kind (``"nik:3216..."``, ``"desa:sukamaju"``) so that only values of
-one kind are ever compared. Extraction is pure, deterministic and regex-driven: a miss only
-costs evidence, so every rule prefers missing a fact to inventing one. Sign-offs count like
-any other text ("ketua rt 02" gives ``rt:2``): the writer's own RT is usually where the
-problem is. A reporter's own NIK in a letter header is extracted like any other NIK.
+IDs and places carry their kind (``"nik:3216..."``, ``"desa:sukamaju"``,
+``"landmark:sdn 3 cibinong"``) so that only values of one kind are ever compared; names,
+agencies and documents are canonical lower-case words (the vocabularies are the keys of the
+tables in :mod:`normalizer.facts.vocabulary`). :func:`conflicts` says which kinds two
+complaints disagree on and :func:`shared_specific` which specific values they share; their
+docstrings list exactly what is compared.
+
+Extraction is pure, deterministic and pattern-driven: a miss only costs evidence while an
+invented fact can split one complaint in two, so every rule prefers missing a fact. Known
+consequences: a sign-off's "ketua rt 02" gives ``rt:2`` (usually where the problem is), and
+an address or NIK in a letter's header is extracted like any other, so a writer's own address
+is shared by all their complaints; lower-case plates count only after a vehicle word, and
+place names are cut at common words ("Pasar Minggu" reads as no landmark).
 """
 
 from normalizer.facts.compare import conflicts, shared_specific
