@@ -488,3 +488,18 @@ def test_shared_specific(a: str, b: str, expected: list[str]) -> None:
     fa, fb = extract_facts(a), extract_facts(b)
     assert shared_specific(fa, fb) == expected
     assert shared_specific(fb, fa) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("İstanbul ß café 🙏 rp jt", id="unicode-and-dangling-units"),
+        pytest.param("Rp ,- 1.2.3,4,5 jt ,, ..", id="odd-separators"),
+        pytest.param("9" * 40 + " rb", id="long-digit-run"),
+        pytest.param("a.n.\nnama:\nRT/RW /", id="keywords-without-values"),
+    ],
+)
+def test_odd_input_gives_facts_not_errors(text: str) -> None:
+    facts = extract_facts(text)
+    assert conflicts(facts, facts) == []
+    assert isinstance(shared_specific(facts, facts), list)
