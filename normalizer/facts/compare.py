@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from rapidfuzz.fuzz import ratio
+
 from normalizer.facts import vocabulary as v
 from normalizer.facts.model import Facts
 
@@ -39,6 +41,38 @@ def _prefix_match(x: str, y: str) -> str | None:
     return " ".join(short) if long_[: len(short)] == short else None
 
 
+#: words that many place names share and that therefore do not tie two names together
+_GENERIC = frozenset(
+    """
+    raya baru lama utara selatan barat timur tengah indah jaya makmur sari kidul kulon wetan
+    lor asri permai mulya mulia agung besar kecil negeri swasta umum daerah kota kabupaten
+    """.split()
+)
+
+
+def _place_match(x: str, y: str) -> str | None:
+    """The shorter of two place names that name one place: one begins the other, they are
+    one spelling apart ("bandar klipa"/"bandar klippa", "ap pettarani"/"a p pettarani"), or
+    they share a distinctive word ("mekarsari mnt"/"mekarsari mnta": extraction runs into the
+    next word). Numbered places (SDN 3, gang 5) with other numbers never agree."""
+    nx, ny = _digits(x), _digits(y)
+    if nx and ny and nx != ny:
+        return None
+    shorter = x if len(x) <= len(y) else y
+    if _prefix_match(x, y) is not None:
+        return shorter
+    gx, gy = x.replace(" ", ""), y.replace(" ", "")
+    if gx.startswith(gy) or gy.startswith(gx) or ratio(gx, gy) >= 85:
+        return shorter
+    words_x = {w for w in x.split() if len(w) >= 4 and w not in _GENERIC and not w.isdigit()}
+    words_y = {w for w in y.split() if len(w) >= 4 and w not in _GENERIC and not w.isdigit()}
+    return shorter if words_x & words_y else None
+
+
+def _digits(name: str) -> frozenset[str]:
+    return frozenset(w.lstrip("0") for w in name.split() if w.isdigit())
+
+
 def _subset_match(x: str, y: str) -> str | None:
     """The shorter of two person names when its words all occur in the other ("siti" and
     "siti aminah", "aminah" and "siti aminah")."""
@@ -61,7 +95,9 @@ def conflicts(a: Facts, b: Facts) -> list[str]:
     * every id kind (``nik``, ``kk``, ``npwp``, ``bpjs``, ``pelanggan``, ``plat``): equality;
     * ``name``: a name whose words all occur in the other agrees ("siti", "siti aminah");
     * ``jalan``, ``gang``, ``dusun``, ``desa``, ``kecamatan``, ``kabupaten``, ``kota``,
-      ``provinsi``: a name that begins the other agrees ("merdeka", "merdeka raya");
+      ``provinsi`` and landmarks: names agree when one begins the other ("merdeka",
+      "merdeka raya"), when they are a spelling apart, or when they share a distinctive
+      word (see :func:`_place_match`); other numbers never agree (SDN 3, SDN 5);
     * ``rw``: equality; ``rt`` only when both name the same RW (RT numbers repeat in every
       RW, so RT 2 and RT 3 alone may be one street of two RWs);
     * ``landmark``: per institution (SDN vs SDN, pasar vs pasar): a flood reported "dekat
@@ -82,7 +118,7 @@ def conflicts(a: Facts, b: Facts) -> list[str]:
         out.append("name")
     pa, pb = _by_kind(a.places), _by_kind(b.places)
     for kind in _PLACE_KINDS:
-        if pa.get(kind) and pb.get(kind) and not _matches(pa[kind], pb[kind], _prefix_match):
+        if pa.get(kind) and pb.get(kind) and not _matches(pa[kind], pb[kind], _place_match):
             out.append(kind)
     rw_a, rw_b = pa.get("rw", set()), pb.get("rw", set())
     if pa.get("rt") and pb.get("rt") and rw_a & rw_b and not pa["rt"] & pb["rt"]:
@@ -90,7 +126,7 @@ def conflicts(a: Facts, b: Facts) -> list[str]:
     if rw_a and rw_b and not rw_a & rw_b:
         out.append("rw")
     landmarks = [k for k in pa if k.startswith("landmark:") and k in pb]
-    if any(not _matches(pa[k], pb[k], _prefix_match) for k in landmarks):
+    if any(not _matches(pa[k], pb[k], _place_match) for k in landmarks):
         out.append("landmark")
     for family in v.AGENCY_FAMILIES:
         fa, fb = a.agencies & family, b.agencies & family
@@ -114,10 +150,10 @@ def shared_specific(a: Facts, b: Facts) -> list[str]:
     pa, pb = _by_kind(a.places), _by_kind(b.places)
     for kind in pa.keys() & pb.keys():
         if kind.startswith("landmark:"):
-            out |= {f"{kind} {m}" for m in _matches(pa[kind], pb[kind], _prefix_match)}
+            out |= {f"{kind} {m}" for m in _matches(pa[kind], pb[kind], _place_match)}
         elif kind in _LOCAL_KINDS:
-            out |= {f"{kind}:{m}" for m in _matches(pa[kind], pb[kind], _prefix_match)}
-    if any(k in pa and k in pb and _matches(pa[k], pb[k], _prefix_match) for k in _LOCAL_KINDS):
+            out |= {f"{kind}:{m}" for m in _matches(pa[kind], pb[kind], _place_match)}
+    if any(k in pa and k in pb and _matches(pa[k], pb[k], _place_match) for k in _LOCAL_KINDS):
         for kind in ("rt", "rw"):
             out |= {f"{kind}:{n}" for n in pa.get(kind, set()) & pb.get(kind, set())}
     return sorted(out)

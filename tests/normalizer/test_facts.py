@@ -438,6 +438,23 @@ PKH = "bantuan PKH tahap 3 a.n. {name} NIK {nik} warga RT 02/RW 04 Desa Sukamaju
             "SDN Sukamaju 01 banjir", "SDN 1 Sukamaju kebanjiran", [], id="school-number-order"
         ),
         pytest.param("a.n. SITI AMINAH", "A.N. Siti Aminah", [], id="name-case"),
+        # a place written twice by one citizen: a typo, a spacing, extraction running on
+        pytest.param(
+            "tanah di Desa Bandar Klippa", "tanah di Desa Bandar Klipa", [], id="desa-typo"
+        ),
+        pytest.param(
+            "Samsat (Jl. A.P. Pettarani) antri", "Samsat (Jl. AP Pettarani) antri", [],
+            id="jalan-spacing",
+        ),
+        pytest.param(
+            "prgkat ds mekarsari mnt uang", "prgkat ds mekarsari mnta uang", [],
+            id="desa-name-runs-on",
+        ),
+        pytest.param("SDN 3 Cibiru banjir", "SDN 5 Cibiru banjir", ["landmark"], id="other-school"),
+        pytest.param(
+            "lubang di Jl. Raya Bogor", "lubang di Jl. Raya Serpong", ["jalan"],
+            id="generic-word-is-not-a-match",
+        ),
     ],
 )
 def test_conflicts(a: str, b: str, expected: list[str]) -> None:
