@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol
 
 from rapidfuzz.fuzz import ratio
@@ -239,7 +240,7 @@ def decide_level2(
     mine = analyse(report_text, normalized)
     best: tuple[int, float, Level2Match, str] | None = None
     for prior in sorted(recent, key=lambda p: p.received_at)[-MAX_PRIORS:]:
-        match = compare(mine, analyse(prior.text), config)
+        match = compare(mine, _analysed(prior.text), config)
         if match.level2 is Level2.NEW:
             continue
         root = prior.duplicate_of or prior.tracking_id
@@ -256,6 +257,13 @@ def decide_level2(
         )
         return DedupDecision(Level2.POSSIBLE, possible_duplicate_of=link, score=match.score)
     return DedupDecision(match.level2, duplicate_of=root, score=match.score)
+
+
+@lru_cache(maxsize=4096)
+def _analysed(text: str) -> Analysis:
+    """The analysis of an earlier report's text. A reporter who writes often is compared
+    with the same earlier reports again and again, inside the write transaction."""
+    return analyse(text)
 
 
 class Deduplicator:
