@@ -17,7 +17,6 @@ from gateway.config import Config
 @dataclass(frozen=True)
 class AdapterSpec:
     name: str
-    config_key: str
     build: Callable[[AdapterContext, Config], Adapter | None]
 
 
@@ -64,12 +63,12 @@ def _twitter(ctx: AdapterContext, config: Config) -> Adapter | None:
 
 
 ADAPTERS: list[AdapterSpec] = [
-    AdapterSpec("web", "adapters.web", _web),
-    AdapterSpec("mobile", "adapters.mobile", _mobile),
-    AdapterSpec("open311", "adapters.open311", _open311),
-    AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
-    AdapterSpec("sms.smpp", "adapters.sms.smpp", _sms_smpp),
-    AdapterSpec("twitter", "adapters.twitter", _twitter),
+    AdapterSpec("web", _web),
+    AdapterSpec("mobile", _mobile),
+    AdapterSpec("open311", _open311),
+    AdapterSpec("sms.gammu", _sms_gammu),
+    AdapterSpec("sms.smpp", _sms_smpp),
+    AdapterSpec("twitter", _twitter),
 ]
 
 
