@@ -9,11 +9,11 @@ after that commit.
 Where the work runs: the statements of a batch are short (tens of microseconds each), so
 they run on the event loop's own thread. Running them in a worker thread is slower
 (bench/web_intake.py; figures in the README's "Storage" section) because every SQLite
-statement releases the GIL and must wait to take it back from the busy event loop. The COMMIT (the fsync) and the periodic WAL checkpoint, one call each, run
-in the writer's own thread, so the loop parses requests meanwhile; the writer task awaits
-them, so the connection is never used by two threads at once. A write lock held by
-another process (an operator's CLI command) is waited for asynchronously, never by
-blocking the loop.
+statement releases the GIL and must wait to take it back from the busy event loop. The
+COMMIT (the fsync) and the periodic WAL checkpoint, one call each, run in the writer's own
+thread, so the loop parses requests meanwhile; the writer task awaits them, so the
+connection is never used by two threads at once. A write lock held by another process (an
+operator's CLI command) is waited for asynchronously, never by blocking the loop.
 """
 
 from __future__ import annotations
