@@ -481,7 +481,8 @@ def _places(text: str) -> set[str]:
         kind = _PLACE_CANON[m.group(1).lower()]
         if kind == "desa" and m.group(1).lower() == "lurah":
             continue  # "pak lurah" is a person; "lurah sukamaju" is rare
-        value = _name_value(text, m.end(), _PLACE_MAX_WORDS.get(kind, 2), digits=kind in ("gang", "dusun"))
+        max_words = _PLACE_MAX_WORDS.get(kind, 2)
+        value = _name_value(text, m.end(), max_words, digits=kind in ("gang", "dusun"))
         if value is not None:
             out.add(f"{kind}:{value}")
     for m in _SCHOOL_NUMBERED.finditer(text):
