@@ -1,6 +1,7 @@
 """HMAC request signing shared by every signed webhook (web, mobile, core events, callbacks).
 
-Scheme (ARCHITECTURE.md): ``X-Lapor-Timestamp: <unix seconds>`` and
+Scheme (the README's "File a report" signs one with openssl and curl):
+``X-Lapor-Timestamp: <unix seconds>`` and
 ``X-Lapor-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>``.
 The timestamp is inside the MAC so a captured request cannot be replayed after the
 window; the comparison is constant-time. One implementation, used everywhere, so a fix

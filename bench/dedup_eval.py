@@ -37,8 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.config import DedupSection
-from gateway.dedup import PriorReport, decide_level2
+from gateway.dedup import decide_level2
 from gateway.linker import Linker
+from gateway.store import PriorReport
 from normalizer.report import Channel, Location, Report, Reporter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +123,8 @@ def evaluate(items: list[dict[str, str]], config: DedupSection) -> Score:
                 score.false_possible.append((item["text"], target["text"]))
         if repeat and merged is None and possible is None:
             score.missed[item.get("kind", "?")] += 1
-        priors.setdefault(who, []).append(PriorReport(item["id"], item["text"], at, merged))
+        prior = PriorReport(item["id"], item["text"], at, merged, anonymous=False, confidential=False)
+        priors.setdefault(who, []).append(prior)
         if merged is not None:
             continue
         phone = phones.setdefault(who, f"+62812{len(phones):07d}")

@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.sms.config import GammuConfig, ModemConfig
-from adapters.sms.gammu_device import ensure_dummy_layout
-from adapters.sms.gammu_inject import deliver_parts, write_inbox
-from adapters.sms.gammu_modem import GammuAdapter
+from adapters.sms.gammu.adapter import GammuAdapter
+from adapters.sms.gammu.device import ensure_dummy_layout
+from adapters.sms.gammu.inject import deliver_parts, write_inbox
 from gateway.adapter import AdapterContext
 from gateway.config import parse_config
 from gateway.pipeline import Pipeline

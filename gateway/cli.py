@@ -294,11 +294,11 @@ def _event_outcome(status: str, result: EventResult) -> str:
     return f"status set to {status}; the citizen is not told: {why}"
 
 
-# -- sms: libgammu dummy phone (adapters/sms/gammu_inject.py) -------------------------------
+# -- sms: libgammu dummy phone (adapters/sms/gammu/inject.py) -------------------------------
 
 
 async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
-    from adapters.sms.gammu_inject import InjectError, inject
+    from adapters.sms.gammu.inject import InjectError, inject
 
     try:
         files = inject(config, args.sender, args.text, modem=args.modem)
@@ -313,7 +313,7 @@ async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _sms_sent(config: Config, args: argparse.Namespace) -> int:
-    from adapters.sms.gammu_inject import sent_log
+    from adapters.sms.gammu.inject import sent_log
 
     rows = sent_log(config)[-args.limit :]
     keys = ("at", "modem", "to", "parts", "kind", "tracking_id", "text")

@@ -18,10 +18,10 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 
 from adapters.mobile.config import MobileConfig
+from adapters.open311.config import Open311Config
 from adapters.sms.config import SmsConfig
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
-from adapters.web.open311_config import Open311Config
 from gateway.settings_base import Settings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

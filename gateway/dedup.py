@@ -90,19 +90,9 @@ class PriorLike(Protocol):
     def duplicate_of(self) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PriorReport:
-    """Minimal :class:`PriorLike` for callers without a store (benchmarks, tests)."""
-
-    tracking_id: str
-    text: str
-    received_at: datetime
-    duplicate_of: str | None = None
-
-
 @dataclass
 class DedupDecision:
-    """Outcome for one new report (fits the pipeline's ``DedupDecision`` protocol)."""
+    """Outcome for one new report, read by the pipeline's planner."""
 
     level2: Level2
     #: first tracking ID of the chain (DUPLICATE and ADDENDUM), else None

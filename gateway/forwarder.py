@@ -20,10 +20,9 @@ The two processes talk over a socketpair, one JSON object per line:
   process parses one line per batch, not three per report. ``{"t": "hb", ...}`` every
   second, for readiness.
 
-The forwarder only reads the database. Its first version committed its own outcomes, and
-two writers on one SQLite file fought for the write lock: the intake's BEGIN IMMEDIATE
-backed off up to 100 ms hundreds of times a minute (bench/web_intake.py at 1,000 req/s).
-With one writer there is nothing to fight over. With the embedded case store (no
+The forwarder only reads the database: two writers on one SQLite file fight for the write
+lock, and the intake's BEGIN IMMEDIATE would back off while the forwarder commits. With one
+writer there is nothing to fight over. With the embedded case store (no
 ``core.url``) forwarding *is* a local write, so it stays in the main process.
 
 End of file on the socket means the main process is gone or stopping: the forwarder

@@ -1,10 +1,10 @@
 """Garbage-collector settings for the long-running gateway process.
 
-Measured (``bench/web_intake.py``, 1,000 req/s): with CPython's default thresholds a full
-(generation 2) collection ran every one to two seconds and stopped the event loop for
-30-50 ms each time, which alone pushed p99 latency past 50 ms. Almost everything it scanned
-was long-lived: imported modules, pydantic schemas, the warmed similarity index. So, once
-the gateway has started:
+With CPython's default thresholds a full (generation 2) collection runs every second or
+two under load and stops the event loop long enough to dominate p99 latency (figures in the
+README's "Performance" section, from ``bench/web_intake.py``). Almost everything it scans
+is long-lived: imported modules, pydantic schemas, warmed caches. So, once the gateway has
+started:
 
 * :func:`gc.freeze` moves every object alive at that moment to a permanent generation that
   collections never scan (they live for the whole process anyway);
@@ -12,8 +12,8 @@ the gateway has started:
   reference counting, cycles are rare, and each young collection still costs a pass;
 * full collections wait for ten times more young ones than by default.
 
-It runs before the port opens: the first full collection of the warmed heap takes a few
-hundred milliseconds, which requests must not wait for.
+It runs before the port opens: the first full collection of the warmed heap is the
+longest, and requests must not wait for it.
 
 Reference counting frees almost everything; the collector is still on for the rare cycles.
 """

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from gateway import metrics
 from gateway.adapter import Fragment, IntakeResult, StatusView
 from gateway.config import Config
+from gateway.dedup import Deduplicator
 from gateway.store import CoreEvent, EventResult, FileRequest, OutboxRow, Plan, PriorReport
 from gateway.store.sqlite import SqliteStore
 from gateway.templates import Templates
@@ -35,22 +36,6 @@ EVENT_STATUSES = frozenset(
 )
 #: every status a stored report can have: set at intake, or by the core's events
 REPORT_STATUSES = EVENT_STATUSES | {"received", "duplicate", "addendum"}
-
-
-class DedupDecision(Protocol):
-    duplicate_of: str | None
-    possible_duplicate_of: PossibleDuplicate | None
-    addendum: bool
-
-
-class Deduplicator(Protocol):
-    """Level-2 duplicate detection (see :mod:`gateway.dedup`; level 3 is done at forward
-    time, :mod:`gateway.linker`). ``prepare`` runs before the write transaction (the text
-    work); ``decide`` runs inside it, so it must be fast and must not do I/O."""
-
-    def prepare(self, report: Report) -> Any: ...
-
-    def decide(self, report: Report, prior: list[PriorReport], prepared: Any) -> DedupDecision: ...
 
 
 class FloodGate(Protocol):

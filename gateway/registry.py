@@ -17,6 +17,7 @@ from gateway.config import Config
 @dataclass(frozen=True)
 class AdapterSpec:
     name: str
+    #: the config section that enables it (start errors name it)
     config_key: str
     build: Callable[[AdapterContext, Config], Adapter | None]
 
@@ -36,14 +37,14 @@ def _mobile(ctx: AdapterContext, config: Config) -> Adapter | None:
 
 
 def _open311(ctx: AdapterContext, config: Config) -> Adapter | None:
-    from adapters.web.open311 import Open311Adapter
+    from adapters.open311.adapter import Open311Adapter
 
     section = config.adapters.open311
     return Open311Adapter(ctx, section) if section.enabled else None
 
 
 def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
-    from adapters.sms.gammu_modem import GammuAdapter
+    from adapters.sms.gammu.adapter import GammuAdapter
 
     section = config.adapters.sms.gammu
     return GammuAdapter(ctx, section, config.adapters.sms) if section.enabled else None

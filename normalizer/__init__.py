@@ -12,7 +12,6 @@ from normalizer.report import (
     ReplyAddress,
     Report,
     Reporter,
-    ReportStatus,
     SimilarLink,
 )
 from normalizer.text import EmptyTextError, clean_text, require_text
@@ -28,7 +27,6 @@ __all__ = [
     "PossibleDuplicate",
     "ReplyAddress",
     "Report",
-    "ReportStatus",
     "Reporter",
     "SimilarLink",
     "TrackingIdProblem",

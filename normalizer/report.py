@@ -27,18 +27,6 @@ class Channel(StrEnum):
     OPEN311 = "open311"
 
 
-class ReportStatus(StrEnum):
-    """Life cycle of a report as the citizen sees it (core events move it forward)."""
-
-    RECEIVED = "received"
-    VERIFIED = "verified"
-    FORWARDED = "forwarded"
-    IN_PROGRESS = "in_progress"
-    RESPONDED = "responded"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 

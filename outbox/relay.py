@@ -54,7 +54,9 @@ class Deliverer(Protocol):
     async def __call__(self, item: OutboxItem) -> Delivered: ...
 
 
-#: (kind, target, result) -> None; lets the gateway count attempts without a dependency here
+#: (item, result, started) -> None, called once per attempt with its result (``done``,
+#: ``retry``, ``deferred`` or ``dead``) and ``time.time()`` at its start; lets the gateway
+#: count attempts without a dependency here
 Observer = Callable[[OutboxItem, str, float], None]
 
 

@@ -6,8 +6,8 @@ Why a subclass: tweepy 4.x builds every URL as ``"https://api.twitter.com" + rou
 real API, or a local compatible server in tests) and fixes three things on the way:
 
 * the OAuth 1.0a signature is computed over the URL actually requested;
-* a non-JSON (or non-object) error body no longer raises inside tweepy: the error keeps
-  its status and headers;
+* a non-JSON (or non-object) error body does not raise inside tweepy's parsing: the error
+  keeps its status and headers;
 * request headers (``Authorization``) are never logged.
 
 :class:`XClient` is the narrow surface the rest of the adapter uses. It returns the raw

@@ -1,8 +1,9 @@
 """Write operations of the SQLite store.
 
-Each function runs in the database thread, inside the group-commit transaction and its own
-SAVEPOINT (see :mod:`gateway.store.sqlite`): it either completes entirely or leaves no
-trace. They take and return plain values so they are easy to test directly.
+Each function runs on the event loop's thread, inside the writer's group-commit transaction
+(:mod:`gateway.store.writer`); when one raises, the batch is re-run with a SAVEPOINT per
+operation (:mod:`gateway.store.batch`), so it either completes entirely or leaves no trace.
+They take and return plain values so they are easy to test directly.
 """
 
 from __future__ import annotations

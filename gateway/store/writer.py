@@ -7,14 +7,13 @@ whatever operations are queued (up to ``max_batch``), runs them in one transacti
 after that commit.
 
 Where the work runs: the statements of a batch are short (tens of microseconds each), so
-they run on the event loop's own thread. Running them in aiosqlite's worker thread was
-measured slower (bench/web_intake.py: about 560 vs 930 reports/s on this 2-core machine)
-because every SQLite statement releases the GIL and must wait to take it back from the
-busy event loop. The COMMIT (the fsync) and the periodic WAL checkpoint, one call each, run
-in the writer's own thread, so the loop parses requests meanwhile; the writer task awaits
-them, so the connection is never used by two threads at once. A write lock held by
-another process (an operator's CLI command) is waited for asynchronously, never by
-blocking the loop.
+they run on the event loop's own thread. Running them in a worker thread is slower
+(bench/web_intake.py; figures in the README's "Storage" section) because every SQLite
+statement releases the GIL and must wait to take it back from the busy event loop. The
+COMMIT (the fsync) and the periodic WAL checkpoint, one call each, run in the writer's own
+thread, so the loop parses requests meanwhile; the writer task awaits them, so the
+connection is never used by two threads at once. A write lock held by another process (an
+operator's CLI command) is waited for asynchronously, never by blocking the loop.
 """
 
 from __future__ import annotations
@@ -189,9 +188,9 @@ class GroupCommitWriter:
 
         Why the writer does it: a checkpoint run from another connection made the writer's
         next BEGIN IMMEDIATE fail with SQLITE_BUSY while it finished (the writer wants to
-        restart the WAL), and the retry backoff turned that into 60-80 ms stalls of every
-        request, every second or two (bench/web_intake.py at 1,000 req/s). From the writer
-        itself there is nobody to contend with. PASSIVE never waits for readers."""
+        restart the WAL), and the retry backoff turned that into a stall of every request in
+        flight (README, "Storage"). From the writer itself there is nobody to contend with.
+        PASSIVE never waits for readers."""
         try:
             row = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if row is not None and row[1] > 16_000:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.config import DedupSection
-from gateway.dedup import Deduplicator, Level2, PriorReport, compare, decide_level2
+from gateway.dedup import Deduplicator, Level2, compare, decide_level2
 from gateway.linker import WARM_CHUNK, Linker
+from gateway.store import PriorReport
 from normalizer.analysis import analyse
 from normalizer.report import Channel, Location, Report, Reporter
 
@@ -101,7 +102,8 @@ def test_formal_letter_then_sms_shorthand_is_linked() -> None:
 
 
 def prior(tid: str, text: str, minutes: float, duplicate_of: str | None = None) -> PriorReport:
-    return PriorReport(tid, text, T0 + timedelta(minutes=minutes), duplicate_of)
+    at = T0 + timedelta(minutes=minutes)
+    return PriorReport(tid, text, at, duplicate_of, anonymous=False, confidential=False)
 
 
 def test_duplicate_links_to_first_of_chain() -> None:

@@ -39,7 +39,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters import signing
-from adapters.sms.gammu_inject import deliver_parts, read_sent, write_inbox
+from adapters.sms.gammu.inject import deliver_parts, read_sent, write_inbox
 from normalizer import tracking
 from tests.adapters.sms.smsc_sim import SmscSim, free_port
 from tests.fakes.core import FakeCore

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from adapters import signing
-from adapters.sms.gammu_inject import deliver_parts, read_sent, write_inbox
+from adapters.sms.gammu.inject import deliver_parts, read_sent, write_inbox
 from tests.adapters.sms.smsc_sim import SmscSim, free_port
 from tests.fakes.core import FakeCore
 from tests.system.crash_harness import CallbackSink, GatewayProcess

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.store import CoreEvent
 from normalizer import tracking
-from tests.adapters.web.open311_support import (
+from tests.adapters.open311.open311_support import (
     API_KEY,
     GOOD,
     call,

@@ -20,10 +20,10 @@ nothing, i.e. nothing is deleted, before the durable commit):
   never taken for a citizen message.
 
 A message read again after a crash between commit and deletion maps to the same inbound key
-(see ``gammu_inbox``) and the pipeline absorbs it. A message the conversation layer cannot
+(see ``inbox``) and the pipeline absorbs it. A message the conversation layer cannot
 process (a bug, bad data) is logged once with the exception type and left on the modem.
 
-Errors are classified (``gammu_errors``); device-level ones (timeout, unplugged, no SIM,
+Errors are classified (``errors``); device-level ones (timeout, unplugged, no SIM,
 SIM locked) tear the state machine down and the worker reconnects with exponential
 backoff, forever, capped at ``reconnect_max_s``: a modem that comes back is used again
 without restarting the gateway.
@@ -48,8 +48,8 @@ from typing import Any, TypeVar
 from adapters.sms import multipart
 from adapters.sms.config import GammuConfig, ModemConfig
 from adapters.sms.conversation import InboundSms, SmsConversation, normalize_sender
-from adapters.sms.gammu_device import ModemDevice
-from adapters.sms.gammu_errors import (
+from adapters.sms.gammu.device import ModemDevice
+from adapters.sms.gammu.errors import (
     ERRORS,
     MODEM_UP,
     NETWORK_REGISTERED,
@@ -60,7 +60,7 @@ from adapters.sms.gammu_errors import (
     ErrorKind,
     ModemError,
 )
-from adapters.sms.gammu_inbox import (
+from adapters.sms.gammu.inbox import (
     InboxPart,
     PartKind,
     delivery_state,

@@ -2,8 +2,8 @@
 
 A ``gammu.StateMachine`` is not thread-safe and every call blocks (serial I/O to the modem),
 so :class:`ModemDevice` is only ever used from its worker's single-thread executor (see
-``gammu_worker.py``). Everything here is synchronous and raises
-:class:`~adapters.sms.gammu_errors.ModemError` with a classified kind.
+``worker.py``). Everything here is synchronous and raises
+:class:`~adapters.sms.gammu.errors.ModemError` with a classified kind.
 
 Reading the inbox: a real modem is walked with ``GetNextSMS`` (phone and SIM folders). One
 unreadable stored message must not hide the ones after it, so when libgammu fails on a
@@ -24,7 +24,7 @@ from typing import Any
 import gammu
 
 from adapters.sms.config import ModemConfig
-from adapters.sms.gammu_errors import ErrorKind, ModemError, classify, describe, to_modem_error
+from adapters.sms.gammu.errors import ErrorKind, ModemError, classify, describe, to_modem_error
 from normalizer.gsm import is_gsm7
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.store import CoreEvent
 from normalizer import tracking
-from tests.adapters.web.open311_support import OPEN311, W3C, call, create, spec_error, xml_items
+from tests.adapters.open311.open311_support import OPEN311, W3C, call, create, spec_error, xml_items
 from tests.conftest import GatewayHarness
 
 # -- lookups ----------------------------------------------------------------------------------

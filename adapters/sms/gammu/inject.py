@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import gammu
 
 from adapters.sms.config import GammuConfig, ModemConfig
-from adapters.sms.gammu_device import DUMMY_MAX_SMS, ensure_dummy_layout, resolve_device
+from adapters.sms.gammu.device import DUMMY_MAX_SMS, ensure_dummy_layout, resolve_device
 from normalizer.gsm import is_gsm7
 
 if TYPE_CHECKING:  # the CLI hands us the loaded config; adapters do not import gateway.config

@@ -39,9 +39,9 @@ from aiohttp import web
 
 from adapters import json_intake
 from adapters.http import HttpError, check_capacity, read_body
-from adapters.web import open311_request as req
-from adapters.web.open311_config import Open311Config, Open311Service
-from adapters.web.open311_format import Open311Error, respond
+from adapters.open311 import request as req
+from adapters.open311.config import Open311Config, Open311Service
+from adapters.open311.format import Open311Error, respond
 from gateway.adapter import Adapter, AdapterContext, Route, StatusView, StoreUnavailableError
 from normalizer import Channel, tracking
 

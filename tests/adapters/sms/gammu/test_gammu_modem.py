@@ -17,10 +17,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from adapters.sms.config import GammuConfig, ModemConfig
-from adapters.sms.gammu_device import ModemDevice, Signal, ensure_dummy_layout
-from adapters.sms.gammu_inject import deliver_parts, read_sent, write_inbox
-from adapters.sms.gammu_modem import GammuAdapter
-from adapters.sms.gammu_worker import ModemWorker
+from adapters.sms.gammu.adapter import GammuAdapter
+from adapters.sms.gammu.device import ModemDevice, Signal, ensure_dummy_layout
+from adapters.sms.gammu.inject import deliver_parts, read_sent, write_inbox
+from adapters.sms.gammu.worker import ModemWorker
 from gateway.adapter import AdapterContext, OutboundMessage, SendError
 from gateway.pipeline import Pipeline
 from normalizer.report import ReplyAddress

@@ -1,6 +1,6 @@
 """SMS through GSM modems driven by libgammu (``python-gammu``): the ``sms.gammu`` adapter.
 
-The adapter owns one :class:`adapters.sms.gammu_worker.ModemWorker` per configured modem
+The adapter owns one :class:`adapters.sms.gammu.worker.ModemWorker` per configured modem
 (receive, reconnects and the per-modem thread are described there) and spreads sends over
 them.
 
@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 
 from adapters.sms.config import GammuConfig, SmsConfig
 from adapters.sms.conversation import SmsConversation, normalize_sender
-from adapters.sms.gammu_device import ensure_dummy_layout, resolve_device
-from adapters.sms.gammu_errors import ModemError
-from adapters.sms.gammu_inbox import receipt_id
-from adapters.sms.gammu_inject import append_sent
-from adapters.sms.gammu_worker import ADAPTER_NAME, ModemWorker
+from adapters.sms.gammu.device import ensure_dummy_layout, resolve_device
+from adapters.sms.gammu.errors import ModemError
+from adapters.sms.gammu.inbox import receipt_id
+from adapters.sms.gammu.inject import append_sent
+from adapters.sms.gammu.worker import ADAPTER_NAME, ModemWorker
 from gateway.adapter import (
     Adapter,
     AdapterContext,

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.adapters.web.open311_support import API_KEY, OPEN311, xml_items
+from tests.adapters.open311.open311_support import API_KEY, OPEN311, xml_items
 from tests.conftest import GatewayHarness
 
 TITLE = "Jalan berlubang di depan SDN 3 Sleman"

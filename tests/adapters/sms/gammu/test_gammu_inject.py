@@ -13,9 +13,9 @@ import gammu
 import pytest
 
 from adapters.sms.config import ModemConfig
-from adapters.sms.gammu_device import ModemDevice
-from adapters.sms.gammu_errors import ErrorKind, ModemError
-from adapters.sms.gammu_inject import InjectError, append_sent, inject, read_sent, sent_log
+from adapters.sms.gammu.device import ModemDevice
+from adapters.sms.gammu.errors import ErrorKind, ModemError
+from adapters.sms.gammu.inject import InjectError, append_sent, inject, read_sent, sent_log
 from gateway import cli
 from gateway.config import Config, load_config
 

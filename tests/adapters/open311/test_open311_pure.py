@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from adapters.web.open311_config import Open311Config
-from adapters.web.open311_format import to_json, to_xml, w3c_datetime
+from adapters.open311.config import Open311Config
+from adapters.open311.format import to_json, to_xml, w3c_datetime
 
 # -- pure parts -------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ list of pairs first, so there is one set of rules:
 * ``first_name``/``last_name``/``email``/``phone``/``device_id``/``account_id`` are the
   reporter; ``media_url`` an attachment. Per the spec an empty value equals an absent one.
 
-Every problem is an :class:`~adapters.web.open311_format.Open311Error`; the api_key is
+Every problem is an :class:`~adapters.open311.format.Open311Error`; the api_key is
 checked by the adapter and never copied into the stored report.
 """
 
@@ -37,13 +37,13 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
-from adapters.web.open311_config import (
+from adapters.open311.config import (
     RESERVED_ATTRIBUTES,
     Open311Attribute,
     Open311Config,
     Open311Service,
 )
-from adapters.web.open311_format import Open311Error
+from adapters.open311.format import Open311Error
 from normalizer import Attachment, Channel, EmptyTextError, Location, Report, Reporter
 
 Pairs = list[tuple[str, str]]

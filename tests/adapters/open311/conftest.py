@@ -1,4 +1,4 @@
-"""Fixtures for the web-door tests."""
+"""Fixtures for the Open311 adapter tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.web.open311_support import OPEN311
+from tests.adapters.open311.open311_support import OPEN311
 from tests.conftest import GatewayHarness
 
 

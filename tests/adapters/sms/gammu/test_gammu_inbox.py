@@ -8,8 +8,8 @@ import gammu
 import pytest
 
 from adapters.sms import multipart
-from adapters.sms.gammu_errors import ErrorKind, ModemError, classify
-from adapters.sms.gammu_inbox import (
+from adapters.sms.gammu.errors import ErrorKind, ModemError, classify
+from adapters.sms.gammu.inbox import (
     Concat,
     PartKind,
     concat_info,
