@@ -168,6 +168,10 @@ class OutboxStore(DueRows, HeldRows, Protocol):
         """Dead rows, oldest first."""
         ...
 
+    async def outbox_states(self, ids: list[int]) -> dict[int, str]:
+        """The state of each row of *ids* that exists (what ``outbox replay`` checks)."""
+        ...
+
     async def replay(self, ids: list[int] | None) -> int:
         """Make dead rows *ids* (None: all) pending again with no attempts spent."""
         ...

@@ -254,6 +254,14 @@ class SqliteReader:
         )
         return [cast(DeadLetter, dict(r)) for r in rows]
 
+    async def outbox_states(self, ids: list[int]) -> dict[int, str]:
+        """The state of each outbox row in *ids* that exists."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self._read(f"SELECT id, state FROM outbox WHERE id IN ({marks})", tuple(ids))
+        return {int(r["id"]): str(r["state"]) for r in rows}
+
     async def outbox_rows(self, tracking_id: str) -> list[OutboxRecord]:
         rows = await self._read(
             "SELECT id, kind, target, state, attempts, last_error, message_id, delivery_state, "

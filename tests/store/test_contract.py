@@ -408,9 +408,12 @@ async def test_replay_brings_dead_letters_back_fresh(store: Store) -> None:
         await file(store, report(f"laporan {n}", reply=False), f"k{n}")
     ids = [i.id for i in await store.due_outbox(later(), 10)]
     await store.finish_outbox([OutboxOutcome(i, "dead", error="x") for i in ids])
+    assert await store.outbox_states([ids[0], 999_999]) == {ids[0]: "dead"}
+    assert await store.outbox_states([]) == {}
     assert await store.replay([ids[0], 999_999]) == 1
     assert [(i.id, i.attempts) for i in await store.due_outbox(later(), 10)] == [(ids[0], 0)]
     assert await store.replay([ids[0]]) == 0  # not dead any more
+    assert await store.outbox_states([ids[0]]) == {ids[0]: "pending"}
     assert await store.replay(None) == 2
     assert await store.dead_letters(10) == []
     assert len(await store.due_outbox(later(), 10)) == 3
