@@ -223,7 +223,7 @@ async def measure(path: Path, phones: list[str], n: int, rounds: int = 3) -> dic
     warm_s = time.perf_counter() - t0
     relay = Relay(
         store,
-        GatewayDeliverer(store, {}, None, linker=linker),
+        GatewayDeliverer(store, {}, None, case_store=store, linker=linker),
         policy_for=lambda _: RetryPolicy(1.0, 1.0, 3),
         batch_size=500,
         only_targets=frozenset({CORE_TARGET}),

@@ -29,7 +29,9 @@ from outbox.jobs import SendError
 __all__ = [
     "Adapter",
     "AdapterContext",
+    "CheckpointStore",
     "Fragment",
+    "FragmentStore",
     "Health",
     "Intake",
     "IntakeResult",
@@ -105,9 +107,44 @@ class Fragment:
     meta: dict[str, Any]
 
 
-class Intake(Protocol):
+class FragmentStore(Protocol):
+    """Durable parts of multipart transport messages (SMS concatenation): what the SMS
+    adapters need to reassemble a message whose parts arrive apart, across restarts."""
+
+    async def store_fragment(
+        self, group: str, part: int, total: int, data: bytes, meta: dict[str, Any]
+    ) -> list[Fragment] | None:
+        """Durably store one part of a multipart message. Returns every part (ordered) when
+        the group is complete, else None. A repeated part is absorbed."""
+        ...
+
+    async def expired_fragment_groups(self, older_than_s: float) -> dict[str, list[Fragment]]:
+        """Incomplete groups whose first part is older than *older_than_s* seconds."""
+        ...
+
+    async def drop_fragments(self, group: str) -> None:
+        """Forget a group once its report is committed."""
+        ...
+
+
+class CheckpointStore(Protocol):
+    """Named durable values of a polling adapter (the X ``since_id`` cursors)."""
+
+    async def get_checkpoint(self, name: str) -> str | None:
+        """The value last set under *name*, or None."""
+        ...
+
+    async def set_checkpoint(self, name: str, value: str) -> None:
+        """Set *name* to *value* (committed when this returns)."""
+        ...
+
+
+class Intake(FragmentStore, CheckpointStore, Protocol):
     """The pipeline, as adapters see it. Every method returns only after the durable commit
-    and raises :class:`StoreUnavailableError` when it could not commit."""
+    and raises :class:`StoreUnavailableError` when it could not commit.
+
+    The per-adapter state (:class:`FragmentStore` for SMS, :class:`CheckpointStore` for X)
+    comes with it; code that needs only that state is typed with the narrower protocol."""
 
     async def submit(
         self,
@@ -151,29 +188,10 @@ class Intake(Protocol):
         """Record a transport delivery receipt for an ack we sent (by its transport id)."""
         ...
 
-    async def store_fragment(
-        self, group: str, part: int, total: int, data: bytes, meta: dict[str, Any]
-    ) -> list[Fragment] | None:
-        """Durably store one part of a multipart message. Returns every part (ordered) when
-        the group is complete, else None. A repeated part is absorbed."""
-        ...
-
-    async def expired_fragment_groups(self, older_than_s: float) -> dict[str, list[Fragment]]:
-        """Incomplete groups whose first part is older than *older_than_s* seconds."""
-        ...
-
-    async def drop_fragments(self, group: str) -> None:
-        """Forget a group once its report is committed."""
-        ...
-
     async def inbound_key_age(self, key: str) -> float | None:
         """Seconds since *inbound_key* was claimed, or None when it never was (for a
         transport whose redelivery key needs a look at the previous time bucket)."""
         ...
-
-    async def get_checkpoint(self, name: str) -> str | None: ...
-
-    async def set_checkpoint(self, name: str, value: str) -> None: ...
 
 
 @dataclass(frozen=True)

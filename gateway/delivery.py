@@ -10,7 +10,7 @@ from typing import Any
 from gateway import metrics
 from gateway.adapter import Adapter, OutboundMessage, SendError, StoreUnavailableError
 from gateway.linker import Linker
-from gateway.store.sqlite import REPORT_BODY_KEY, SqliteStore
+from gateway.store.interfaces import CaseStore, ReportReader
 from normalizer import ReplyAddress, Report
 from outbox.core_client import CoreClient, Delivered
 from outbox.jobs import OutboxItem
@@ -25,21 +25,27 @@ def core_document(report: Report) -> dict[str, Any]:
 class GatewayDeliverer:
     """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter.
 
-    With a *linker*, a report's level-3 ``similar_to`` links are computed just before its
-    forward (:mod:`gateway.linker`) and go with it."""
+    Reports come from *store* (a row's own ``report_json`` first). Rows bound for the core
+    go to *core* over HTTP or, without one, to the embedded *case_store*: one of the two
+    is required. With a *linker*, a report's level-3 ``similar_to`` links are computed just
+    before its forward (:mod:`gateway.linker`) and go with it."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: ReportReader,
         adapters: Mapping[str, Adapter],
         core: CoreClient | None,
         *,
+        case_store: CaseStore | None = None,
         linker: Linker | None = None,
         on_forwarded: Callable[[float], None] = metrics.FORWARD_LATENCY.observe,
     ) -> None:
+        if core is None and case_store is None:
+            raise ValueError("without a core client, the embedded case_store is required")
         self.store = store
         self.adapters = adapters
         self.core = core
+        self.case_store = case_store
         self.linker = linker
         #: receives seconds from receipt to the core's answer (the forwarder process sends
         #: it to the main process, which owns /metrics)
@@ -58,9 +64,8 @@ class GatewayDeliverer:
     async def _to_core(self, item: OutboxItem) -> Delivered:
         if item.tracking_id is None:
             raise SendError("outbox row has no tracking ID", retryable=False)
-        body = item.payload.get(REPORT_BODY_KEY)
-        if body is not None:
-            report = Report.model_validate_json(body)
+        if item.report_json is not None:
+            report = Report.model_validate_json(item.report_json)
         else:
             found = await self.store.get_report(item.tracking_id)
             if found is None:
@@ -71,7 +76,8 @@ class GatewayDeliverer:
             original = str(item.payload["original"])
             document["addendum_to"] = original
             if self.core is None:
-                await self.store.embedded_core_addendum(original, document)
+                assert self.case_store is not None
+                await self.case_store.embedded_core_addendum(original, document)
                 return Delivered()
             return await self.core.addendum(original, item.tracking_id, document)
         links = self._link(report)
@@ -80,7 +86,8 @@ class GatewayDeliverer:
         if report.region:  # resolved from the text by the linker (gateway.linker)
             document["region"] = report.region
         if self.core is None:
-            case_id = await self.store.embedded_core_receive(item.tracking_id, document)
+            assert self.case_store is not None
+            case_id = await self.case_store.embedded_core_receive(item.tracking_id, document)
             delivered = Delivered(core_case_id=case_id)
         else:
             delivered = await self.core.forward(item.tracking_id, document)

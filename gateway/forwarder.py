@@ -20,10 +20,11 @@ The two processes talk over a socketpair, one JSON object per line:
   process parses one line per batch, not three per report. ``{"t": "hb", ...}`` every
   second, for readiness.
 
-The forwarder only reads the database: two writers on one SQLite file fight for the write
-lock, and the intake's BEGIN IMMEDIATE would back off while the forwarder commits. With one
-writer there is nothing to fight over. With the embedded case store (no
-``core.url``) forwarding *is* a local write, so it stays in the main process.
+The forwarder only reads the database, through a read-only
+:class:`~gateway.store.reader.SqliteReader` (no writer thread, no migrations): two writers
+on one SQLite file would fight for the write lock and stall the intake's commits. With one
+writer there is nothing to fight over. With the embedded case store (no ``core.url``)
+forwarding *is* a local write, so it stays in the main process.
 
 End of file on the socket means the main process is gone or stopping: the forwarder
 finishes the pass in flight (outcomes recorded), then exits, so a SIGKILLed gateway never
@@ -54,7 +55,8 @@ from gateway.config import Config
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET
-from gateway.store.sqlite import SqliteStore
+from gateway.store.interfaces import DueRows
+from gateway.store.reader import SqliteReader
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
 from outbox.jobs import OutboxItem, OutboxOutcome
@@ -279,7 +281,7 @@ class ReportingQueue:
     for UNCONFIRMED_TTL_S (after that, one that never got committed is sent again, under the
     same Idempotency-Key)."""
 
-    def __init__(self, store: SqliteStore, send: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, store: DueRows, send: Callable[[dict[str, Any]], None]) -> None:
         self.store = store
         self.send = send
         #: outbox id -> unix time until which the row is not read again
@@ -349,7 +351,11 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     core until the link closes. The link and the heartbeats run from the start, so the
     main process sees a live forwarder while a large window warms, and a main process that
     goes away during the warm-up stops it too."""
-    store = SqliteStore(config.gateway.database_path, checkpoints=False)
+    core = core_client(config)
+    if core is None:  # the main process forwards itself to the embedded case store
+        log.error("the core forwarder process needs core.url")
+        return 2
+    store = SqliteReader(config.gateway.database_path)
     await store.open()  # reads only, see the module docstring
     reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=link_fd))
 
@@ -358,7 +364,6 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
             writer.write(json.dumps(msg).encode() + b"\n")
 
     loop = asyncio.get_running_loop()
-    core = core_client(config)
     linker = Linker(config.dedup)
     queue = ReportingQueue(store, send)
     policy = core_retry_policy(config)
@@ -402,10 +407,9 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     code = 0
     if warming.done() and warming.exception() is None:
         heap.settle()  # the warmed index is long-lived: keep full collections off it
-        if core is not None:
-            await core.start()
+        await core.start()
         relay.start()
-        log.info("core forwarder started", extra={"core": "http" if core else "embedded"})
+        log.info("core forwarder started")
         await stopping
         await relay.stop()
     else:  # stopped while warming, or the warm-up failed (the main process restarts us)
@@ -421,8 +425,7 @@ async def run_forwarder(config: Config, link_fd: int) -> int:
     queue.flush()
     for task in tasks:
         task.cancel()
-    if core is not None:
-        await core.close()
+    await core.close()
     await store.close()
     with contextlib.suppress(OSError):  # the main process may be gone already
         await writer.drain()

@@ -47,7 +47,7 @@ from normalizer.regions import resolve_region
 from normalizer.report import Report, SimilarLink
 
 if TYPE_CHECKING:
-    from gateway.store.sqlite import SqliteStore
+    from gateway.store.interfaces import WarmupSource
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Linker:
             fact_bonus=config.fact_bonus,
         )
 
-    async def warm(self, store: SqliteStore) -> int:
+    async def warm(self, store: WarmupSource) -> int:
         """Index the stored reports of the last ``similar_window_days`` (at start)."""
         since = datetime.now(UTC) - timedelta(days=self.config.similar_window_days)
         count = await self.load(await store.dedup_rows(since))

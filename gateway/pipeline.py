@@ -22,7 +22,7 @@ from gateway.adapter import Fragment, IntakeResult, StatusView
 from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.store import CoreEvent, EventResult, FileRequest, OutboxRow, Plan, PriorReport
-from gateway.store.sqlite import SqliteStore
+from gateway.store.interfaces import PipelineStore
 from gateway.templates import Templates
 from normalizer import PossibleDuplicate, ReplyAddress, Report
 from normalizer.privacy import mask_phone
@@ -51,11 +51,12 @@ class FloodGate(Protocol):
 
 
 class Pipeline:
-    """Implements :class:`gateway.adapter.Intake` on a :class:`SqliteStore`."""
+    """Implements :class:`gateway.adapter.Intake` on a
+    :class:`~gateway.store.interfaces.PipelineStore`."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: PipelineStore,
         config: Config,
         *,
         dedup: Deduplicator | None = None,

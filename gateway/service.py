@@ -35,6 +35,7 @@ from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET, Pipeline
 from gateway.registry import ADAPTERS, build_adapters
 from gateway.status_api import StatusApi
+from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
@@ -70,7 +71,7 @@ class Gateway:
         """*config_path* is needed only with ``outbox.core_forwarder = "process"`` (the
         forwarder process reads the same file)."""
         self.config = config
-        self.store = SqliteStore(config.gateway.database_path)
+        self.store: Store = SqliteStore(config.gateway.database_path)
         self.flood = FloodControl(config.flood)
         self.pipeline = Pipeline(
             self.store, config, dedup=Deduplicator(config.dedup), flood=self.flood
@@ -109,7 +110,9 @@ class Gateway:
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
         self.relay = Relay(
             self.store,
-            GatewayDeliverer(self.store, self.adapters, self.core, linker=self.linker),
+            GatewayDeliverer(
+                self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
+            ),
             policy_for=self._policy_for,
             poll_interval_s=config.outbox.poll_interval_s,
             batch_size=config.outbox.batch_size,

@@ -17,6 +17,9 @@ class OutboxItem:
     ``kind``: ``forward`` (report to the core case store), ``addendum`` (a repeat or
     follow-up for an existing case), ``ack`` (text to the citizen through ``target``, the
     adapter's registry name).
+
+    ``report_json``: for ``forward`` and ``addendum``, the report as stored, read with the
+    row (one read per relay pass, not one per forwarded report); None otherwise.
     """
 
     id: int
@@ -26,6 +29,7 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     created_at: float
+    report_json: str | None = None
 
 
 @dataclass(frozen=True)

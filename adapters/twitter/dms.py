@@ -28,7 +28,7 @@ from adapters.twitter.inbound import (
 )
 from adapters.twitter.mentions import start_floor
 from adapters.twitter.processor import Processor
-from gateway.adapter import Intake
+from gateway.adapter import CheckpointStore
 from normalizer import Attachment
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,13 @@ _URL_IN_TEXT = re.compile(r"\s*https://t\.co/\S+$")
 def parse_dm_page(doc: dict[str, Any]) -> tuple[list[Inbound], list[Skipped]]:
     """``MessageCreate`` events of one ``/2/dm_events`` page; other event types are skipped."""
     users = {
-        str(u["id"]): u for u in as_list(as_dict(doc.get("includes")).get("users"))
+        str(u["id"]): u
+        for u in as_list(as_dict(doc.get("includes")).get("users"))
         if isinstance(u, dict) and u.get("id")
     }
     media = {
-        str(m["media_key"]): m for m in as_list(as_dict(doc.get("includes")).get("media"))
+        str(m["media_key"]): m
+        for m in as_list(as_dict(doc.get("includes")).get("media"))
         if isinstance(m, dict) and m.get("media_key")
     }
     events: list[Inbound] = []
@@ -92,17 +94,21 @@ def parse_dm_page(doc: dict[str, Any]) -> tuple[list[Inbound], list[Skipped]]:
 
 class DmPoller:
     def __init__(
-        self, client: XClient, processor: Processor, intake: Intake, config: TwitterConfig
+        self,
+        client: XClient,
+        processor: Processor,
+        checkpoints: CheckpointStore,
+        config: TwitterConfig,
     ) -> None:
         self.client = client
         self.processor = processor
-        self.intake = intake
+        self.checkpoints = checkpoints
         self.config = config
 
     async def poll(self, should_stop: Callable[[], bool] = lambda: False) -> int:
         """One poll; returns how many events newer than the checkpoint were handled."""
-        floor = await start_floor(self.intake, FLOOR, self.config)
-        stored = await self.intake.get_checkpoint(CURSOR)
+        floor = await start_floor(self.checkpoints, FLOOR, self.config)
+        stored = await self.checkpoints.get_checkpoint(CURSOR)
         cursor = int(stored) if stored and stored.isdigit() else floor
         found: dict[int, Inbound | Skipped] = {}
         token: str | None = None
@@ -133,7 +139,7 @@ class DmPoller:
             item = found[event_id]
             checkpoint = (CURSOR, str(event_id))
             if isinstance(item, Skipped):
-                await self.intake.set_checkpoint(*checkpoint)
+                await self.checkpoints.set_checkpoint(*checkpoint)
             else:
                 await self.processor.handle(item, source="dm", checkpoint=checkpoint)
             fresh += 1

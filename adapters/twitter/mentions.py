@@ -43,7 +43,7 @@ from adapters.twitter.inbound import (
     snowflake_ms,
 )
 from adapters.twitter.processor import Processor
-from gateway.adapter import Intake
+from gateway.adapter import CheckpointStore
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +54,19 @@ TIMELINE_DEPTH = 800
 
 
 async def start_floor(
-    intake: Intake, name: str, config: TwitterConfig, now: Callable[[], float] = time.time
+    checkpoints: CheckpointStore,
+    name: str,
+    config: TwitterConfig,
+    now: Callable[[], float] = time.time,
 ) -> int:
     """The stored first-start floor id, created from ``start_time`` (or now) when missing."""
-    stored = await intake.get_checkpoint(name)
+    stored = await checkpoints.get_checkpoint(name)
     if stored is not None and stored.isdigit():
         return int(stored)
     start = parse_start_time(config.start_time) if config.start_time else None
     start_ms = int((start.timestamp() if start else now()) * 1000)
     floor = snowflake_at(start_ms)
-    await intake.set_checkpoint(name, str(floor))
+    await checkpoints.set_checkpoint(name, str(floor))
     return floor
 
 
@@ -72,22 +75,22 @@ class MentionsPoller:
         self,
         client: XClient,
         processor: Processor,
-        intake: Intake,
+        checkpoints: CheckpointStore,
         config: TwitterConfig,
         *,
         source: str = "mentions",
     ) -> None:
         self.client = client
         self.processor = processor
-        self.intake = intake
+        self.checkpoints = checkpoints
         self.config = config
         self.source = source
         self.last_poll_at: datetime | None = None
 
     async def since_id(self) -> tuple[int, int]:
         """(cursor, since_id to ask for): the cursor minus the overlap, never below the floor."""
-        floor = await start_floor(self.intake, FLOOR, self.config)
-        stored = await self.intake.get_checkpoint(CURSOR)
+        floor = await start_floor(self.checkpoints, FLOOR, self.config)
+        stored = await self.checkpoints.get_checkpoint(CURSOR)
         cursor = int(stored) if stored and stored.isdigit() else floor
         overlap_ms = int(self.config.overlap_s * 1000)
         since = snowflake_at(snowflake_ms(cursor) - overlap_ms) if cursor > floor else floor
@@ -105,7 +108,10 @@ class MentionsPoller:
                 log.error(
                     "more than %d mentions since the cursor and search refused (%s): "
                     "mentions between ids %d and %d may be missing",
-                    TIMELINE_DEPTH, exc, since, min(tweet_ids),
+                    TIMELINE_DEPTH,
+                    exc,
+                    since,
+                    min(tweet_ids),
                 )
         return items
 
@@ -165,7 +171,7 @@ class MentionsPoller:
             checkpoint = (CURSOR, str(tweet_id)) if tweet_id > cursor else None
             if isinstance(item, Skipped):
                 if checkpoint is not None:
-                    await self.intake.set_checkpoint(*checkpoint)
+                    await self.checkpoints.set_checkpoint(*checkpoint)
             else:
                 await self.processor.handle(item, source=self.source, checkpoint=checkpoint)
             if checkpoint is not None:

@@ -1,4 +1,5 @@
-"""Durable storage: the :class:`~gateway.store.base.Store` interface and its SQLite backend."""
+"""Durable storage: the interfaces each consumer sees (:mod:`gateway.store.interfaces`),
+the values they exchange (:mod:`gateway.store.base`) and the SQLite backend."""
 
 from gateway.store.base import (
     CoreEvent,
@@ -7,8 +8,9 @@ from gateway.store.base import (
     OutboxRow,
     Plan,
     PriorReport,
-    Store,
 )
+from gateway.store.interfaces import Store
+from gateway.store.reader import SqliteReader
 from gateway.store.sqlite import SqliteStore
 from outbox.jobs import OutboxItem, OutboxOutcome
 
@@ -21,6 +23,7 @@ __all__ = [
     "OutboxRow",
     "Plan",
     "PriorReport",
+    "SqliteReader",
     "SqliteStore",
     "Store",
 ]

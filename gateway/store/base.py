@@ -1,21 +1,14 @@
-"""The store interface: what the pipeline, relay and CLI need from durable storage.
-
-SQLite (:mod:`gateway.store.sqlite`) is the only backend today. PostgreSQL is planned for
-several gateway instances (outbox claims with ``FOR UPDATE SKIP LOCKED``, the same unique
-constraints for dedup); everything above the store talks to :class:`Store` only, so a second
-backend does not touch adapters or the pipeline.
-"""
+"""The values that cross the store interfaces (:mod:`gateway.store.interfaces`): what a
+consumer hands a backend and what a backend returns, the same for every backend."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, TypedDict
 
-from gateway.adapter import Fragment, IntakeResult, StatusView
 from normalizer import PossibleDuplicate, Report
-from outbox.jobs import OutboxItem, OutboxOutcome
 
 
 @dataclass
@@ -102,46 +95,56 @@ class EventResult:
         return self.current and not self.silent
 
 
-class Store(Protocol):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def healthy(self) -> bool: ...
+#: a report that warms the level-3 index (:meth:`gateway.linker.Linker.load`):
+#: (tracking_id, text, identity_keys, received_at, region, category, address)
+DedupRow = tuple[str, str, list[str], datetime, str | None, str | None, str | None]
 
-    async def file_report(self, request: FileRequest) -> IntakeResult: ...
-    async def answer_once(
-        self, inbound_key: str, rows: list[OutboxRow], identity_opt_out: tuple[str, bool] | None
-    ) -> bool: ...
-    async def add_followup(self, tracking_id: str, inbound_key: str, text: str) -> bool: ...
-    async def is_opted_out(self, identities: list[str]) -> bool: ...
-    async def delivery_receipt(self, target: str, message_id: str, state: str) -> bool: ...
-    async def store_fragment(
-        self, group: str, part: int, total: int, data: bytes, meta: dict[str, Any]
-    ) -> list[Fragment] | None: ...
-    async def expired_fragment_groups(self, older_than_s: float) -> dict[str, list[Fragment]]: ...
-    async def drop_fragments(self, group: str) -> None: ...
-    async def inbound_key_age(self, key: str) -> float | None: ...
-    async def get_checkpoint(self, name: str) -> str | None: ...
-    async def set_checkpoint(self, name: str, value: str) -> None: ...
 
-    async def get_report(self, tracking_id: str) -> tuple[Report, str] | None: ...
-    async def status_view(self, tracking_id: str) -> StatusView | None: ...
-    async def apply_event(
-        self, event: CoreEvent, make_rows: Callable[[Report, str], list[OutboxRow]]
-    ) -> EventResult: ...
-    async def list_reports(self, status: str | None, limit: int) -> list[dict[str, Any]]: ...
+class ReportSummary(TypedDict):
+    """One line of ``lapor-gateway case list`` (flags as 0/1)."""
 
-    async def due_outbox(
-        self,
-        now: float,
-        limit: int,
-        exclude_targets: frozenset[str] = frozenset(),
-        only_targets: frozenset[str] | None = None,
-    ) -> list[OutboxItem]: ...
-    async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None: ...
-    async def outbox_depth(self) -> dict[str, int]: ...
-    async def dead_letters(self, limit: int) -> list[dict[str, Any]]: ...
-    async def outbox_states(self, ids: list[int]) -> dict[int, str]: ...
-    async def replay(self, ids: list[int] | None) -> int: ...
-    async def release_held(self, tracking_ids: list[str] | None) -> int: ...
-    async def embedded_core_receive(self, tracking_id: str, payload: dict[str, Any]) -> str: ...
-    async def embedded_core_addendum(self, tracking_id: str, payload: dict[str, Any]) -> None: ...
+    tracking_id: str
+    channel: str
+    status: str
+    received_at: str
+    duplicate_of: str | None
+    #: the earlier report of the same reporter this new case may repeat
+    possible_duplicate_of: str | None
+    throttled: int
+    confidential: int
+    anonymous: int
+    core_case_id: str | None
+
+
+class DeadLetter(TypedDict):
+    """An outbox row that gave up (``lapor-gateway outbox dead-letters``)."""
+
+    id: int
+    kind: str
+    tracking_id: str | None
+    target: str
+    attempts: int
+    last_error: str | None
+    updated_at: float
+
+
+class OutboxRecord(TypedDict):
+    """An outbox row of one report as the operator sees it (``payload`` is its JSON)."""
+
+    id: int
+    kind: str
+    target: str
+    state: str
+    attempts: int
+    last_error: str | None
+    message_id: str | None
+    delivery_state: str | None
+    payload: str
+
+
+class CoreCase(TypedDict):
+    """A case the embedded case store received."""
+
+    tracking_id: str
+    case_id: str
+    received_at: float

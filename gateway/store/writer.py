@@ -46,16 +46,15 @@ class _Pending:
 class GroupCommitWriter:
     """Owns the write connection: migrations at open, batches, COMMITs, checkpoints."""
 
-    def __init__(self, path: Path, *, max_batch: int = 256, checkpoints: bool = True) -> None:
+    def __init__(self, path: Path, *, max_batch: int = 256) -> None:
         self.path = path
         self.max_batch = max_batch
         self._db: sqlite3.Connection | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
-        #: seconds between WAL checkpoints (run after a batch, see _checkpoint); None in a
-        #: second process (the forwarder): only the main writer checkpoints
-        self.checkpoint_interval_s: float | None = 1.0 if checkpoints else None
+        #: seconds between WAL checkpoints (run after a batch, see _checkpoint); None: never
+        self.checkpoint_interval_s: float | None = 1.0
         self._checkpointed_at = time.monotonic()
         self.batches = 0
         self.writes = 0

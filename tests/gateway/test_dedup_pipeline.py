@@ -87,7 +87,7 @@ async def forward_all(store: SqliteStore, linker: Linker) -> None:
     (what the gateway's relay or its forwarder process does)."""
     relay = Relay(
         store,
-        GatewayDeliverer(store, {}, None, linker=linker),
+        GatewayDeliverer(store, {}, None, case_store=store, linker=linker),
         policy_for=lambda _: RetryPolicy(1.0, 1.0, 3),
         only_targets=frozenset({"core"}),
     )

@@ -63,3 +63,15 @@ async def test_a_failed_warm_up_exits_non_zero(
     finally:
         main_end.close()
     assert code == 1  # the main process restarts it with backoff
+
+
+async def test_refuses_to_run_without_a_core_url(tmp_path: Path) -> None:
+    """With the embedded case store forwarding is a write, which the forwarder's read-only
+    reader cannot do: the main process forwards itself, and a forwarder started anyway
+    exits at once, before touching the link or the database."""
+    config = make_config(tmp_path)
+    assert not config.core.url
+    main_end, forwarder_end = socket.socketpair()
+    with main_end, forwarder_end:
+        assert await run_forwarder(config, forwarder_end.fileno()) == 2
+    assert not config.gateway.database_path.exists()

@@ -1,0 +1,244 @@
+"""Durable storage as each consumer sees it: one protocol per consumer, typed with the
+domain values of :mod:`gateway.store.base`.
+
+A consumer is typed with the narrowest protocol it calls, so what it may do to the
+database is visible in its signature, and a backend is known to be complete when it
+satisfies :class:`Store`, the union. The SQLite backend (:mod:`gateway.store.sqlite`)
+implements them all; its read-only half (:class:`gateway.store.reader.SqliteReader`)
+implements :class:`ForwarderReader`. Every backend passes the one contract suite in
+``tests/store/``, which fixes the behaviour behind each method.
+
+=========================  ====================================================
+protocol                   consumer
+=========================  ====================================================
+:class:`IntakeStore`       the pipeline filing messages (:mod:`gateway.pipeline`)
+:class:`FragmentStore`,    per-adapter state (SMS parts, X cursors), reached
+:class:`CheckpointStore`   through the pipeline's :class:`gateway.adapter.Intake`
+:class:`ReportReader`      delivery (report body), the pipeline (status, events)
+:class:`DueRows`,          the outbox relay (:class:`outbox.relay.OutboxQueue`)
+:class:`OutboxStore`       and the operator's outbox commands
+:class:`HeldRows`          flood control's release (the pipeline)
+:class:`CaseStore`         the embedded core case store (:mod:`gateway.delivery`)
+:class:`ReadModel`         operator views (``lapor-gateway case ...``)
+:class:`WarmupSource`      the level-3 index warm-up (:mod:`gateway.linker`)
+:class:`ForwarderReader`   the forwarder process (reads only)
+:class:`PipelineStore`     what :class:`gateway.pipeline.Pipeline` is built on
+:class:`Store`             the whole backend, opened and closed by the wiring
+=========================  ====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from gateway.adapter import (
+    CheckpointStore,
+    FragmentStore,
+    IntakeResult,
+    StatusView,
+)
+from gateway.store.base import (
+    CoreCase,
+    CoreEvent,
+    DeadLetter,
+    DedupRow,
+    EventResult,
+    FileRequest,
+    OutboxRecord,
+    OutboxRow,
+    ReportSummary,
+)
+from normalizer import Report
+from outbox.jobs import OutboxItem, OutboxOutcome
+
+__all__ = [
+    "CaseStore",
+    "CheckpointStore",
+    "DueRows",
+    "ForwarderReader",
+    "FragmentStore",
+    "HeldRows",
+    "IntakeStore",
+    "OutboxStore",
+    "PipelineStore",
+    "ReadModel",
+    "ReportReader",
+    "Store",
+    "WarmupSource",
+]
+
+
+class IntakeStore(Protocol):
+    """What the pipeline commits for inbound messages. Every write returns after its
+    COMMIT; an inbound key is claimed once, so a redelivered message changes nothing."""
+
+    async def file_report(self, request: FileRequest) -> IntakeResult:
+        """File a report with its inbound key, identities, first history row and the
+        planner's outbox rows (and ``request.checkpoint``) in one transaction; a known
+        inbound key answers with the original result (``repeat``, ``conflict`` when the
+        body hash differs). The planner sees the same reporter's reports received since
+        ``request.dedup_since``."""
+        ...
+
+    async def answer_once(
+        self, inbound_key: str, rows: list[OutboxRow], identity_opt_out: tuple[str, bool] | None
+    ) -> bool:
+        """Claim *inbound_key* and queue *rows* (and record an opt-out change); False, with
+        nothing written, when the key was claimed before."""
+        ...
+
+    async def add_followup(self, tracking_id: str, inbound_key: str, text: str) -> bool:
+        """Attach *text* to a report once per *inbound_key*; :class:`KeyError` when the
+        report is unknown."""
+        ...
+
+    async def is_opted_out(self, identities: list[str]) -> bool:
+        """True when any of *identities* asked for no status updates."""
+        ...
+
+    async def delivery_receipt(self, target: str, message_id: str, state: str) -> bool:
+        """Record a receipt on the ack *target* sent as *message_id*; False when none was."""
+        ...
+
+    async def inbound_key_age(self, key: str) -> float | None:
+        """Seconds since *key* was claimed, or None."""
+        ...
+
+    async def apply_event(
+        self, event: CoreEvent, make_rows: Callable[[Report, str], list[OutboxRow]]
+    ) -> EventResult:
+        """Record a status event from the core once per event key; only one newer than
+        the current status changes it and queues ``make_rows(report, status)``."""
+        ...
+
+
+class ReportReader(Protocol):
+    """One stored report, by tracking ID."""
+
+    async def get_report(self, tracking_id: str) -> tuple[Report, str] | None:
+        """The report as filed (links included) and its current status, or None."""
+        ...
+
+    async def status_view(self, tracking_id: str) -> StatusView | None:
+        """The public status and its history, oldest first, or None."""
+        ...
+
+
+class DueRows(Protocol):
+    """Reading the outbox queue: what the relay delivers next."""
+
+    async def due_outbox(
+        self,
+        now: float,
+        limit: int,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
+    ) -> list[OutboxItem]:
+        """Pending rows due at *now*, oldest first, at most *limit*; rows of
+        *exclude_targets* are skipped and, with *only_targets*, nothing else is returned.
+        Rows bound for the core carry the report JSON (:attr:`OutboxItem.report_json`)."""
+        ...
+
+
+class HeldRows(Protocol):
+    """Rows held by flood control."""
+
+    async def release_held(self, tracking_ids: list[str] | None) -> int:
+        """Make held rows of *tracking_ids* (None: all) pending now and clear the reports'
+        throttled flag; returns the number of rows released."""
+        ...
+
+
+class OutboxStore(DueRows, HeldRows, Protocol):
+    """The outbox: the relay's queue and outcomes, and the operator's commands on it."""
+
+    async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
+        """Record attempts: ``done`` (with message id, core case id, level-3 links),
+        ``retry`` (due at ``retry_at``, one attempt spent), ``deferred`` (due at
+        ``retry_at``, none spent) or ``dead``."""
+        ...
+
+    async def outbox_depth(self) -> dict[str, int]:
+        """Number of rows by state."""
+        ...
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """Dead rows, oldest first."""
+        ...
+
+    async def outbox_states(self, ids: list[int]) -> dict[int, str]:
+        """The state of each row of *ids* that exists (what ``outbox replay`` checks)."""
+        ...
+
+    async def replay(self, ids: list[int] | None) -> int:
+        """Make dead rows *ids* (None: all) pending again with no attempts spent."""
+        ...
+
+
+class CaseStore(Protocol):
+    """The embedded core case store (no ``core.url``): cases kept in the same database."""
+
+    async def embedded_core_receive(self, tracking_id: str, payload: dict[str, Any]) -> str:
+        """Open a case for *tracking_id* and return its id; a repeat returns the same id."""
+        ...
+
+    async def embedded_core_addendum(self, tracking_id: str, payload: dict[str, Any]) -> None:
+        """Add *payload* to the case of *tracking_id*."""
+        ...
+
+    async def core_cases(self) -> list[CoreCase]:
+        """Every case received."""
+        ...
+
+
+class ReadModel(ReportReader, Protocol):
+    """What an operator reads about reports."""
+
+    async def list_reports(self, status: str | None, limit: int) -> list[ReportSummary]:
+        """Reports (of *status*, or all), newest first."""
+        ...
+
+    async def outbox_rows(self, tracking_id: str) -> list[OutboxRecord]:
+        """Every outbox row of a report, in the order queued."""
+        ...
+
+    async def followups(self, tracking_id: str) -> list[str]:
+        """Follow-up texts of a report, in the order received."""
+        ...
+
+
+class WarmupSource(Protocol):
+    """The reports that warm the level-3 similarity index."""
+
+    async def dedup_rows(self, since: datetime) -> list[DedupRow]:
+        """Original reports (not level-2 duplicates) received at or after *since*, oldest
+        first, with their reporter identities; a report whose forward is still waiting
+        (pending, held, dead) is left out: it is indexed when it is forwarded."""
+        ...
+
+
+class ForwarderReader(DueRows, ReportReader, WarmupSource, Protocol):
+    """The forwarder process's view: it reads due rows, reports and warm-up rows, and
+    sends its outcomes to the main process, which commits them."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class PipelineStore(IntakeStore, FragmentStore, CheckpointStore, ReportReader, HeldRows, Protocol):
+    """What :class:`gateway.pipeline.Pipeline` needs: intake, the adapters' state it
+    passes through, status reads and flood release."""
+
+
+class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, WarmupSource, Protocol):
+    """A whole backend. ``open`` creates or migrates the schema; ``close`` finishes queued
+    writes; ``healthy`` is True when a write can commit now."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def healthy(self) -> bool: ...
