@@ -75,7 +75,10 @@ def wait_healthy(port: int, proc: subprocess.Popen[str], wait_s: float = 60.0) -
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a restarted gateway could listen on *port*. SO_REUSEADDR as aiohttp sets it:
+    the health checks' closed connections may sit in TIME_WAIT, which is no listener."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
