@@ -6,7 +6,7 @@ import pytest
 import smpp34
 import smpplib.smpp
 
-from adapters.sms.smpp_link import (
+from adapters.sms.smpp.session import (
     CMD_DATA_SM_RESP,
     CMD_DELIVER_SM_RESP,
     SmppLink,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import smpplib.exceptions
 
-from adapters.sms.smpp_status import BindRefusedError, bind_refusal, describe, failure_text
+from adapters.sms.smpp.status import BindRefusedError, bind_refusal, describe, failure_text
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ import smpplib.exceptions
 import smpplib.smpp
 
 from adapters.sms.config import SmppBindConfig
-from adapters.sms.smpp_status import bind_refusal
+from adapters.sms.smpp.status import bind_refusal
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class SmppLink:
 
     def open(self) -> None:
         """Connect and bind_transceiver (blocking). Raises OSError, smpplib errors, or
-        :class:`~adapters.sms.smpp_status.BindRefusedError` naming the SMSC's status."""
+        :class:`~adapters.sms.smpp.status.BindRefusedError` naming the SMSC's status."""
         cfg = self.config
         try:
             self.client.connect()

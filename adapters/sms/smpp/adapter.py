@@ -45,13 +45,13 @@ from typing import Any
 import smpplib.smpp
 
 from adapters.sms import multipart, receipt, udh
-from adapters.sms import smpp_metrics as metrics
 from adapters.sms.codec import decode
 from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
-from adapters.sms.smpp_bind import SmppBind, TokenBucket, text_field
-from adapters.sms.smpp_link import (
+from adapters.sms.smpp import metrics
+from adapters.sms.smpp.bind import SmppBind, TokenBucket, text_field
+from adapters.sms.smpp.session import (
     CMD_DATA_SM_RESP,
     CMD_DELIVER_SM_RESP,
     ESME_ROK,

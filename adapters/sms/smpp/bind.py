@@ -1,6 +1,6 @@
 """One SMPP bind as the adapter drives it: reconnect loop, keep-alive, throttled submit_sm.
 
-Split from :mod:`adapters.sms.smpp` so that each module has one concern: this one owns a
+Split from :mod:`adapters.sms.smpp.adapter` so that each module has one concern: this one owns a
 bind's session life (connect + bind_transceiver with tenacity backoff, ``enquire_link``
 dead-link detection, rebind after any end of session) and its send side (token bucket for
 ``tps``, a window of outstanding ``submit_sm``, status -> :class:`SendError`).
@@ -25,9 +25,9 @@ from tenacity import (
     wait_random,
 )
 
-from adapters.sms import smpp_metrics as metrics
 from adapters.sms.config import SmppBindConfig
-from adapters.sms.smpp_link import (
+from adapters.sms.smpp import metrics
+from adapters.sms.smpp.session import (
     ESME_RMSGQFUL,
     ESME_ROK,
     ESME_RSYSERR,
@@ -36,7 +36,7 @@ from adapters.sms.smpp_link import (
     SmppLink,
     encode_submit_sm,
 )
-from adapters.sms.smpp_status import failure_text
+from adapters.sms.smpp.status import failure_text
 from gateway.adapter import SendError
 
 log = logging.getLogger(__name__)
