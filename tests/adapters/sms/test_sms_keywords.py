@@ -131,10 +131,7 @@ def test_keywords_ignore_zero_width_characters(text: str, intent: Intent) -> Non
 
 def test_report_text_after_keywords_keeps_zero_width_joiners() -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
-    parsed = parse_sms(
-        f"R\u200bAHASIA keluarga {family} kami belum dapat bansos",
-        regional_prefixes=PREFIXES,
-        min_chars=10,
-    )
+    parsed = parse_sms(f"R\u200bAHASIA keluarga {family} kami belum dapat bansos",
+                       regional_prefixes=PREFIXES, min_chars=10)
     assert parsed.confidential
     assert parsed.text == f"keluarga {family} kami belum dapat bansos"
