@@ -5,10 +5,11 @@ Two processes on 127.0.0.1:
   * the gateway (child process): real SQLite file (WAL, synchronous=FULL, group commit),
     the real Pipeline and outbox relay, and the SMPP adapter bound once to the simulator.
 
-Phase 1, throughput: keep ``--window`` deliver_sm outstanding for ``--count`` messages
-(distinct senders and texts, so every one is a new report with an ack) and print
-stored-and-acknowledged deliver_sm per second. Every deliver_sm_resp is sent by the
-adapter only after its report is committed.
+Phase 1, throughput: for each window in ``--windows`` (default 64, then 10: what operators
+commonly allow), keep that many deliver_sm outstanding for ``--count`` messages (distinct
+senders and texts, so every one is a new report with an ack) and print stored-and-acknowledged
+deliver_sm per second. Every deliver_sm_resp is sent by the adapter only after its report is
+committed.
 
 Phase 2, ack latency: an open-loop generator at ``--rate`` msg/s for ``--seconds``; for
 each message, the time from sending its deliver_sm to receiving our ``submit_sm`` ack
@@ -18,7 +19,7 @@ The gateway's flood limits ([flood], per sender and per channel) are raised in t
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
 flood policy instead of the ack path. Everything else is the shipped default.
 
-Usage: python bench/smpp_intake.py [--count 5000] [--window 64] [--rate 100] [--seconds 10]
+Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -212,25 +213,29 @@ async def main(args: argparse.Namespace) -> None:
         )
         try:
             await asyncio.wait_for(smsc.bound.wait(), 30)
-            await throughput(smsc, 300, args.window, 900_000)  # warm-up
-            rate = await throughput(smsc, args.count, args.window, 0)
-            print(
-                f"deliver_sm stored+acknowledged (resp after commit), 1 bind, window "
-                f"{args.window}: {rate:,.0f} msg/s over {args.count} messages"
-            )
-            # let the ack backlog of phase 1 drain before measuring latency
-            drained = time.perf_counter()
-            for _ in range(600):  # at most 60 s
-                if len(smsc.acks) >= args.count + 300:
-                    break
-                await asyncio.sleep(0.1)
-            print(
-                f"  phase-1 acks sent: {len(smsc.acks)} of {args.count + 300} "
-                f"(drained in {time.perf_counter() - drained:.1f} s)"
-            )
+            await throughput(smsc, 300, 64, 900_000)  # warm-up
+            expected = 300
+            for n, window in enumerate(int(w) for w in args.windows.split(",")):
+                base = n * 1_000_000
+                rate = await throughput(smsc, args.count, window, base)
+                expected += args.count
+                print(
+                    f"deliver_sm stored+acknowledged (resp after commit), 1 bind, window "
+                    f"{window}: {rate:,.0f} msg/s over {args.count} messages"
+                )
+                # let the ack backlog drain before the next measurement
+                drained = time.perf_counter()
+                for _ in range(600):  # at most 60 s
+                    if len(smsc.acks) >= expected:
+                        break
+                    await asyncio.sleep(0.1)
+                print(
+                    f"  acks sent: {len(smsc.acks)} of {expected} "
+                    f"(drained in {time.perf_counter() - drained:.1f} s)"
+                )
             await asyncio.sleep(1)
             smsc.acks.clear()
-            lat = await latency(smsc, args.rate, args.seconds, 500_000)
+            lat = await latency(smsc, args.rate, args.seconds, 50_000_000)
             if lat:
                 lat.sort()
                 p50 = statistics.median(lat)
@@ -257,7 +262,7 @@ if __name__ == "__main__":
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--window", type=int, default=64)
+    parser.add_argument("--windows", default="64,10", help="deliver_sm outstanding, per run")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
