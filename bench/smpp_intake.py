@@ -17,11 +17,18 @@ Phase 2, ack latency: an open-loop generator at ``--rate`` msg/s for ``--seconds
 each message, the time from sending its deliver_sm to receiving our ``submit_sm`` ack
 carrying its tracking ID (p50/p99), measured from the *scheduled* send time.
 
+``--core embedded`` (default) files reports into the embedded case store in the gateway
+process, which also links them (similar reports) there; ``--core external`` forwards them to
+a stub core (``bench/_servers.py core``) from the second process (``core_forwarder =
+"process"``), as a deployment with a real core runs: then the gateway process does the SMS
+intake and the acks only.
+
 The gateway's flood limits ([flood], per sender and per channel) are raised in the child's
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
 flood policy instead of the ack path. Everything else is the shipped default.
 
 Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
+       [--core embedded|external]
 """
 
 from __future__ import annotations
@@ -56,52 +63,61 @@ def free_port() -> int:
 # -- child: the gateway --------------------------------------------------------------------
 
 
-async def serve(tmp: Path, smsc_port: int, tps: float) -> None:
+CHILD_CONFIG = """
+[gateway]
+data_dir = "{tmp}/data"
+database = "sqlite:///{tmp}/lapor.db"
+log_level = "WARNING"
+
+[http]
+host = "127.0.0.1"
+port = 0
+
+[core]
+url = "{core_url}"
+
+[outbox]
+poll_interval_s = 0.05
+concurrency = 64
+core_forwarder = "{forwarder}"
+
+[flood]
+sender_burst = 1000000
+sender_per_min = 1000000.0
+channel_burst = 1000000
+channel_per_s = 1000000.0
+
+[adapters.web]
+enabled = false
+
+[adapters.sms.smpp]
+enabled = true
+
+[[adapters.sms.smpp.binds]]
+name = "bench"
+host = "127.0.0.1"
+port = {smsc_port}
+system_id = "bench"
+tps = {tps}
+window = 64
+max_inflight = 512
+"""
+
+
+async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
     from adapters.sms.smpp import SmppAdapter
-    from gateway.config import parse_config
+    from gateway.config import load_config
     from gateway.service import Gateway
 
-    config = parse_config(
-        {
-            "gateway": {
-                "data_dir": str(tmp / "data"),
-                "database": f"sqlite:///{tmp / 'lapor.db'}",
-                "log_level": "WARNING",
-            },
-            "http": {"host": "127.0.0.1", "port": 0},
-            "outbox": {"poll_interval_s": 0.05, "concurrency": 64},
-            "flood": {
-                "sender_burst": 1_000_000,
-                "sender_per_min": 1_000_000.0,
-                "channel_burst": 1_000_000,
-                "channel_per_s": 1_000_000.0,
-            },
-            "adapters": {
-                "sms": {
-                    "smpp": {
-                        "enabled": True,
-                        "binds": [
-                            {
-                                "name": "bench",
-                                "host": "127.0.0.1",
-                                "port": smsc_port,
-                                "system_id": "bench",
-                                "tps": tps,
-                                "window": 64,
-                                "max_inflight": 512,
-                            }
-                        ],
-                    }
-                },
-                "web": {"enabled": False},
-            },
-        },
-        env={},
-    )
+    # a file, not a dict: the forwarder process (core_forwarder = "process") reads it
+    path = tmp / "bench.toml"
+    forwarder = "process" if core_url else "inline"
+    path.write_text(CHILD_CONFIG.format(**locals()), encoding="utf-8")
+    config = load_config(path, env={})
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    gw = Gateway(config)
+    gw = Gateway(config, config_path=path)
     await gw.start()
     if "sms.smpp" not in gw.adapters:
         adapter = SmppAdapter(gw.ctx, config.adapters.sms)
@@ -217,9 +233,26 @@ async def main(args: argparse.Namespace) -> None:
     smsc = Smsc(port)
     runner = asyncio.create_task(smsc.run())
     await asyncio.sleep(0.1)
+    core: subprocess.Popen[bytes] | None = None
+    core_url = ""
+    if args.core == "external":
+        core_port = free_port()
+        core_url = f"http://127.0.0.1:{core_port}/cases"
+        core = subprocess.Popen(  # noqa: ASYNC220 - one stub core, started once
+            [sys.executable, str(ROOT / "bench" / "_servers.py"), "core", str(core_port)], cwd=ROOT
+        )
     with tempfile.TemporaryDirectory() as tmp:
         child = subprocess.Popen(  # noqa: ASYNC220 - one child, started once
-            [sys.executable, *_profile_args(), __file__, "--serve", tmp, str(port), str(args.tps)],
+            [
+                sys.executable,
+                *_profile_args(),
+                __file__,
+                "--serve",
+                tmp,
+                str(port),
+                str(args.tps),
+                core_url,
+            ],
             cwd=ROOT,
         )
         try:
@@ -267,17 +300,26 @@ async def main(args: argparse.Namespace) -> None:
                 child.kill()
             runner.cancel()
             await smsc.server.stop()
+            if core is not None:
+                core.terminate()
+                core.wait(timeout=30)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--windows", default="64,10", help="deliver_sm outstanding, per run")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--core",
+        choices=("embedded", "external"),
+        default="embedded",
+        help="where reports are filed (see the module docstring)",
+    )
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
     asyncio.run(main(parser.parse_args()))
