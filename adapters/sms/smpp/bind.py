@@ -141,6 +141,9 @@ class SmppBind:
                 self.bound_event.clear()
                 metrics.BOUND.labels(cfg.name).set(0)
                 metrics.RECONNECTS.labels(cfg.name, reason_label(link.close_reason)).inc()
+            if self.stopping:  # our own unbind: the SMSC hangs up as asked
+                self.state = "stopped"
+                return
             self.state = f"reconnecting ({link.close_reason})"
             log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
             if time.monotonic() - started < 5 and not self.stopping:
