@@ -5,20 +5,30 @@ Two processes on 127.0.0.1:
   * the gateway (child process): real SQLite file (WAL, synchronous=FULL, group commit),
     the real Pipeline and outbox relay, and the SMPP adapter bound once to the simulator.
 
-Phase 1, throughput: keep ``--window`` deliver_sm outstanding for ``--count`` messages
-(distinct senders and texts, so every one is a new report with an ack) and print
-stored-and-acknowledged deliver_sm per second. Every deliver_sm_resp is sent by the
-adapter only after its report is committed.
+Phase 1, throughput: for each window in ``--windows`` (default 64, then 10: what operators
+commonly allow), keep that many deliver_sm outstanding for ``--count`` messages (distinct
+senders and texts, so every one is a new report with an ack) and print stored-and-acknowledged
+deliver_sm per second. Every deliver_sm_resp is sent by the adapter only after its report is
+committed. Beside the rate it prints the gateway process's CPU time (user + system) per
+1,000 messages, from the start of the run until every ack of the run has been sent: on a
+machine shared with other jobs the rate follows the load, the CPU per message much less.
 
 Phase 2, ack latency: an open-loop generator at ``--rate`` msg/s for ``--seconds``; for
 each message, the time from sending its deliver_sm to receiving our ``submit_sm`` ack
 carrying its tracking ID (p50/p99), measured from the *scheduled* send time.
 
+``--core embedded`` (default) files reports into the embedded case store in the gateway
+process, which also links them (similar reports) there; ``--core external`` forwards them to
+a stub core (``bench/_servers.py core``) from the second process (``core_forwarder =
+"process"``), as a deployment with a real core runs: then the gateway process does the SMS
+intake and the acks only.
+
 The gateway's flood limits ([flood], per sender and per channel) are raised in the child's
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
 flood policy instead of the ack path. Everything else is the shipped default.
 
-Usage: python bench/smpp_intake.py [--count 5000] [--window 64] [--rate 100] [--seconds 10]
+Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
+       [--core embedded|external]
 """
 
 from __future__ import annotations
@@ -53,52 +63,61 @@ def free_port() -> int:
 # -- child: the gateway --------------------------------------------------------------------
 
 
-async def serve(tmp: Path, smsc_port: int, tps: float) -> None:
+CHILD_CONFIG = """
+[gateway]
+data_dir = "{tmp}/data"
+database = "sqlite:///{tmp}/lapor.db"
+log_level = "WARNING"
+
+[http]
+host = "127.0.0.1"
+port = 0
+
+[core]
+url = "{core_url}"
+
+[outbox]
+poll_interval_s = 0.05
+concurrency = 64
+core_forwarder = "{forwarder}"
+
+[flood]
+sender_burst = 1000000
+sender_per_min = 1000000.0
+channel_burst = 1000000
+channel_per_s = 1000000.0
+
+[adapters.web]
+enabled = false
+
+[adapters.sms.smpp]
+enabled = true
+
+[[adapters.sms.smpp.binds]]
+name = "bench"
+host = "127.0.0.1"
+port = {smsc_port}
+system_id = "bench"
+tps = {tps}
+window = 64
+max_inflight = 512
+"""
+
+
+async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
     from adapters.sms.smpp import SmppAdapter
-    from gateway.config import parse_config
+    from gateway.config import load_config
     from gateway.service import Gateway
 
-    config = parse_config(
-        {
-            "gateway": {
-                "data_dir": str(tmp / "data"),
-                "database": f"sqlite:///{tmp / 'lapor.db'}",
-                "log_level": "WARNING",
-            },
-            "http": {"host": "127.0.0.1", "port": 0},
-            "outbox": {"poll_interval_s": 0.05, "concurrency": 64},
-            "flood": {
-                "sender_burst": 1_000_000,
-                "sender_per_min": 1_000_000.0,
-                "channel_burst": 1_000_000,
-                "channel_per_s": 1_000_000.0,
-            },
-            "adapters": {
-                "sms": {
-                    "smpp": {
-                        "enabled": True,
-                        "binds": [
-                            {
-                                "name": "bench",
-                                "host": "127.0.0.1",
-                                "port": smsc_port,
-                                "system_id": "bench",
-                                "tps": tps,
-                                "window": 64,
-                                "max_inflight": 512,
-                            }
-                        ],
-                    }
-                },
-                "web": {"enabled": False},
-            },
-        },
-        env={},
-    )
+    # a file, not a dict: the forwarder process (core_forwarder = "process") reads it
+    path = tmp / "bench.toml"
+    forwarder = "process" if core_url else "inline"
+    path.write_text(CHILD_CONFIG.format(**locals()), encoding="utf-8")
+    config = load_config(path, env={})
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    gw = Gateway(config)
+    gw = Gateway(config, config_path=path)
     await gw.start()
     if "sms.smpp" not in gw.adapters:
         adapter = SmppAdapter(gw.ctx, config.adapters.sms)
@@ -147,6 +166,15 @@ def _profile_args() -> list[str]:
     """BENCH_PROFILE=/path.prof runs the gateway child under cProfile."""
     out = os.environ.get("BENCH_PROFILE")
     return ["-m", "cProfile", "-o", out] if out else []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process *pid* so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sender(i: int) -> str:
@@ -205,32 +233,56 @@ async def main(args: argparse.Namespace) -> None:
     smsc = Smsc(port)
     runner = asyncio.create_task(smsc.run())
     await asyncio.sleep(0.1)
+    core: subprocess.Popen[bytes] | None = None
+    core_url = ""
+    if args.core == "external":
+        core_port = free_port()
+        core_url = f"http://127.0.0.1:{core_port}/cases"
+        core = subprocess.Popen(  # noqa: ASYNC220 - one stub core, started once
+            [sys.executable, str(ROOT / "bench" / "_servers.py"), "core", str(core_port)], cwd=ROOT
+        )
     with tempfile.TemporaryDirectory() as tmp:
         child = subprocess.Popen(  # noqa: ASYNC220 - one child, started once
-            [sys.executable, *_profile_args(), __file__, "--serve", tmp, str(port), str(args.tps)],
+            [
+                sys.executable,
+                *_profile_args(),
+                __file__,
+                "--serve",
+                tmp,
+                str(port),
+                str(args.tps),
+                core_url,
+            ],
             cwd=ROOT,
         )
         try:
             await asyncio.wait_for(smsc.bound.wait(), 30)
-            await throughput(smsc, 300, args.window, 900_000)  # warm-up
-            rate = await throughput(smsc, args.count, args.window, 0)
-            print(
-                f"deliver_sm stored+acknowledged (resp after commit), 1 bind, window "
-                f"{args.window}: {rate:,.0f} msg/s over {args.count} messages"
-            )
-            # let the ack backlog of phase 1 drain before measuring latency
-            drained = time.perf_counter()
-            for _ in range(600):  # at most 60 s
-                if len(smsc.acks) >= args.count + 300:
-                    break
-                await asyncio.sleep(0.1)
-            print(
-                f"  phase-1 acks sent: {len(smsc.acks)} of {args.count + 300} "
-                f"(drained in {time.perf_counter() - drained:.1f} s)"
-            )
+            await throughput(smsc, 300, 64, 900_000)  # warm-up
+            expected = 300
+            for n, window in enumerate(int(w) for w in args.windows.split(",")):
+                base = n * 1_000_000
+                cpu = cpu_seconds(child.pid)
+                rate = await throughput(smsc, args.count, window, base)
+                expected += args.count
+                print(
+                    f"deliver_sm stored+acknowledged (resp after commit), 1 bind, window "
+                    f"{window}: {rate:,.0f} msg/s over {args.count} messages"
+                )
+                # let the ack backlog drain before the next measurement
+                drained = time.perf_counter()
+                for _ in range(600):  # at most 60 s
+                    if len(smsc.acks) >= expected:
+                        break
+                    await asyncio.sleep(0.1)
+                cpu = cpu_seconds(child.pid) - cpu
+                print(
+                    f"  acks sent: {len(smsc.acks)} of {expected} "
+                    f"(drained in {time.perf_counter() - drained:.1f} s); gateway CPU "
+                    f"{cpu * 1000 / args.count:.2f} s per 1,000 messages stored+answered+acked"
+                )
             await asyncio.sleep(1)
             smsc.acks.clear()
-            lat = await latency(smsc, args.rate, args.seconds, 500_000)
+            lat = await latency(smsc, args.rate, args.seconds, 50_000_000)
             if lat:
                 lat.sort()
                 p50 = statistics.median(lat)
@@ -248,17 +300,26 @@ async def main(args: argparse.Namespace) -> None:
                 child.kill()
             runner.cancel()
             await smsc.server.stop()
+            if core is not None:
+                core.terminate()
+                core.wait(timeout=30)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--window", type=int, default=64)
+    parser.add_argument("--windows", default="64,10", help="deliver_sm outstanding, per run")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--core",
+        choices=("embedded", "external"),
+        default="embedded",
+        help="where reports are filed (see the module docstring)",
+    )
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
     asyncio.run(main(parser.parse_args()))

@@ -1,7 +1,7 @@
 """The narrow interface between the gateway and its channel adapters.
 
-An adapter (one class per module, e.g. ``SmppAdapter`` in ``adapters/sms/smpp.py``) sees only
-what is defined here:
+An adapter (one class per module, e.g. ``SmppAdapter`` in ``adapters/sms/smpp/adapter.py``)
+sees only what is defined here:
 
 * :class:`Intake`, the pipeline as an adapter sees it: hand it a normalized report (or a
   non-report message such as a status query) and get the result *after* it is durably

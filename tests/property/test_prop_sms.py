@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from adapters.sms import codec, receipt, udh
 from adapters.sms.conversation import Intent, parse_sms
 from adapters.sms.segment import SegmentationError, segment
-from adapters.sms.smpp_link import check_deliver_sm
+from adapters.sms.smpp.pdu import check_deliver_sm
 from normalizer import tracking
 from normalizer.gsm import BASIC, ESCAPE, EXTENSION
 

@@ -2,7 +2,7 @@
 ``/readyz``, keeps every other door open, and binds by itself once the SMSC answers.
 
 The SMSC dropping the bind mid-stream and coming back is
-``tests/adapters/sms/test_sms_smpp_link.py::test_smsc_drops_mid_stream_then_comes_back``
+``tests/adapters/sms/smpp/test_sms_smpp_link.py::test_smsc_drops_mid_stream_then_comes_back``
 (and the crash tests kill our side of the link dozens of times).
 """
 

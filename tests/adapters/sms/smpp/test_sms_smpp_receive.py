@@ -18,7 +18,7 @@ import smpp34
 
 from adapters.sms import udh
 from adapters.sms.codec import encode_gsm7
-from adapters.sms.smpp_link import ESME_ROK, ESME_RX_T_APPN
+from adapters.sms.smpp.pdu import ESME_ROK, ESME_RX_T_APPN
 from normalizer.tracking import display
 from tests.adapters.sms.sms_harness import Db, eventually, start_gateway
 from tests.adapters.sms.smsc_sim import SmscSim

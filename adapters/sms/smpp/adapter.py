@@ -1,4 +1,4 @@
-"""``SmppAdapter``: SMS 1708 over SMPP 3.4, one transceiver bind (or several) via ``smpplib``.
+"""``SmppAdapter``: SMS 1708 over SMPP 3.4, one transceiver bind (or several).
 
 Receive path (per ``deliver_sm``), in the event loop:
 
@@ -42,23 +42,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import smpplib.smpp
-
 from adapters.sms import multipart, receipt, udh
-from adapters.sms import smpp_metrics as metrics
 from adapters.sms.codec import decode
 from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
-from adapters.sms.smpp_bind import SmppBind, TokenBucket, text_field
-from adapters.sms.smpp_link import (
-    CMD_DATA_SM_RESP,
-    CMD_DELIVER_SM_RESP,
-    ESME_ROK,
-    ESME_RSYSERR,
-    ESME_RX_T_APPN,
-    SmppLink,
-)
+from adapters.sms.smpp import metrics
+from adapters.sms.smpp.bind import SmppBind, TokenBucket
+from adapters.sms.smpp.pdu import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN, Inbound
+from adapters.sms.smpp.session import SmppSession
 from gateway.adapter import (
     Adapter,
     AdapterContext,
@@ -121,10 +113,9 @@ class SmppAdapter(Adapter):
             bind.stopping = True
         links = [b.link for b in self.binds.values() if b.link is not None and b.link.is_open]
 
-        async def unbind(link: SmppLink) -> None:
+        async def unbind(link: SmppSession) -> None:
             with contextlib.suppress(Exception):
-                pdu = smpplib.smpp.make_pdu("unbind", client=link.client)
-                await link.request(pdu, 2.0)
+                await link.call("unbind", 2.0)
 
         await asyncio.gather(*(unbind(link) for link in links))
         if self._tasks:
@@ -136,8 +127,6 @@ class SmppAdapter(Adapter):
                 bind.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await bind.task
-        for link in links:
-            await asyncio.to_thread(link.join)
         if self._sweeper is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
@@ -151,12 +140,12 @@ class SmppAdapter(Adapter):
 
     # -- receive ---------------------------------------------------------------------------
 
-    def _on_deliver(self, bind: SmppBind, link: SmppLink, pdu: Any) -> None:
+    def _on_deliver(self, bind: SmppBind, link: SmppSession, pdu: Inbound) -> None:
         task = asyncio.create_task(self._deliver(bind, link, pdu))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, bind: SmppBind, link: SmppLink, pdu: Any) -> None:
+    async def _deliver(self, bind: SmppBind, link: SmppSession, pdu: Inbound) -> None:
         status = ESME_ROK
         kind = "message"
         try:
@@ -168,28 +157,24 @@ class SmppAdapter(Adapter):
         except Exception:
             log.exception("smpp %s: deliver_sm could not be handled", bind.config.name)
             status = ESME_RSYSERR
-        resp_id = CMD_DATA_SM_RESP if pdu.command == "data_sm" else CMD_DELIVER_SM_RESP
-        link.respond(int(pdu.sequence), status, resp_id)
+        link.respond(pdu.sequence, status, pdu.resp_command_id)
         metrics.DELIVER.labels(bind.config.name, kind, f"0x{status:02X}").inc()
 
-    async def _receive(self, bind: SmppBind, pdu: Any) -> str:
+    async def _receive(self, bind: SmppBind, pdu: Inbound) -> str:
         """Commit what one deliver_sm carries; returns its kind (for metrics)."""
-        esm_class = int(getattr(pdu, "esm_class", 0) or 0)
-        short_message = getattr(pdu, "short_message", None) or b""
+        esm_class = pdu.esm_class
+        short_message = pdu.short_message
         if receipt.is_receipt(esm_class):
             await self._receipt(bind, pdu, short_message)
             return "receipt"
-        payload = getattr(pdu, "message_payload", None) or short_message
-        if isinstance(payload, str):
-            payload = payload.encode("latin-1", errors="replace")
-        sender = text_field(getattr(pdu, "source_addr", b""))
-        data_coding = int(getattr(pdu, "data_coding", 0) or 0)
+        payload = pdu.message_payload or short_message
+        sender = pdu.source_addr
         meta: dict[str, Any] = {
-            "dc": data_coding,
+            "dc": pdu.data_coding,
             "dc0": bind.config.data_coding_0,
             "sender": sender,
-            "ton": int(getattr(pdu, "source_addr_ton", 0) or 0),
-            "dest": text_field(getattr(pdu, "destination_addr", b"")),
+            "ton": pdu.source_addr_ton,
+            "dest": pdu.destination_addr,
             "at": self.clock().isoformat(),
         }
         body, concat = self._split_concat(bind, pdu, payload, esm_class, meta)
@@ -211,7 +196,7 @@ class SmppAdapter(Adapter):
         return "fragment"
 
     def _split_concat(
-        self, bind: SmppBind, pdu: Any, payload: bytes, esm_class: int, meta: dict[str, Any]
+        self, bind: SmppBind, pdu: Inbound, payload: bytes, esm_class: int, meta: dict[str, Any]
     ) -> tuple[bytes, udh.Concat | None]:
         """(user data without UDH, concatenation or None); bad headers are logged, not fatal."""
         if esm_class & ESM_UDHI:
@@ -228,12 +213,10 @@ class SmppAdapter(Adapter):
             if header.concat is not None:
                 return body, header.concat
             return body, None
-        ref = getattr(pdu, "sar_msg_ref_num", None)
-        total = getattr(pdu, "sar_total_segments", None)
-        seq = getattr(pdu, "sar_segment_seqnum", None)
+        ref, total, seq = pdu.sar_msg_ref_num, pdu.sar_total_segments, pdu.sar_segment_seqnum
         if ref is not None and total is not None and seq is not None:
             try:
-                return payload, udh.check_concat(int(ref), int(total), int(seq), 16)
+                return payload, udh.check_concat(ref, total, seq, 16)
             except udh.UdhError as exc:
                 meta["udh_error"] = exc.reason
                 log.warning(
@@ -280,13 +263,9 @@ class SmppAdapter(Adapter):
             await self.ctx.intake.drop_fragments(group)
         log.debug("smpp %s: %s from %s", bind.config.name, outcome.action, mask_phone(sms.sender))
 
-    async def _receipt(self, bind: SmppBind, pdu: Any, short_message: bytes) -> None:
+    async def _receipt(self, bind: SmppBind, pdu: Inbound, short_message: bytes) -> None:
         try:
-            rec = receipt.parse_receipt(
-                short_message,
-                getattr(pdu, "receipted_message_id", None),
-                getattr(pdu, "message_state", None),
-            )
+            rec = receipt.parse_receipt(short_message, pdu.receipted_message_id, pdu.message_state)
         except receipt.ReceiptError:
             log.warning("smpp %s: delivery receipt without message id ignored", bind.config.name)
             return

@@ -1,4 +1,5 @@
-"""The hand-packed SMPP PDUs (hot path) against smpplib's and smpp34's own codecs."""
+"""The session's PDU codec (adapters.sms.smpp.pdu): each codec's output checked against the
+other's, and the framing checks that refuse malformed bodies."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import pytest
 import smpp34
 import smpplib.smpp
 
-from adapters.sms.smpp_link import (
+from adapters.sms.smpp.pdu import (
     CMD_DATA_SM_RESP,
     CMD_DELIVER_SM_RESP,
-    SmppLink,
     check_data_sm,
     check_deliver_sm,
+    decode_deliver_sm,
     encode_submit_sm,
+    response,
 )
 from tests.adapters.sms.smsc_sim import deliver_sm_bytes
 
@@ -61,14 +63,43 @@ def test_submit_sm_matches_smpplib_and_smpp34(message: bytes, dc: int, esm: int,
     assert (decoded.data_coding, decoded.esm_class, decoded.dest_addr_ton) == (dc, esm, 1)
 
 
-def test_resp_bodies_parse() -> None:
-    import struct
-
+def test_responses_echo_the_sequence_and_parse() -> None:
     for cmd, name in ((CMD_DELIVER_SM_RESP, "deliver_sm_resp"), (CMD_DATA_SM_RESP, "data_sm_resp")):
-        raw = struct.pack(">LLLLB", 17, cmd, 0x64, 9, 0)
-        pdu = smpplib.smpp.parse_pdu(raw, client=_Seq())
-        assert (pdu.command, pdu.status, pdu.sequence) == (name, 0x64, 9)
-    assert SmppLink  # the module's public surface is importable
+        for seq in (9, 0x7FFFFFFF):
+            pdu = smpplib.smpp.parse_pdu(response(cmd, seq, 0x64), client=_Seq())
+            assert (pdu.command, pdu.status, pdu.sequence) == (name, 0x64, seq)
+    nack = smpplib.smpp.parse_pdu(response("generic_nack", 5, 0x03), client=_Seq())
+    assert (nack.command, nack.status, nack.sequence) == ("generic_nack", 0x03, 5)
+
+
+def test_deliver_sm_decodes_fields_and_tlvs_like_smpplib() -> None:
+    tlvs = [
+        smpp34.Tlv(0x020C, b"\x01\x2c"),  # sar_msg_ref_num 300
+        smpp34.Tlv(0x020E, b"\x03"),
+        smpp34.Tlv(0x020F, b"\x02"),
+        smpp34.Tlv(0x001E, b"abc123\x00"),
+        smpp34.Tlv(0x0427, b"\x02"),
+        smpp34.Tlv(0x0424, "Jalan 😀".encode("utf-16-be")),
+        smpp34.Tlv(0x1403, b"vendor"),
+    ]
+    raw = deliver_sm_bytes(
+        77, b"", source_addr="6281234567890", esm_class=0x04, data_coding=8, tlvs=tlvs
+    )
+    ours = decode_deliver_sm(raw)
+    theirs = smpplib.smpp.parse_pdu(raw, client=_Seq(), allow_unknown_opt_params=True)
+    assert ours.sequence == theirs.sequence == 77
+    assert ours.source_addr == theirs.source_addr.decode() == "6281234567890"
+    assert (ours.esm_class, ours.data_coding, ours.source_addr_ton) == (0x04, 8, 1)
+    assert ours.message_payload == theirs.message_payload
+    assert (ours.sar_msg_ref_num, ours.sar_total_segments, ours.sar_segment_seqnum) == (
+        theirs.sar_msg_ref_num,
+        theirs.sar_total_segments,
+        theirs.sar_segment_seqnum,
+    )
+    assert ours.sar_msg_ref_num == 300
+    assert ours.message_state == theirs.message_state == 2
+    assert ours.receipted_message_id is not None
+    assert ours.receipted_message_id.rstrip(b"\x00") == b"abc123"
 
 
 @pytest.mark.parametrize(

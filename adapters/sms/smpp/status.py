@@ -8,8 +8,9 @@ in the process. Codes outside it are named by their range in SMPP 3.4 section 5.
 
 from __future__ import annotations
 
+import os
+
 import smpplib.consts
-import smpplib.exceptions
 
 NAMES: dict[int, str] = {
     value: name.removeprefix("SMPP_")
@@ -40,12 +41,8 @@ class BindRefusedError(ConnectionError):
         self.status = status
 
 
-def bind_refusal(command: str, exc: smpplib.exceptions.PDUError) -> BindRefusedError | None:
-    """The :class:`BindRefusedError` that smpplib's bind error *exc* stands for, or None
-    when *exc* carries no status (smpplib passes the status as the second argument)."""
-    if len(exc.args) >= 2 and isinstance(exc.args[1], int):
-        return BindRefusedError(command, exc.args[1])
-    return None
+class LinkClosedError(ConnectionError):
+    """The session ended (SMSC unbind or hang-up, dead link, socket error, local stop)."""
 
 
 def failure_text(exc: BaseException) -> str:
@@ -57,9 +54,12 @@ def failure_text(exc: BaseException) -> str:
     did not write could quote what was sent (the bind carries the password)."""
     if isinstance(exc, BindRefusedError):
         return str(exc)
-    if isinstance(exc, smpplib.exceptions.ConnectionError):
+    if isinstance(exc, LinkClosedError):
         return "SMSC closed the connection or did not answer the bind"
     name = exc.__class__.__name__
+    if isinstance(exc, OSError) and exc.errno:
+        # asyncio's connect errors say "Connect call failed (host, port)": name the errno
+        return f"{name}: {os.strerror(exc.errno)}"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{name}: {exc.strerror}"
     if isinstance(exc, TimeoutError):

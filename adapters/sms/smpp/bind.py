@@ -1,9 +1,9 @@
 """One SMPP bind as the adapter drives it: reconnect loop, keep-alive, throttled submit_sm.
 
-Split from :mod:`adapters.sms.smpp` so that each module has one concern: this one owns a
-bind's session life (connect + bind_transceiver with tenacity backoff, ``enquire_link``
-dead-link detection, rebind after any end of session) and its send side (token bucket for
-``tps``, a window of outstanding ``submit_sm``, status -> :class:`SendError`).
+This module owns a bind's session life (connect + bind_transceiver with tenacity backoff,
+``enquire_link`` dead-link detection, rebind after any end of session) and its send side
+(token bucket for ``tps``, a window of outstanding ``submit_sm``, status ->
+:class:`SendError`). The session itself is :class:`~adapters.sms.smpp.session.SmppSession`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import smpplib.smpp
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -25,23 +24,23 @@ from tenacity import (
     wait_random,
 )
 
-from adapters.sms import smpp_metrics as metrics
 from adapters.sms.config import SmppBindConfig
-from adapters.sms.smpp_link import (
+from adapters.sms.smpp import metrics
+from adapters.sms.smpp.pdu import (
     ESME_RMSGQFUL,
     ESME_ROK,
     ESME_RSYSERR,
     ESME_RTHROTTLED,
-    LinkClosedError,
-    SmppLink,
+    Inbound,
     encode_submit_sm,
 )
-from adapters.sms.smpp_status import failure_text
+from adapters.sms.smpp.session import SmppSession
+from adapters.sms.smpp.status import LinkClosedError, failure_text
 from gateway.adapter import SendError
 
 log = logging.getLogger(__name__)
 
-DeliverCallback = Callable[["SmppBind", SmppLink, Any], None]
+DeliverCallback = Callable[["SmppBind", SmppSession, Inbound], None]
 
 RETRYABLE_STATUSES = {ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RSYSERR}
 THROTTLE_PAUSE_S = 1.0
@@ -49,7 +48,7 @@ THROTTLE_PAUSE_S = 1.0
 
 def reason_label(reason: str) -> str:
     """A low-cardinality label for why a session ended."""
-    for key in ("unbind", "dead link", "closed by SMSC", "malformed", "write", "read", "stop"):
+    for key in ("unbind", "dead link", "closed by SMSC", "malformed", "socket", "stop"):
         if key in reason:
             return key.replace(" ", "_")
     return "other"
@@ -93,13 +92,13 @@ class TokenBucket:
 class SmppBind:
     """One configured bind: its current link, reconnect loop, send throttle.
 
-    *on_deliver* (called in the event loop) receives every deliver_sm/data_sm PDU with the
-    bind and the link it came in on; the adapter answers it on that link."""
+    *on_deliver* receives every deliver_sm/data_sm with the bind and the session it came
+    in on; the adapter answers it on that session."""
 
     def __init__(self, config: SmppBindConfig, on_deliver: DeliverCallback) -> None:
         self.on_deliver = on_deliver
         self.config = config
-        self.link: SmppLink | None = None
+        self.link: SmppSession | None = None
         self.bucket = TokenBucket(config.tps)
         self.window = asyncio.Semaphore(config.window)
         self.refs = itertools.count(1)
@@ -142,16 +141,17 @@ class SmppBind:
                 self.bound_event.clear()
                 metrics.BOUND.labels(cfg.name).set(0)
                 metrics.RECONNECTS.labels(cfg.name, reason_label(link.close_reason)).inc()
-                await asyncio.to_thread(link.join)
+            if self.stopping:  # our own unbind: the SMSC hangs up as asked
+                self.state = "stopped"
+                return
             self.state = f"reconnecting ({link.close_reason})"
             log.warning("smpp %s: link down: %s", cfg.name, link.close_reason)
             if time.monotonic() - started < 5 and not self.stopping:
                 # a session that dies at once must not turn into a tight reconnect loop
                 await asyncio.sleep(cfg.reconnect_initial_s)
 
-    async def _connect(self) -> SmppLink:
+    async def _connect(self) -> SmppSession:
         cfg = self.config
-        loop = asyncio.get_running_loop()
         retrying = AsyncRetrying(
             wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
             + wait_random(0, cfg.reconnect_initial_s),
@@ -164,10 +164,7 @@ class SmppBind:
             with attempt:
                 if self.stopping:
                     raise asyncio.CancelledError
-                link = self._new_link(loop)
-                await asyncio.to_thread(link.open)
-                link.start()
-                return link
+                return await SmppSession.open(cfg, self._deliver, max_inflight=cfg.max_inflight)
         raise AssertionError("unreachable")
 
     def _connect_failed(self, state: RetryCallState) -> None:
@@ -176,23 +173,15 @@ class SmppBind:
         self.state = f"connecting (attempt {state.attempt_number} failed: {why})"
         log.warning("smpp %s: %s", self.config.name, self.state)
 
-    def _new_link(self, loop: asyncio.AbstractEventLoop) -> SmppLink:
-        holder: list[SmppLink] = []
+    def _deliver(self, session: SmppSession, message: Inbound) -> None:
+        self.on_deliver(self, session, message)
 
-        def on_deliver(pdu: Any) -> None:
-            self.on_deliver(self, holder[0], pdu)
-
-        link = SmppLink(self.config, loop, on_deliver, max_inflight=self.config.max_inflight)
-        holder.append(link)
-        return link
-
-    async def _keepalive(self, link: SmppLink) -> None:
+    async def _keepalive(self, link: SmppSession) -> None:
         cfg = self.config
         while link.is_open:
             await asyncio.sleep(cfg.enquire_link_s)
-            pdu = smpplib.smpp.make_pdu("enquire_link", client=link.client)
             try:
-                await link.request(pdu, cfg.response_timeout_s)
+                await link.call("enquire_link", cfg.response_timeout_s)
             except TimeoutError:
                 if link.seems_alive(cfg.response_timeout_s):
                     continue
@@ -224,7 +213,7 @@ class SmppBind:
                 short_message=part,
             )
             try:
-                resp = await link.request((seq, data), cfg.response_timeout_s)
+                resp = await link.request(seq, data, cfg.response_timeout_s)
             except TimeoutError:
                 raise SendError("submit_sm_resp timed out", retryable=True) from None
             except LinkClosedError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -318,3 +319,58 @@ async def test_refused_bind_names_the_status_in_log_and_readyz_not_the_password(
     )
     assert "attempt 1 failed" in JsonFormatter().format(logged[0])
     assert password not in caplog.text and password not in json.dumps(body)
+
+
+class GatedIntake:
+    """The real pipeline behind a gate: every intake call of the receive path waits until
+    the gate opens (a store that has stalled), so the test can count the deliver_sm handed
+    out. The multipart sweeper's look-up is not gated."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.pipeline, name)
+        if name == "expired_fragment_groups":
+            return target
+
+        async def gated(*args: Any, **kwargs: Any) -> Any:
+            self.waiting += 1
+            await self.gate.wait()
+            return await target(*args, **kwargs)
+
+        return gated
+
+
+async def test_back_pressure_pauses_reading_at_max_inflight_without_threads(
+    raw: RawSmsc, tmp_path: Path, pipeline: Any
+) -> None:
+    from adapters.sms.config import SmsConfig
+    from gateway.adapter import AdapterContext
+
+    config = SmsConfig.model_validate(sms_overrides(raw.port, max_inflight=3)["adapters"]["sms"])
+    intake = GatedIntake(pipeline)
+    ctx = AdapterContext(intake=intake, data_dir=tmp_path, country="ID", max_body_bytes=1024)
+    adapter = SmppAdapter(ctx, config)
+    threads = threading.active_count()
+    await adapter.start()
+    try:
+        await adapter.wait_bound()
+        await raw.send(b"".join(deliver_sm_bytes(200 + i, TEXTS[i]) for i in range(10)))
+        await eventually(lambda: intake.waiting == 3)
+        await asyncio.sleep(0.3)  # nothing more is handed out while the store is stalled
+        assert intake.waiting == 3
+        session = adapter.binds["tsel"].link
+        assert session is not None and session.backpressured
+        assert session.seems_alive(0.0)  # our slowness is not a dead link
+        assert threading.active_count() == threads  # the session runs in the event loop
+        intake.gate.set()
+        for i in range(10):
+            assert (await raw.wait_for(resp_for(200 + i))).status == 0
+        assert not session.backpressured
+        assert raw.binds == 1
+    finally:
+        await adapter.stop()
+    assert len(Db(tmp_path).reports()) == 10

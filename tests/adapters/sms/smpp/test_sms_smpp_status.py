@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import smpplib.exceptions
 
-from adapters.sms.smpp_status import BindRefusedError, bind_refusal, describe, failure_text
+from adapters.sms.smpp.status import BindRefusedError, LinkClosedError, describe, failure_text
 
 
 @pytest.mark.parametrize(
@@ -41,7 +40,7 @@ def test_describe(status: int, text: str) -> None:
             id="os-error",
         ),
         pytest.param(
-            smpplib.exceptions.ConnectionError(),
+            LinkClosedError("connection closed by SMSC"),
             "SMSC closed the connection or did not answer the bind",
             id="smpplib-connection",
         ),
@@ -50,10 +49,3 @@ def test_describe(status: int, text: str) -> None:
 )
 def test_failure_text_never_quotes_foreign_messages(exc: BaseException, text: str) -> None:
     assert failure_text(exc) == text
-
-
-def test_bind_refusal_reads_smpplib_status_argument() -> None:
-    exc = smpplib.exceptions.PDUError("(14) bind_transceiver_resp: Invalid Password", 14)
-    refused = bind_refusal("bind_transceiver", exc)
-    assert refused is not None and refused.status == 0x0E
-    assert bind_refusal("bind_transceiver", smpplib.exceptions.PDUError("Broken PDU")) is None
