@@ -29,6 +29,8 @@ C = TypeVar("C", bound=Settings)
 
 @dataclass(frozen=True)
 class AdapterSpec(Generic[C]):
+    """One door: its name, its config model and how it is built from that section."""
+
     #: ``<section>`` or ``<section>.<transport>``; start errors name ``adapters.<name>``
     name: str
     #: validates ``[adapters.<section>]``; rows that share a section (the SMS transports)
