@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.config import DedupSection
 from gateway.dedup import decide_level2
 from gateway.linker import Linker
+from gateway.sections import DedupSection
 from gateway.store import PriorReport
 from normalizer.report import Channel, Location, Report, Reporter
 

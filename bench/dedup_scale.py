@@ -45,11 +45,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.config import Config, DedupSection
+from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.sections import DedupSection
 from gateway.store import queries as q
 from gateway.store.schema import migrate
 from gateway.store.sqlite import SqliteStore

@@ -9,21 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.http import HttpError
 from gateway import metrics
-from gateway.adapter import StoreUnavailableError
+from gateway.adapter import Adapter, StoreUnavailableError
 from gateway.openapi import openapi_document
-
-if TYPE_CHECKING:
-    from gateway.service import Gateway
+from gateway.sections import GatewayConfig
+from gateway.status_api import StatusApi
 
 log = logging.getLogger(__name__)
+
+
+class AppHost(Protocol):
+    """What the app serves from the running gateway (:class:`gateway.service.Gateway`,
+    which builds the app: so the app needs no import of the service)."""
+
+    @property
+    def config(self) -> GatewayConfig: ...
+
+    @property
+    def adapters(self) -> Mapping[str, Adapter]: ...
+
+    @property
+    def status_api(self) -> StatusApi: ...
+
+    async def readiness(self) -> dict[str, Any]: ...
+
+    async def refresh_gauges(self) -> None: ...
+
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -64,7 +82,7 @@ async def error_middleware(
         return HttpError(500, "internal", "internal error").response()
 
 
-def build_app(gw: Gateway) -> web.Application:
+def build_app(gw: AppHost) -> web.Application:
     request_timeout_s = gw.config.http.request_timeout_s
 
     @web.middleware
@@ -105,7 +123,7 @@ def build_app(gw: Gateway) -> web.Application:
         return resp
 
     async def openapi(_: web.Request) -> web.Response:
-        return web.json_response(openapi_document(gw))
+        return web.json_response(openapi_document(gw.adapters))
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -298,10 +298,12 @@ def _event_outcome(status: str, result: EventResult) -> str:
 
 
 async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
+    from adapters.sms.config import SmsConfig
     from adapters.sms.gammu.inject import InjectError, inject
 
     try:
-        files = inject(config, args.sender, args.text, modem=args.modem)
+        gammu = config.adapters.section(SmsConfig).gammu
+        files = inject(gammu, config.gateway.data_dir, args.sender, args.text, modem=args.modem)
     except InjectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -313,9 +315,11 @@ async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _sms_sent(config: Config, args: argparse.Namespace) -> int:
+    from adapters.sms.config import SmsConfig
     from adapters.sms.gammu.inject import sent_log
 
-    rows = sent_log(config)[-args.limit :]
+    gammu = config.adapters.section(SmsConfig).gammu
+    rows = sent_log(gammu, config.gateway.data_dir)[-args.limit :]
     keys = ("at", "modem", "to", "parts", "kind", "tracking_id", "text")
     _print_rows([{k: row.get(k) for k in keys} for row in rows], args.json)
     return 0

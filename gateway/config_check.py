@@ -13,21 +13,27 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from gateway.config import Config, template_warnings
+from adapters.mobile.config import MobileConfig
+from adapters.open311.config import Open311Config
+from adapters.web.config import WebConfig
+from gateway.config import Config
+from gateway.sections import template_warnings
 
 
 def door_warnings(config: Config) -> list[str]:
     """Enabled doors that cannot accept a single request as configured."""
     warnings = []
     adapters = config.adapters
-    for name, section in (("web", adapters.web), ("mobile", adapters.mobile)):
+    signed = (("web", adapters.section(WebConfig)), ("mobile", adapters.section(MobileConfig)))
+    for name, section in signed:
         if section.enabled and section.require_signature and not section.secret.get_secret_value():
             warnings.append(
                 f"adapters.{name}.secret: empty while adapters.{name} is enabled with "
                 "require_signature: every request is refused (401 signing secret is not "
                 "configured)"
             )
-    if adapters.open311.enabled and not adapters.open311.api_keys:
+    open311 = adapters.section(Open311Config)
+    if open311.enabled and not open311.api_keys:
         warnings.append(
             "adapters.open311.api_keys: empty while adapters.open311 is enabled: every "
             "POST requests is refused (403)"

@@ -52,7 +52,7 @@ from typing import Protocol
 
 from rapidfuzz.fuzz import ratio
 
-from gateway.config import DedupSection
+from gateway.sections import DedupSection
 from normalizer.analysis import Analysis, analyse, overlap, place_words
 from normalizer.facts import conflicts, extract_facts, shared_specific
 from normalizer.fingerprint import containment, normalize, shingles

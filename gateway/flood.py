@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from gateway.config import FloodSection
+from gateway.sections import FloodSection
 from normalizer.report import Report
 
 Clock = Callable[[], float]

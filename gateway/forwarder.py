@@ -51,10 +51,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway import heap
-from gateway.config import Config
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET
+from gateway.sections import GatewayConfig
 from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
 from outbox.backoff import RetryPolicy
@@ -78,7 +78,7 @@ OUTCOMES_PER_MESSAGE = 200
 LINE_LIMIT = 8 * 1024 * 1024
 
 
-def core_retry_policy(config: Config) -> RetryPolicy:
+def core_retry_policy(config: GatewayConfig) -> RetryPolicy:
     retry = config.core.retry
     return RetryPolicy(
         retry.initial_backoff_s,
@@ -88,7 +88,7 @@ def core_retry_policy(config: Config) -> RetryPolicy:
     )
 
 
-def core_client(config: Config) -> CoreClient | None:
+def core_client(config: GatewayConfig) -> CoreClient | None:
     """The HTTP client for ``core.url``; None means the embedded case store."""
     if not config.core.url:
         return None
@@ -346,7 +346,7 @@ class ReportingQueue:
             self.unsent, self.deliveries, self.forwarded = [], [], []
 
 
-async def run_forwarder(config: Config, link_fd: int) -> int:
+async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
     """Main of the forwarder process: warm the level-3 index, then relay rows bound for the
     core until the link closes. The link and the heartbeats run from the start, so the
     main process sees a live forwarder while a large window warms, and a main process that

@@ -40,7 +40,7 @@ from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gateway.config import DedupSection
+from gateway.sections import DedupSection
 from gateway.similarity import IndexEntry, SimilarityIndex, owner_hashes
 from normalizer.analysis import analyse
 from normalizer.regions import resolve_region

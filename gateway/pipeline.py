@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 from gateway import metrics
 from gateway.adapter import Fragment, IntakeResult, StatusView
-from gateway.config import Config
 from gateway.dedup import Deduplicator
+from gateway.sections import GatewayConfig
 from gateway.store import CoreEvent, EventResult, FileRequest, OutboxRow, Plan, PriorReport
 from gateway.store.interfaces import PipelineStore
 from gateway.templates import Templates
@@ -57,7 +57,7 @@ class Pipeline:
     def __init__(
         self,
         store: PipelineStore,
-        config: Config,
+        config: GatewayConfig,
         *,
         dedup: Deduplicator | None = None,
         flood: FloodGate | None = None,

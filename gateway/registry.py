@@ -1,84 +1,153 @@
-"""The explicit adapter table: which adapters exist and how each is built from config.
+"""The explicit adapter table: which adapters exist, their config, and how each is built.
 
 No directory scanning: an adapter exists because a row here names it. Each row maps a
-registry name (also the ``ReplyAddress.adapter`` its reports carry) to a function that
-returns the adapter when its config section is enabled, else None.
+registry name (also the ``ReplyAddress.adapter`` its reports carry) to its config model
+(its table ``[adapters.<section>]``) and to a function that returns the adapter when that
+section enables it, else None. :mod:`gateway.config` assembles ``[adapters]`` from these
+rows, so adding a door is one package and one row here; the core never sees an adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
+from pydantic import Field, create_model
+
+from adapters.mobile.config import MobileConfig
+from adapters.open311.config import Open311Config
+from adapters.sms.config import SmsConfig
+from adapters.twitter.config import TwitterConfig
+from adapters.web.config import WebConfig
 from gateway.adapter import Adapter, AdapterContext
-from gateway.config import Config
+from gateway.settings_base import Settings
+
+C = TypeVar("C", bound=Settings)
 
 
 @dataclass(frozen=True)
-class AdapterSpec:
+class AdapterSpec(Generic[C]):
+    """One door: its name, its config model and how it is built from that section."""
+
+    #: ``<section>`` or ``<section>.<transport>``; start errors name ``adapters.<name>``
     name: str
-    #: the config section that enables it (start errors name it)
-    config_key: str
-    build: Callable[[AdapterContext, Config], Adapter | None]
+    #: validates ``[adapters.<section>]``; rows that share a section (the SMS transports)
+    #: declare the same model
+    config_model: type[C]
+    build: Callable[[AdapterContext, C], Adapter | None]
+    #: makes the section's relative paths absolute against the config file's folder
+    resolve_paths: Callable[[C, Path], C] | None = None
+
+    @property
+    def section(self) -> str:
+        """The table under ``[adapters]`` this adapter reads."""
+        return self.name.partition(".")[0]
 
 
-def _web(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _web(ctx: AdapterContext, section: WebConfig) -> Adapter | None:
     from adapters.web.adapter import WebAdapter
 
-    section = config.adapters.web
     return WebAdapter(ctx, section) if section.enabled else None
 
 
-def _mobile(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _mobile(ctx: AdapterContext, section: MobileConfig) -> Adapter | None:
     from adapters.mobile.adapter import MobileAdapter
 
-    section = config.adapters.mobile
     return MobileAdapter(ctx, section) if section.enabled else None
 
 
-def _open311(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _open311(ctx: AdapterContext, section: Open311Config) -> Adapter | None:
     from adapters.open311.adapter import Open311Adapter
 
-    section = config.adapters.open311
     return Open311Adapter(ctx, section) if section.enabled else None
 
 
-def _sms_gammu(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _sms_gammu(ctx: AdapterContext, sms: SmsConfig) -> Adapter | None:
     from adapters.sms.gammu.adapter import GammuAdapter
 
-    section = config.adapters.sms.gammu
-    return GammuAdapter(ctx, section, config.adapters.sms) if section.enabled else None
+    return GammuAdapter(ctx, sms.gammu, sms) if sms.gammu.enabled else None
 
 
-def _sms_smpp(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _sms_gammu_paths(sms: SmsConfig, base: Path) -> SmsConfig:
+    from adapters.sms.gammu.paths import resolve_modem_folders
+
+    return resolve_modem_folders(sms, base)
+
+
+def _sms_smpp(ctx: AdapterContext, sms: SmsConfig) -> Adapter | None:
     from adapters.sms.smpp import SmppAdapter
 
-    section = config.adapters.sms.smpp
-    return SmppAdapter(ctx, config.adapters.sms) if section.enabled else None
+    return SmppAdapter(ctx, sms) if sms.smpp.enabled else None
 
 
-def _twitter(ctx: AdapterContext, config: Config) -> Adapter | None:
+def _twitter(ctx: AdapterContext, section: TwitterConfig) -> Adapter | None:
     from adapters.twitter.adapter import TwitterAdapter
 
-    section = config.adapters.twitter
     return TwitterAdapter(ctx, section) if section.enabled else None
 
 
-ADAPTERS: list[AdapterSpec] = [
-    AdapterSpec("web", "adapters.web", _web),
-    AdapterSpec("mobile", "adapters.mobile", _mobile),
-    AdapterSpec("open311", "adapters.open311", _open311),
-    AdapterSpec("sms.gammu", "adapters.sms.gammu", _sms_gammu),
-    AdapterSpec("sms.smpp", "adapters.sms.smpp", _sms_smpp),
-    AdapterSpec("twitter", "adapters.twitter", _twitter),
-]
+ADAPTERS: Sequence[AdapterSpec[Any]] = (
+    AdapterSpec("web", WebConfig, _web),
+    AdapterSpec("mobile", MobileConfig, _mobile),
+    AdapterSpec("open311", Open311Config, _open311),
+    AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths),
+    AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
+    AdapterSpec("twitter", TwitterConfig, _twitter),
+)
 
 
-def build_adapters(ctx: AdapterContext, config: Config) -> dict[str, Adapter]:
+class AdapterSections(Settings):
+    """``[adapters]``: one field per section of :data:`ADAPTERS`, added by
+    :func:`sections_model`. Fields are read by name at run time (``config.adapters.web``);
+    typed code asks by model, :meth:`section`."""
+
+    def section(self, model: type[C]) -> C:
+        """The section validated by *model* (the config model a registry row declares)."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if type(value) is model:
+                return value
+        raise LookupError(f"no [adapters] section is a {model.__name__}")
+
+
+def sections_model(specs: Sequence[AdapterSpec[Any]] = ADAPTERS) -> type[AdapterSections]:
+    """The pydantic model of ``[adapters]``: each row's section, validated by its model
+    (unknown keys rejected, absent sections at their defaults)."""
+    models: dict[str, type[Settings]] = {}
+    for spec in specs:
+        known = models.setdefault(spec.section, spec.config_model)
+        if known is not spec.config_model:
+            raise TypeError(
+                f"adapters.{spec.section}: {spec.name} declares {spec.config_model.__name__}, "
+                f"another row {known.__name__}"
+            )
+    fields: dict[str, Any] = {
+        section: (model, Field(default_factory=model)) for section, model in models.items()
+    }
+    return create_model("AdaptersSection", __base__=AdapterSections, **fields)
+
+
+def resolve_paths(
+    sections: AdapterSections, base: Path, specs: Sequence[AdapterSpec[Any]] = ADAPTERS
+) -> AdapterSections:
+    """*sections* with every row's relative paths made absolute against *base*."""
+    update: dict[str, Settings] = {}
+    for spec in specs:
+        if spec.resolve_paths is not None:
+            current = update.get(spec.section, getattr(sections, spec.section))
+            update[spec.section] = spec.resolve_paths(current, base)
+    return sections.model_copy(update=update) if update else sections
+
+
+def build_adapters(
+    ctx: AdapterContext, sections: AdapterSections, specs: Sequence[AdapterSpec[Any]] = ADAPTERS
+) -> dict[str, Adapter]:
     """Instantiate every enabled adapter, keyed by registry name."""
     built: dict[str, Adapter] = {}
-    for spec in ADAPTERS:
-        adapter = spec.build(ctx, config)
+    for spec in specs:
+        adapter = spec.build(ctx, getattr(sections, spec.section))
         if adapter is not None:
             built[spec.name] = adapter
     return built

@@ -33,7 +33,7 @@ from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
 from gateway.linker import Linker
 from gateway.pipeline import CORE_TARGET, Pipeline
-from gateway.registry import ADAPTERS, build_adapters
+from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
@@ -43,9 +43,6 @@ from outbox.jobs import OutboxItem
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
-
-#: registry name -> the config section that enables it, for start errors
-_ADAPTER_KEYS = {spec.name: spec.config_key for spec in ADAPTERS}
 
 
 class StartError(Exception):
@@ -170,7 +167,7 @@ class Gateway:
                 await self.store.open()
             if self.linker is not None:
                 await self.linker.warm(self.store)
-            self.adapters.update(build_adapters(self.ctx, self.config))
+            self.adapters.update(build_adapters(self.ctx, self.config.adapters))
             self._runner = web.AppRunner(
                 build_app(self),
                 access_log=None,
@@ -188,7 +185,7 @@ class Gateway:
             for name, adapter in self.adapters.items():
                 # pushed first: an adapter that fails half-way (one modem of two) is stopped
                 stack.push_async_callback(self._stop_adapter, adapter)
-                with _step(_ADAPTER_KEYS.get(name, f"adapters.{name}")):
+                with _step(f"adapters.{name}"):
                     await adapter.start()
             if self.core is not None:
                 await self.core.start()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.config import AcksSection
+from gateway.sections import AcksSection
 from normalizer.tracking import LENGTH, display, is_valid
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigError, load_config, parse_config, template_warnings
+from gateway.config import ConfigError, load_config, parse_config
+from gateway.sections import template_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 

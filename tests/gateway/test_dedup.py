@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.config import DedupSection
 from gateway.dedup import Deduplicator, Level2, compare, decide_level2
 from gateway.linker import WARM_CHUNK, Linker
+from gateway.sections import DedupSection
 from gateway.store import PriorReport
 from normalizer.analysis import analyse
 from normalizer.report import Channel, Location, Report, Reporter

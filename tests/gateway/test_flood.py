@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.config import FloodSection
 from gateway.flood import Backpressure, FloodControl, TokenBucket, retry_after_for, sender_keys
+from gateway.sections import FloodSection
 from normalizer.report import Channel, ReplyAddress, Report, Reporter
 
 

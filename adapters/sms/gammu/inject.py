@@ -22,16 +22,13 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gammu
 
 from adapters.sms.config import GammuConfig, ModemConfig
 from adapters.sms.gammu.device import DUMMY_MAX_SMS, ensure_dummy_layout, resolve_device
 from normalizer.gsm import is_gsm7
-
-if TYPE_CHECKING:  # the CLI hands us the loaded config; adapters do not import gateway.config
-    from gateway.config import Config
 
 INBOX_FOLDER = 3
 SMSC_NUMBER = "+6281100000"
@@ -46,15 +43,15 @@ def dummy_modems(config: GammuConfig) -> list[ModemConfig]:
     return [m for m in config.modems if m.is_dummy]
 
 
-def _pick(config: Config, modem: str | None) -> tuple[ModemConfig, str]:
-    candidates = dummy_modems(config.adapters.sms.gammu)
+def _pick(config: GammuConfig, data_dir: Path, modem: str | None) -> tuple[ModemConfig, str]:
+    candidates = dummy_modems(config)
     if modem is not None:
         candidates = [m for m in candidates if m.name == modem]
     if not candidates:
         wanted = f" named {modem!r}" if modem else ""
         raise InjectError(f"no dummy modem{wanted} in [adapters.sms.gammu] modems")
     chosen = candidates[0]
-    return chosen, resolve_device(chosen, config.gateway.data_dir)
+    return chosen, resolve_device(chosen, data_dir)
 
 
 def deliver_parts(
@@ -109,15 +106,18 @@ def _link_first_free(tmp: Path, inbox: Path) -> Path:
 
 
 def inject(
-    config: Config,
+    config: GammuConfig,
+    data_dir: Path,
     sender: str,
     text: str,
     *,
     modem: str | None = None,
     at: datetime | None = None,
 ) -> list[str]:
-    """Put an SMS from *sender* into the first (or the named) dummy modem's inbox."""
-    _, device = _pick(config, modem)
+    """Put an SMS from *sender* into the first (or the named) dummy modem's inbox
+    (*config* is ``[adapters.sms.gammu]``; a relative dummy folder is taken relative to
+    *data_dir*, ``gateway.data_dir``)."""
+    _, device = _pick(config, data_dir, modem)
     return write_inbox(device, deliver_parts(sender, text, at=at))
 
 
@@ -146,9 +146,9 @@ def read_sent(device: str) -> list[dict[str, Any]]:
     return out
 
 
-def sent_log(config: Config) -> list[dict[str, Any]]:
+def sent_log(config: GammuConfig, data_dir: Path) -> list[dict[str, Any]]:
     """Every SMS the gateway sent through dummy modems, oldest first."""
     records: list[dict[str, Any]] = []
-    for modem in dummy_modems(config.adapters.sms.gammu):
-        records += read_sent(resolve_device(modem, config.gateway.data_dir))
+    for modem in dummy_modems(config):
+        records += read_sent(resolve_device(modem, data_dir))
     return sorted(records, key=lambda r: str(r.get("at", "")))

@@ -12,7 +12,7 @@ from typing import Any
 import gammu
 import pytest
 
-from adapters.sms.config import ModemConfig
+from adapters.sms.config import GammuConfig, ModemConfig
 from adapters.sms.gammu.device import ModemDevice
 from adapters.sms.gammu.errors import ErrorKind, ModemError
 from adapters.sms.gammu.inject import InjectError, append_sent, inject, read_sent, sent_log
@@ -24,6 +24,11 @@ DUMMY = {"name": "dummy", "model": "dummy", "connection": "none", "device": "dm"
 
 def gammu_config(tmp_path: Path, config_factory: Callable[..., Config]) -> Config:
     return config_factory({"adapters": {"sms": {"gammu": {"enabled": True, "modems": [DUMMY]}}}})
+
+
+def _target(config: Config) -> tuple[GammuConfig, Path]:
+    """What inject and sent_log read: ``[adapters.sms.gammu]`` and ``gateway.data_dir``."""
+    return config.adapters.sms.gammu, config.gateway.data_dir
 
 
 def read_with_libgammu(device: Path) -> list[dict[str, Any]]:
@@ -50,7 +55,7 @@ def test_inject_writes_inbox_files_the_dummy_driver_reads(
     tmp_path: Path, config_factory: Callable[..., Config], text: str, parts: int, coding: str
 ) -> None:
     config = gammu_config(tmp_path, config_factory)
-    files = inject(config, "081234567890", text)
+    files = inject(*_target(config), "081234567890", text)
     device = tmp_path / "data" / "dm"
     assert [Path(f).parent for f in files] == [device / "sms" / "3"] * parts
     got = read_with_libgammu(device)
@@ -67,14 +72,14 @@ def test_concurrent_injects_never_share_a_location(
     tmp_path: Path, config_factory: Callable[..., Config]
 ) -> None:
     config = gammu_config(tmp_path, config_factory)
-    files = [f for i in range(20) for f in inject(config, "0812345678", f"laporan nomor {i}")]
+    files = [f for i in range(20) for f in inject(*_target(config), "0812345678", f"laporan nomor {i}")]
     assert len(set(files)) == 20
     assert not [p for p in (tmp_path / "data" / "dm").iterdir() if p.name.startswith(".inject")]
 
 
 def test_inject_without_dummy_modem_is_a_clear_error(config_factory: Callable[..., Config]) -> None:
     with pytest.raises(InjectError, match="no dummy modem"):
-        inject(config_factory(), "0812345678", "teks")
+        inject(*_target(config_factory()), "0812345678", "teks")
 
 
 def test_sent_log_reads_every_dummy_modem_and_skips_a_torn_line(
@@ -87,7 +92,7 @@ def test_sent_log_reads_every_dummy_modem_and_skips_a_torn_line(
     append_sent(str(device), {"at": "2026-11-25T10:00:00", "to": "+62812", "text": "a"})
     with (device / "sent.log").open("a") as fh:
         fh.write('{"at": "2026-11-25T10:00:02", "te')
-    assert [r["text"] for r in sent_log(config)] == ["a", "b"]
+    assert [r["text"] for r in sent_log(*_target(config))] == ["a", "b"]
     assert read_sent(str(tmp_path / "nowhere")) == []
 
 
