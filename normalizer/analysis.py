@@ -54,4 +54,5 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Cosine similarity of two term sets with equal weights: |a ∩ b| / sqrt(|a| |b|)."""
     if not a or not b:
         return 0.0
-    return len(a & b) / (len(a) * len(b)) ** 0.5
+    cosine: float = len(a & b) / (len(a) * len(b)) ** 0.5
+    return cosine
