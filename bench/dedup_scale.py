@@ -23,7 +23,8 @@ Then, exactly as ``lapor-gateway run`` does:
 
 Printed per size: warm-up time, throughput of the whole path (reports filed *and*
 forwarded per second, best of 3 rounds) and the dedup work alone in three parts (medians
-per report): intake (prior query and level-2 decision), ``Linker.link``, and the index
+per report): intake (prior query and level-2 decision; also for the reports whose
+reporter has recent reports alone), ``Linker.link``, and the index
 query by itself (the part whose cost could grow with the store), then the ratios. The
 issue's bar: the large store keeps >= 80 % of the small store's throughput.
 
@@ -198,7 +199,9 @@ def dedup_path_us(
 ) -> dict[str, float]:
     """Median microseconds per report of the dedup work alone, in three parts:
 
-    * ``intake``: the prior query, :meth:`Deduplicator.prepare` and ``decide`` (request path);
+    * ``intake``: the prior query, :meth:`Deduplicator.prepare` and ``decide`` (request path),
+      over all reports and (``intake_prior``) over those whose reporter has recent reports,
+      the only ones for which ``decide`` analyses texts;
     * ``query``: :meth:`SimilarityIndex.query` alone, the text analysed and the region
       resolved beforehand (what grows with the store, if anything does);
     * ``link``: :meth:`Linker.link` as the forwarder runs it (region, analysis, query, add).
@@ -206,6 +209,7 @@ def dedup_path_us(
     conn = sqlite3.connect(path)
     since = datetime.now(UTC) - timedelta(hours=cfg.window_hours)
     intake: list[float] = []
+    intake_prior: list[float] = []
     query: list[float] = []
     link: list[float] = []
     probes = new_reports(1000, phones, seed=999)
@@ -235,10 +239,14 @@ def dedup_path_us(
         linker.link(filed)
         t3 = time.perf_counter()
         intake.append((t1 - t0) * 1e6)
+        if prior:
+            intake_prior.append((t1 - t0) * 1e6)
         link.append((t3 - t2) * 1e6)
     conn.close()
     return {
         "intake_us": statistics.median(intake),
+        "intake_prior_us": statistics.median(intake_prior) if intake_prior else 0.0,
+        "with_prior": len(intake_prior),
         "query_us": statistics.median(query),
         "link_us": statistics.median(link),
     }
@@ -270,7 +278,8 @@ def main() -> None:
                 f"{res['warm_s']:6.1f} s ({indexed:,} indexed, "
                 f"{res['warm_s'] / max(indexed, 1) * 1e6:.0f} us/report); filed+forwarded "
                 f"{res['rate']:6.0f} reports/s; dedup per report (median): intake "
-                f"{res['intake_us']:5.0f} us, Linker.link {res['link_us']:5.0f} us, "
+                f"{res['intake_us']:5.0f} us ({res['intake_prior_us']:5.0f} us for the "
+                f"{int(res['with_prior'])} of 1000 with priors), Linker.link {res['link_us']:5.0f} us, "
                 f"index query alone {res['query_us']:5.0f} us",
                 flush=True,
             )
