@@ -54,6 +54,8 @@ SCORED_FACTS = ("documents", "agencies")
 #: reports whose parsed facts a query keeps at hand (:meth:`SimilarityIndex._slot_facts`)
 FACTS_CACHE_SIZE = 8192
 _SEP = "\x1f"
+#: one empty set for every fact kind a report does not name (most kinds, most reports)
+_NONE: frozenset[object] = frozenset()
 #: sort key of a (slot, accumulated weight) pair: by weight, then the newest slot
 _WEIGHT_THEN_SLOT = itemgetter(1, 0)
 
@@ -100,7 +102,9 @@ def facts_from_tokens(tokens: Iterable[str]) -> Facts:
     for token in tokens:
         name, _, value = token.partition(_SEP)
         grouped[name].add(int(value) if name == "amounts" else value)
-    return Facts(**{name: frozenset(values) for name, values in grouped.items()})  # type: ignore[arg-type]
+    return Facts(
+        **{name: frozenset(values) if values else _NONE for name, values in grouped.items()}  # type: ignore[arg-type]
+    )
 
 
 def _document(analysis: Analysis) -> tuple[set[str], list[str], list[str]]:
