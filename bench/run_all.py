@@ -29,6 +29,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("gammu_inbox.py", ["400"], ["200"]),
     ("dedup_eval.py", [], []),
     ("dedup_scale.py", [], ["--sizes", "10000", "100000"]),
+    ("dedup_memory.py", [], ["--reports", "20000"]),
     ("outbox_drain.py", [], []),
     ("crash_long.py", [], ["--messages", "500", "--kills", "8"]),
 ]

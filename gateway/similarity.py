@@ -42,6 +42,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from normalizer.analysis import Analysis, place_words
 from normalizer.facts import Facts, conflicts, shared_specific
@@ -50,7 +51,13 @@ from normalizer.facts import Facts, conflicts, shared_specific
 OWNER_SLOTS = 4
 #: fact fields whose values are scored like terms (what a problem is about)
 SCORED_FACTS = ("documents", "agencies")
+#: reports whose parsed facts a query keeps at hand (:meth:`SimilarityIndex._slot_facts`)
+FACTS_CACHE_SIZE = 8192
 _SEP = "\x1f"
+#: one empty set for every fact kind a report does not name (most kinds, most reports)
+_NONE: frozenset[object] = frozenset()
+#: sort key of a (slot, accumulated weight) pair: by weight, then the newest slot
+_WEIGHT_THEN_SLOT = itemgetter(1, 0)
 
 
 def owner_hashes(identity_keys: Iterable[str]) -> tuple[int, ...]:
@@ -95,7 +102,9 @@ def facts_from_tokens(tokens: Iterable[str]) -> Facts:
     for token in tokens:
         name, _, value = token.partition(_SEP)
         grouped[name].add(int(value) if name == "amounts" else value)
-    return Facts(**{name: frozenset(values) for name, values in grouped.items()})  # type: ignore[arg-type]
+    return Facts(
+        **{name: frozenset(values) if values else _NONE for name, values in grouped.items()}  # type: ignore[arg-type]
+    )
 
 
 def _document(analysis: Analysis) -> tuple[set[str], list[str], list[str]]:
@@ -154,6 +163,7 @@ class SimilarityIndex:
         self._category: list[str | None] = []
         self._owners: list[tuple[int, ...]] = []
         self._slot: dict[str, int] = {}
+        self._facts_cache: dict[int, tuple[Facts, frozenset[str]]] = {}
         self._evict_head = 0
         self._newest: datetime | None = None
 
@@ -199,19 +209,20 @@ class SimilarityIndex:
         # the query's rarest few, so a text made only of common words still finds its like
         rarest = sorted(keys, key=self._df.__getitem__)[:3]
         partial: dict[int, float] = {}
+        accumulated = partial.get
         for tid in keys:
             if self._df[tid] > common and tid not in rarest:
                 continue
-            gain = self._weight2(tid)
+            term_weight = self._weight2(tid)
             for slot in self._postings.get(tid, ()):
-                partial[slot] = partial.get(slot, 0.0) + gain
+                partial[slot] = accumulated(slot, 0.0) + term_weight
         if not partial:
             return []
         skip = {self._slot[t] for t in exclude if t in self._slot}
         owned = set(owners)
         since = owners_since.timestamp() if owners_since is not None else None
         ranked = heapq.nlargest(
-            self.max_candidates + len(skip) + 64, partial, key=lambda s: (partial[s], s)
+            self.max_candidates + len(skip) + 64, partial.items(), key=_WEIGHT_THEN_SLOT
         )  # best first; on equal weight the newest
         mine = set(known)
         # terms never seen before weigh as much as the rarest and make the query longer
@@ -219,17 +230,22 @@ class SimilarityIndex:
         q_norm2 = sum(self._weight2(t) for t in known) + unseen * self._idf(0) ** 2
         q_norm = math.sqrt(q_norm2) or 1.0
         my_places = {self._vocab[w] for w in place_words(analysis.facts) if w in self._vocab}
+        # squared weights of the terms met in this query: one log per distinct term
         weights: dict[int, float] = {}
+        known_weight = weights.get
+        n_docs = len(self._slot) + 1
+        df = self._df
 
         def w2(term_id: int) -> float:
-            found = weights.get(term_id)
+            found = known_weight(term_id)
             if found is None:
-                found = weights[term_id] = self._weight2(term_id)
+                idf = math.log(n_docs / (df[term_id] + 1)) + 1.0
+                found = weights[term_id] = idf * idf
             return found
 
         out: list[SimilarCandidate] = []
         looked = 0
-        for slot in ranked:
+        for slot, _ in ranked:
             if looked >= self.max_candidates:
                 break
             if self._ids[slot] is None or slot in skip:
@@ -244,23 +260,26 @@ class SimilarityIndex:
             dot = 0.0
             d_norm2 = 0.0
             for t in theirs:
-                weight = w2(t)
+                weight = known_weight(t)
+                if weight is None:
+                    weight = w2(t)
                 d_norm2 += weight
                 if t in mine:
                     dot += weight
             score = dot / (q_norm * (math.sqrt(d_norm2) or 1.0))
             if score + self.fact_bonus < self.threshold:
                 continue
-            facts = facts_from_tokens(self._words[t] for t in self._facts[slot])
-            if conflicts(analysis.facts, facts):
-                continue
-            # the problem itself must agree too, not only the place both name
-            place_ids = {self._vocab[w] for w in place_words(facts) if w in self._vocab}
+            facts, their_place_words = self._slot_facts(slot)
+            # the problem itself must agree too, not only the place both name (checked
+            # before the facts: it is arithmetic, a conflict check is not)
+            place_ids = {self._vocab[w] for w in their_place_words if w in self._vocab}
             place_ids |= my_places
             p_dot = dot - sum(w2(t) for t in theirs if t in mine and t in place_ids)
             p_theirs = d_norm2 - sum(w2(t) for t in theirs if t in place_ids)
             p_mine = q_norm2 - sum(w2(t) for t in known if t in place_ids)
             if p_dot <= 0 or p_dot / math.sqrt(p_theirs * p_mine) < self.problem_min:
+                continue
+            if conflicts(analysis.facts, facts):
                 continue
             if shared_specific(analysis.facts, facts):
                 score = min(1.0, score + self.fact_bonus)
@@ -270,6 +289,22 @@ class SimilarityIndex:
                 out.append(SimilarCandidate(tracking_id, round(score, 3)))
         out.sort(key=lambda c: -c.score)
         return out[:limit]
+
+    def _slot_facts(self, slot: int) -> tuple[Facts, frozenset[str]]:
+        """The facts of the report in *slot* and its place words (:func:`place_words`).
+
+        Rebuilt from the interned tokens when asked, and kept in a small cache: the
+        candidates of a query are mostly recent reports (posting lists keep the newest), so
+        the same few thousand are asked about again and again, and rebuilding them was most
+        of a query's cost. The cache is emptied when full; slots are never reused except
+        after :meth:`_compact`, which starts a new one."""
+        found = self._facts_cache.get(slot)
+        if found is None:
+            if len(self._facts_cache) >= FACTS_CACHE_SIZE:
+                self._facts_cache.clear()
+            facts = facts_from_tokens(self._words[t] for t in self._facts[slot])
+            found = self._facts_cache[slot] = (facts, place_words(facts))
+        return found
 
     def _partition_ok(self, slot: int, region: str | None, category: str | None) -> bool:
         if "region" in self.partition_by and region:

@@ -190,6 +190,21 @@ def test_conflicting_facts_are_never_linked() -> None:
     assert idx.query(analyse("kel cibangkong banjir selutut dr semalem"))
 
 
+def test_facts_kept_for_a_slot_do_not_outlive_compaction() -> None:
+    """Queries keep candidates' parsed facts by slot; compaction renumbers the slots, so
+    a report moved into slot 0 must not be judged by the facts of the one evicted from it."""
+    idx = make(threshold=0.1, window=timedelta(minutes=10))
+    old = T0 - timedelta(minutes=30)
+    idx.add("A", analyse("Banjir setinggi lutut di Kelurahan Cibangkong sejak semalam"), old)
+    assert idx.query(analyse("kel cibangkong banjir selutut dr semalem"))  # A's facts kept
+    for i in range(12_000):
+        idx.add(f"T{i}", analyse(f"keluhan{i} nomor{i}"), old + timedelta(seconds=i / 10))
+    idx.add("B", analyse("Banjir setinggi lutut di Kelurahan Kebon Waru sejak semalam"), T0)
+    assert idx._slot["B"] == 0  # compacted: B took A's slot
+    found = idx.query(analyse("kel kebon waru banjir selutut dr semalem"))
+    assert [c.tracking_id for c in found] == ["B"]
+
+
 def test_fact_tokens_round_trip() -> None:
     facts = extract_facts("PKH a.n. Siti NIK 3216014507800002 di RT 02/RW 04 Rp 780.000")
     assert facts_from_tokens(fact_tokens(facts)) == facts
