@@ -49,7 +49,7 @@ from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
-from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.sections import DedupSection
 from gateway.store import queries as q
 from gateway.store.schema import migrate
@@ -57,6 +57,7 @@ from gateway.store.sqlite import SqliteStore
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
 from normalizer.tracking import new_tracking_id
 from outbox.backoff import RetryPolicy
+from outbox.jobs import CORE_TARGET
 from outbox.relay import Relay
 
 PROBLEMS = [

@@ -53,13 +53,12 @@ from typing import Any
 from gateway import heap
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
-from gateway.pipeline import CORE_TARGET
 from gateway.sections import GatewayConfig
 from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import OutboxItem, OutboxOutcome
+from outbox.jobs import CORE_TARGET, OutboxItem, OutboxOutcome
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)

@@ -32,14 +32,14 @@ from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
 from gateway.linker import Linker
-from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import OutboxItem
+from outbox.jobs import CORE_TARGET, OutboxItem
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)

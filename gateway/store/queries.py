@@ -25,7 +25,7 @@ from gateway.store.base import (
     PriorReport,
 )
 from normalizer import Report
-from outbox.jobs import OutboxOutcome
+from outbox.jobs import OutboxOutcome, job_payload
 
 
 def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
@@ -163,7 +163,16 @@ def insert_outbox(c: sqlite3.Connection, rows: list[OutboxRow], now: float) -> N
         "INSERT INTO outbox (kind, tracking_id, target, payload, state, next_attempt_at, "
         "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
         [
-            (r.kind, r.tracking_id, r.target, json.dumps(r.payload), r.state, now, now, now)
+            (
+                r.job.row_kind.value,
+                r.tracking_id,
+                r.target,
+                job_payload(r.job),
+                r.state,
+                now,
+                now,
+                now,
+            )
             for r in rows
         ],
     )
