@@ -58,7 +58,7 @@ from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import CORE_TARGET, OutboxItem, OutboxOutcome
+from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxOutcome
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,9 @@ class ForwarderProcess:
                 msg = json.loads(line)
                 kind = msg.get("t")
                 if kind == "o":
-                    outcomes = [OutboxOutcome(**o) for o in msg["o"]]
+                    outcomes = [
+                        OutboxOutcome(**{**o, "state": Attempt(o["state"])}) for o in msg["o"]
+                    ]
                     if outcomes:
                         task = asyncio.create_task(self._record(outcomes))
                         self._recording.add(task)
@@ -305,13 +307,13 @@ class ReportingQueue:
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
         final_until = time.time() + UNCONFIRMED_TTL_S
         self.sent.update(
-            (o.id, o.retry_at if o.state in ("retry", "deferred") else final_until)
+            (o.id, o.retry_at if o.state in (Attempt.RETRY, Attempt.DEFERRED) else final_until)
             for o in outcomes
         )
         self.unsent += outcomes
         self._soon()
 
-    def observe(self, item: OutboxItem, result: str, started: float) -> None:
+    def observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         """The relay's observer: one attempt's result, for the main process's /metrics."""
         self.deliveries.append((item.kind, item.target, result))
         self._soon()

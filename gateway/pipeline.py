@@ -27,7 +27,7 @@ from gateway.templates import Templates
 from normalizer import PossibleDuplicate, ReplyAddress, Report
 from normalizer.privacy import mask_phone
 from normalizer.tracking import new_tracking_id
-from outbox.jobs import AckJob, AddendumJob, ForwardJob, StatusUpdateJob
+from outbox.jobs import AckJob, AddendumJob, ForwardJob, OutboxState, StatusUpdateJob
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class Pipeline:
             decision = self.dedup.decide(report, prior, prepared)
             duplicate_of, addendum = decision.duplicate_of, decision.addendum
             possible = decision.possible_duplicate_of
-        state = "held" if throttled else "pending"
+        state = OutboxState.HELD if throttled else OutboxState.PENDING
         rows: list[OutboxRow] = []
         if duplicate_of is not None:
             rows.append(
@@ -206,7 +206,7 @@ class Pipeline:
         *,
         tracking_id: str | None,
         kind: str,
-        state: str = "pending",
+        state: OutboxState = OutboxState.PENDING,
         report_id: str | None = None,
         confidential: bool = False,
         status: str | None = None,

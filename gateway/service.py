@@ -39,7 +39,7 @@ from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import CORE_TARGET, OutboxItem
+from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxState
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -139,12 +139,12 @@ class Gateway:
         if self.forwarder is not None:
             self.forwarder.wake()
 
-    def _observe(self, item: OutboxItem, result: str, started: float) -> None:
+    def _observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         self._count_delivery(item.kind, item.target, result)
 
     def _count_delivery(self, kind: str, target: str, result: str) -> None:
         metrics.DELIVERIES.labels(kind, target, result).inc()
-        if result == "dead":
+        if result == Attempt.DEAD:
             metrics.DEAD_LETTERS.labels(kind, target).inc()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -260,9 +260,9 @@ class Gateway:
 
     async def refresh_gauges(self) -> None:
         depth = await self.store.outbox_depth()
-        for state in ("pending", "held", "done", "dead"):
-            metrics.OUTBOX_DEPTH.labels(state).set(depth.get(state, 0))
-        self._pending = depth.get("pending", 0)
+        for state in OutboxState:
+            metrics.OUTBOX_DEPTH.labels(state.value).set(depth.get(state, 0))
+        self._pending = depth.get(OutboxState.PENDING, 0)
         self._store_ok = await self.store.healthy()
         for name, adapter in self.adapters.items():
             metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)

@@ -33,6 +33,30 @@ class OutboxKind(StrEnum):
     ACK = "ack"
 
 
+class OutboxState(StrEnum):
+    """The ``state`` column of an outbox row."""
+
+    #: due at ``next_attempt_at`` (the relay picks it up)
+    PENDING = "pending"
+    #: flood control: waits for an operator or for the sender to calm down
+    HELD = "held"
+    DONE = "done"
+    #: gave up (``lapor-gateway outbox dead-letters``; ``outbox replay`` brings it back)
+    DEAD = "dead"
+
+
+class Attempt(StrEnum):
+    """The verdict on one delivery attempt (and the ``result`` label of delivery metrics)."""
+
+    DONE = "done"
+    #: failed, due again at ``retry_at``; spends an attempt
+    RETRY = "retry"
+    #: the peer throttled us: due again at ``retry_at`` without spending an attempt
+    DEFERRED = "deferred"
+    #: permanent failure or attempts exhausted: dead letter
+    DEAD = "dead"
+
+
 class _Job(BaseModel):
     # extra keys are ignored, not refused: a row must stay deliverable whatever an older
     # or newer version wrote beside the fields this one reads
@@ -159,16 +183,15 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class OutboxOutcome:
-    """``done``, ``retry`` (due again at ``retry_at``, unix seconds), ``deferred`` (the peer
-    throttled us: due again at ``retry_at`` without spending an attempt) or ``dead``
-    (dead-letter table). ``retry_at`` is absolute so that the row and its paused target
+    """The verdict on an attempt (:class:`Attempt`); ``retry_at`` (unix seconds) is when a
+    retried or deferred row is due again. It is absolute so that the row and its paused target
     become due at the same moment, however late the outcome is committed.
 
     ``similar_to``: the level-3 links sent with a forwarded report (JSON objects with
     ``tracking_id`` and ``score``), stored with the report when the outcome is committed."""
 
     id: int
-    state: str
+    state: Attempt
     error: str | None = None
     retry_at: float = 0.0
     message_id: str | None = None

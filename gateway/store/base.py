@@ -9,20 +9,17 @@ from datetime import datetime
 from typing import TypedDict
 
 from normalizer import PossibleDuplicate, Report
-from outbox.jobs import Job
+from outbox.jobs import Job, OutboxState
 
 
 @dataclass
 class OutboxRow:
-    """A job to enqueue in the same transaction as the change that caused it.
-
-    ``state`` is ``pending`` (relay picks it up) or ``held`` (flood control: waits for an
-    operator or for the sender to calm down).
-    """
+    """A job to enqueue in the same transaction as the change that caused it, ``pending``
+    or ``held`` (:class:`~outbox.jobs.OutboxState`)."""
 
     job: Job
     tracking_id: str | None = None
-    state: str = "pending"
+    state: OutboxState = OutboxState.PENDING
 
     @property
     def target(self) -> str:
