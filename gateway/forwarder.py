@@ -52,6 +52,7 @@ from outbox import link
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
 from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxOutcome
+from outbox.policy import TargetPolicies
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,19 @@ OUTCOMES_PER_MESSAGE = 200
 LINE_LIMIT = 8 * 1024 * 1024
 
 
-def core_retry_policy(config: GatewayConfig) -> RetryPolicy:
+def retry_policies(config: GatewayConfig) -> TargetPolicies:
+    """The relays' retry policies from ``[core.retry]`` and ``[outbox]``: the same backoff
+    for both, ``core.retry.max_attempts`` toward the core, ``outbox.max_attempts`` toward
+    the adapters."""
     retry = config.core.retry
-    return RetryPolicy(
-        retry.initial_backoff_s,
-        retry.max_backoff_s,
-        retry.max_attempts,
-        config.outbox.throttled_give_up_after_s,
+    throttled = config.outbox.throttled_give_up_after_s
+    return TargetPolicies(
+        core=RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts, throttled
+        ),
+        adapters=RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts, throttled
+        ),
     )
 
 
@@ -355,11 +362,10 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
     loop = asyncio.get_running_loop()
     linker = Linker(config.dedup)
     queue = ReportingQueue(store, send)
-    policy = core_retry_policy(config)
     relay = Relay(
         queue,
         GatewayDeliverer(store, {}, core, linker=linker, on_forwarded=queue.note_forwarded),
-        policy_for=lambda _: policy,
+        policy_for=retry_policies(config).for_item,
         poll_interval_s=config.outbox.poll_interval_s,
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
