@@ -56,7 +56,7 @@ from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker, region_of
-from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.sections import DedupSection
 from gateway.similarity import owner_hashes
 from gateway.store import queries as q
@@ -67,6 +67,7 @@ from normalizer.analysis import analyse
 from normalizer.report import Channel, ReplyAddress, Report, Reporter
 from normalizer.tracking import new_tracking_id
 from outbox.backoff import RetryPolicy
+from outbox.jobs import CORE_TARGET
 from outbox.relay import Relay
 
 

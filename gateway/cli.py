@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.config import Config, ConfigError, load_config
+from outbox.jobs import OutboxState
 
 if TYPE_CHECKING:
     from gateway.store import EventResult
@@ -155,7 +156,7 @@ async def _replay(config: Config, args: argparse.Namespace) -> int:
                 if i not in states
                 else f"outbox {i}: not a dead letter (state {states[i]})"
                 for i in ids
-                if states.get(i) != "dead"
+                if states.get(i) != OutboxState.DEAD
             ]
             if problems:
                 print("\n".join(problems) + "\nnothing replayed", file=sys.stderr)

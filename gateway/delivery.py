@@ -11,9 +11,16 @@ from gateway import metrics
 from gateway.adapter import Adapter, OutboundMessage, SendError, StoreUnavailableError
 from gateway.linker import Linker
 from gateway.store.interfaces import CaseStore, ReportReader
-from normalizer import ReplyAddress, Report
+from normalizer import Report
 from outbox.core_client import CoreClient, Delivered
-from outbox.jobs import OutboxItem
+from outbox.jobs import (
+    AckJob,
+    AddendumJob,
+    ForwardJob,
+    OutboxItem,
+    StatusUpdateJob,
+    UnreadableJob,
+)
 
 
 def core_document(report: Report) -> dict[str, Any]:
@@ -23,7 +30,8 @@ def core_document(report: Report) -> dict[str, Any]:
 
 
 class GatewayDeliverer:
-    """The relay's deliverer: ``forward``/``addendum`` to the core, ``ack`` to an adapter.
+    """The relay's deliverer: forwards and addenda to the core, acks and status updates to
+    the adapter that replies; an unreadable row is a permanent failure (dead letter).
 
     Reports come from *store* (a row's own ``report_json`` first). Rows bound for the core
     go to *core* over HTTP or, without one, to the embedded *case_store*: one of the two
@@ -52,16 +60,19 @@ class GatewayDeliverer:
         self.on_forwarded = on_forwarded
 
     async def __call__(self, item: OutboxItem) -> Delivered:
+        job = item.job
         try:
-            if item.kind in ("forward", "addendum"):
-                return await self._to_core(item)
-            if item.kind == "ack":
-                return await self._to_adapter(item)
+            match job:
+                case ForwardJob() | AddendumJob():
+                    return await self._to_core(item, job)
+                case AckJob() | StatusUpdateJob():
+                    return await self._to_adapter(item, job)
+                case UnreadableJob():
+                    raise SendError(job.error, retryable=False)
         except StoreUnavailableError as exc:
             raise SendError(f"store unavailable: {exc}", retryable=True) from None
-        raise SendError(f"unknown outbox kind {item.kind!r}", retryable=False)
 
-    async def _to_core(self, item: OutboxItem) -> Delivered:
+    async def _to_core(self, item: OutboxItem, job: ForwardJob | AddendumJob) -> Delivered:
         if item.tracking_id is None:
             raise SendError("outbox row has no tracking ID", retryable=False)
         if item.report_json is not None:
@@ -72,14 +83,13 @@ class GatewayDeliverer:
                 raise SendError("report not found", retryable=False)
             report = found[0]
         document = core_document(report)
-        if item.kind == "addendum":
-            original = str(item.payload["original"])
-            document["addendum_to"] = original
+        if isinstance(job, AddendumJob):
+            document["addendum_to"] = job.original
             if self.core is None:
                 assert self.case_store is not None
-                await self.case_store.embedded_core_addendum(original, document)
+                await self.case_store.embedded_core_addendum(job.original, document)
                 return Delivered()
-            return await self.core.addendum(original, item.tracking_id, document)
+            return await self.core.addendum(job.original, item.tracking_id, document)
         links = self._link(report)
         if links:
             document["similar_to"] = links
@@ -100,19 +110,18 @@ class GatewayDeliverer:
             return []
         return [link.model_dump(mode="json") for link in self.linker.link(report)]
 
-    async def _to_adapter(self, item: OutboxItem) -> Delivered:
+    async def _to_adapter(self, item: OutboxItem, job: AckJob | StatusUpdateJob) -> Delivered:
         adapter = self.adapters.get(item.target)
         if adapter is None:
             raise SendError(f"adapter {item.target} is not enabled", retryable=True)
-        payload = item.payload
         message = OutboundMessage(
             outbox_id=item.id,
-            kind=str(payload.get("kind", "ack")),
+            kind=job.kind,
             tracking_id=item.tracking_id,
-            reply_to=ReplyAddress.model_validate(payload["reply_to"]),
-            text=str(payload["text"]),
-            payload=dict(payload.get("data") or {}),
-            confidential=bool(payload.get("confidential", False)),
+            reply_to=job.reply_to,
+            text=job.text,
+            payload=dict(job.data),
+            confidential=job.confidential,
         )
         result = await adapter.send(message)
         return Delivered(message_id=result.message_id)

@@ -10,15 +10,10 @@ in the main process: they go out through the adapters (SMPP bind, modems, X clie
 live there. The two relays never share a row: the forwarder takes only rows whose target is
 ``core`` and the main relay skips them.
 
-The two processes talk over a socketpair, one JSON object per line:
-
-* main -> forwarder: the byte ``w`` ("rows were committed, look now"; coalesced);
-* forwarder -> main: ``{"t": "o", "o": [outcome, ...], "d": [[kind, target, result], ...],
-  "f": [seconds, ...]}`` the verdicts of its attempts, which the main process commits
-  through its own group commit, with what ``/metrics`` counts (attempts by result, receipt
-  to forward latencies); the attempts of a few milliseconds travel in one line, so the main
-  process parses one line per batch, not three per report. ``{"t": "hb", ...}`` every
-  second, for readiness.
+The two processes talk over a socketpair (messages: :mod:`outbox.link`): the main
+process wakes the forwarder when rows were committed; the forwarder sends back the
+verdicts of its attempts, which the main process commits through its own group commit,
+with what ``/metrics`` counts, and a heartbeat every second, for readiness.
 
 The forwarder only reads the database, through a read-only
 :class:`~gateway.store.reader.SqliteReader` (no writer thread, no migrations): two writers
@@ -38,8 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import os
 import signal
@@ -48,18 +41,18 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from gateway import heap
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
-from gateway.pipeline import CORE_TARGET
 from gateway.sections import GatewayConfig
 from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
+from outbox import link
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import OutboxItem, OutboxOutcome
+from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxOutcome
+from outbox.policy import TargetPolicies
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -78,13 +71,19 @@ OUTCOMES_PER_MESSAGE = 200
 LINE_LIMIT = 8 * 1024 * 1024
 
 
-def core_retry_policy(config: GatewayConfig) -> RetryPolicy:
+def retry_policies(config: GatewayConfig) -> TargetPolicies:
+    """The relays' retry policies from ``[core.retry]`` and ``[outbox]``: the same backoff
+    for both, ``core.retry.max_attempts`` toward the core, ``outbox.max_attempts`` toward
+    the adapters."""
     retry = config.core.retry
-    return RetryPolicy(
-        retry.initial_backoff_s,
-        retry.max_backoff_s,
-        retry.max_attempts,
-        config.outbox.throttled_give_up_after_s,
+    throttled = config.outbox.throttled_give_up_after_s
+    return TargetPolicies(
+        core=RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, retry.max_attempts, throttled
+        ),
+        adapters=RetryPolicy(
+            retry.initial_backoff_s, retry.max_backoff_s, config.outbox.max_attempts, throttled
+        ),
     )
 
 
@@ -158,24 +157,24 @@ class ForwarderProcess:
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
             try:
-                msg = json.loads(line)
-                kind = msg.get("t")
-                if kind == "o":
-                    outcomes = [OutboxOutcome(**o) for o in msg["o"]]
-                    if outcomes:
-                        task = asyncio.create_task(self._record(outcomes))
+                msg = link.decode(line)
+            except ValueError:
+                log.warning("unreadable message from the forwarder process")
+                continue
+            match msg:
+                case link.Outcomes():
+                    if msg.outcomes:
+                        task = asyncio.create_task(self._record(msg.outcomes))
                         self._recording.add(task)
                         task.add_done_callback(self._recording.discard)
-                    for d_kind, d_target, d_result in msg.get("d", ()):
-                        self.on_delivery(str(d_kind), str(d_target), str(d_result))
-                    for seconds in msg.get("f", ()):
-                        self.on_forwarded(float(seconds))
-                elif kind == "hb":
+                    for d in msg.deliveries:
+                        self.on_delivery(d.kind, d.target, d.result)
+                    for seconds in msg.forwarded_s:
+                        self.on_forwarded(seconds)
+                case link.Heartbeat():
                     self._heartbeat_at = time.monotonic()
-                    self._loop_at = float(msg["loop_at"])
-                    self._paused = {str(k): float(v) for k, v in msg["paused"].items()}
-            except (ValueError, KeyError, TypeError, AttributeError):
-                log.warning("unreadable message from the forwarder process")
+                    self._loop_at = msg.loop_at
+                    self._paused = msg.paused
 
     async def _record(self, outcomes: list[OutboxOutcome]) -> None:
         try:
@@ -218,7 +217,7 @@ class ForwarderProcess:
     def _send_wake(self) -> None:
         self._wake_pending = False
         if self._writer is not None and not self._writer.is_closing():
-            self._writer.write(b"w")
+            self._writer.write(link.WAKE)
 
     def healthy(self) -> bool:
         """Running, heard from within HEARTBEAT_STALE_S, and its relay loop not stuck."""
@@ -281,13 +280,13 @@ class ReportingQueue:
     for UNCONFIRMED_TTL_S (after that, one that never got committed is sent again, under the
     same Idempotency-Key)."""
 
-    def __init__(self, store: DueRows, send: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, store: DueRows, send: Callable[[link.Outcomes], None]) -> None:
         self.store = store
         self.send = send
         #: outbox id -> unix time until which the row is not read again
         self.sent: dict[int, float] = {}
         self.unsent: list[OutboxOutcome] = []
-        self.deliveries: list[tuple[str, str, str]] = []
+        self.deliveries: list[link.Delivery] = []
         self.forwarded: list[float] = []
         self._flush_at: asyncio.TimerHandle | None = None
 
@@ -306,15 +305,15 @@ class ReportingQueue:
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
         final_until = time.time() + UNCONFIRMED_TTL_S
         self.sent.update(
-            (o.id, o.retry_at if o.state in ("retry", "deferred") else final_until)
+            (o.id, o.retry_at if o.state in (Attempt.RETRY, Attempt.DEFERRED) else final_until)
             for o in outcomes
         )
         self.unsent += outcomes
         self._soon()
 
-    def observe(self, item: OutboxItem, result: str, started: float) -> None:
+    def observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         """The relay's observer: one attempt's result, for the main process's /metrics."""
-        self.deliveries.append((item.kind, item.target, result))
+        self.deliveries.append(link.Delivery(kind=item.kind, target=item.target, result=result))
         self._soon()
 
     def note_forwarded(self, seconds: float) -> None:
@@ -336,12 +335,9 @@ class ReportingQueue:
             self._flush_at = None
         if self.unsent or self.deliveries or self.forwarded:
             self.send(
-                {
-                    "t": "o",
-                    "o": [dataclasses.asdict(o) for o in self.unsent],
-                    "d": self.deliveries,
-                    "f": self.forwarded,
-                }
+                link.Outcomes(
+                    outcomes=self.unsent, deliveries=self.deliveries, forwarded_s=self.forwarded
+                )
             )
             self.unsent, self.deliveries, self.forwarded = [], [], []
 
@@ -359,18 +355,17 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
     await store.open()  # reads only, see the module docstring
     reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=link_fd))
 
-    def send(msg: dict[str, Any]) -> None:
+    def send(msg: link.Outcomes | link.Heartbeat) -> None:
         if not writer.is_closing():
-            writer.write(json.dumps(msg).encode() + b"\n")
+            writer.write(link.encode(msg))
 
     loop = asyncio.get_running_loop()
     linker = Linker(config.dedup)
     queue = ReportingQueue(store, send)
-    policy = core_retry_policy(config)
     relay = Relay(
         queue,
         GatewayDeliverer(store, {}, core, linker=linker, on_forwarded=queue.note_forwarded),
-        policy_for=lambda _: policy,
+        policy_for=retry_policies(config).for_item,
         poll_interval_s=config.outbox.poll_interval_s,
         batch_size=config.outbox.batch_size,
         concurrency=config.outbox.concurrency,
@@ -397,7 +392,7 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
         while True:
             if os.getppid() != parent:  # belt and braces: adopted by init, main is gone
                 stop.set()
-            send({"t": "hb", "loop_at": relay.last_loop_at, "paused": relay.paused_targets()})
+            send(link.Heartbeat(loop_at=relay.last_loop_at, paused=relay.paused_targets()))
             await asyncio.sleep(HEARTBEAT_EVERY_S)
 
     tasks = [asyncio.create_task(listen()), asyncio.create_task(heartbeat())]

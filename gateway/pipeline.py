@@ -27,10 +27,10 @@ from gateway.templates import Templates
 from normalizer import PossibleDuplicate, ReplyAddress, Report
 from normalizer.privacy import mask_phone
 from normalizer.tracking import new_tracking_id
+from outbox.jobs import AckJob, AddendumJob, ForwardJob, OutboxState, StatusUpdateJob
 
 log = logging.getLogger(__name__)
 
-CORE_TARGET = "core"
 EVENT_STATUSES = frozenset(
     {"verified", "forwarded", "in_progress", "responded", "closed", "rejected"}
 )
@@ -161,21 +161,15 @@ class Pipeline:
             decision = self.dedup.decide(report, prior, prepared)
             duplicate_of, addendum = decision.duplicate_of, decision.addendum
             possible = decision.possible_duplicate_of
-        state = "held" if throttled else "pending"
+        state = OutboxState.HELD if throttled else OutboxState.PENDING
         rows: list[OutboxRow] = []
         if duplicate_of is not None:
             rows.append(
-                OutboxRow(
-                    "addendum",
-                    CORE_TARGET,
-                    {"original": duplicate_of, "addendum": addendum},
-                    tid,
-                    state,
-                )
+                OutboxRow(AddendumJob(original=duplicate_of, addendum=addendum), tid, state)
             )
             status = "addendum" if addendum else "duplicate"
         else:
-            rows.append(OutboxRow("forward", CORE_TARGET, {}, tid, state))
+            rows.append(OutboxRow(ForwardJob(), tid, state))
             status = "received"
         # a throttled report is not acknowledged one by one (the sender is flooding); the
         # reply for a duplicate only ever shows the reporter's own original (level 2 links
@@ -212,7 +206,7 @@ class Pipeline:
         *,
         tracking_id: str | None,
         kind: str,
-        state: str = "pending",
+        state: OutboxState = OutboxState.PENDING,
         report_id: str | None = None,
         confidential: bool = False,
         status: str | None = None,
@@ -224,14 +218,16 @@ class Pipeline:
         text = self.templates.render(
             template, tracking_id=tracking_id, status=status, note=note, agency=agency, at=at
         )
-        payload = {
-            "reply_to": reply_to.model_dump(),
-            "text": text,
-            "kind": kind,
-            "confidential": confidential,
-            "data": extra or {},
-        }
-        return OutboxRow("ack", reply_to.adapter, payload, report_id or tracking_id, state)
+        job: AckJob | StatusUpdateJob
+        if kind == "status_update":
+            job = StatusUpdateJob(
+                reply_to=reply_to, text=text, confidential=confidential, data=extra or {}
+            )
+        else:
+            job = AckJob(
+                reply_to=reply_to, text=text, kind=kind, confidential=confidential, data=extra or {}
+            )
+        return OutboxRow(job, report_id or tracking_id, state)
 
     async def answer(
         self,

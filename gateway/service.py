@@ -30,16 +30,15 @@ from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
-from gateway.forwarder import ForwarderProcess, core_client, core_retry_policy
+from gateway.forwarder import ForwarderProcess, core_client, retry_policies
 from gateway.linker import Linker
-from gateway.pipeline import CORE_TARGET, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
-from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
-from outbox.jobs import OutboxItem
+from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxState
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -95,14 +94,6 @@ class Gateway:
             )
         # with a forwarder process, the core is its business alone
         self.core: CoreClient | None = None if self.forwarder else core_client(config)
-        retry = config.core.retry
-        self._core_policy = core_retry_policy(config)
-        self._ack_policy = RetryPolicy(
-            retry.initial_backoff_s,
-            retry.max_backoff_s,
-            config.outbox.max_attempts,
-            config.outbox.throttled_give_up_after_s,
-        )
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
         self.relay = Relay(
@@ -110,7 +101,7 @@ class Gateway:
             GatewayDeliverer(
                 self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
             ),
-            policy_for=self._policy_for,
+            policy_for=retry_policies(config).for_item,
             poll_interval_s=config.outbox.poll_interval_s,
             batch_size=config.outbox.batch_size,
             concurrency=config.outbox.concurrency,
@@ -131,20 +122,17 @@ class Gateway:
         self._store_ok = True
         self.port: int | None = None
 
-    def _policy_for(self, item: OutboxItem) -> RetryPolicy:
-        return self._core_policy if item.target == CORE_TARGET else self._ack_policy
-
     def _committed(self) -> None:
         self.relay.wake()
         if self.forwarder is not None:
             self.forwarder.wake()
 
-    def _observe(self, item: OutboxItem, result: str, started: float) -> None:
+    def _observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         self._count_delivery(item.kind, item.target, result)
 
     def _count_delivery(self, kind: str, target: str, result: str) -> None:
         metrics.DELIVERIES.labels(kind, target, result).inc()
-        if result == "dead":
+        if result == Attempt.DEAD:
             metrics.DEAD_LETTERS.labels(kind, target).inc()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -260,9 +248,9 @@ class Gateway:
 
     async def refresh_gauges(self) -> None:
         depth = await self.store.outbox_depth()
-        for state in ("pending", "held", "done", "dead"):
-            metrics.OUTBOX_DEPTH.labels(state).set(depth.get(state, 0))
-        self._pending = depth.get("pending", 0)
+        for state in OutboxState:
+            metrics.OUTBOX_DEPTH.labels(state.value).set(depth.get(state, 0))
+        self._pending = depth.get(OutboxState.PENDING, 0)
         self._store_ok = await self.store.healthy()
         for name, adapter in self.adapters.items():
             metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)

@@ -33,7 +33,7 @@ from typing import Protocol
 
 from outbox.backoff import RetryPolicy
 from outbox.core_client import Delivered
-from outbox.jobs import OutboxItem, OutboxOutcome, SendError
+from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, SendError
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,9 @@ class Deliverer(Protocol):
     async def __call__(self, item: OutboxItem) -> Delivered: ...
 
 
-#: (item, result, started) -> None, called once per attempt with its result (``done``,
-#: ``retry``, ``deferred`` or ``dead``) and ``time.time()`` at its start; lets the gateway
-#: count attempts without a dependency here
-Observer = Callable[[OutboxItem, str, float], None]
+#: (item, result, started) -> None, called once per attempt with its result and
+#: ``time.time()`` at its start; lets the gateway count attempts without a dependency here
+Observer = Callable[[OutboxItem, Attempt, float], None]
 
 
 class Relay:
@@ -221,20 +220,22 @@ class Relay:
             log.exception("outbox deliverer crashed", extra={"outbox_id": item.id})
             attempts = item.attempts + 1
             if policy.gives_up(attempts):
-                return OutboxOutcome(item.id, "dead", error=f"internal error: {type(exc).__name__}")
+                return OutboxOutcome(
+                    item.id, Attempt.DEAD, error=f"internal error: {type(exc).__name__}"
+                )
             return OutboxOutcome(
                 item.id,
-                "retry",
+                Attempt.RETRY,
                 error=f"internal error: {type(exc).__name__}",
                 retry_at=time.time() + policy.delay(attempts),
             )
         self._failures.pop(item.target, None)
         self._paused_until.pop(item.target, None)
         self._last_probe.pop(item.target, None)
-        self._note(item, "done", started)
+        self._note(item, Attempt.DONE, started)
         return OutboxOutcome(
             item.id,
-            "done",
+            Attempt.DONE,
             message_id=delivered.message_id,
             core_case_id=delivered.core_case_id,
             similar_to=delivered.similar_to,
@@ -260,7 +261,7 @@ class Relay:
                 # it failed before this run of target failures too: the row itself may be
                 # the trouble, so it also backs off on its own
                 retry_at = max(retry_at, time.time() + policy.delay(attempts, exc.retry_after))
-            state = "deferred" if exc.throttled else "retry"
+            state = Attempt.DEFERRED if exc.throttled else Attempt.RETRY
             self._note(item, state, started)
             log.warning(
                 "outbox delivery throttled, will retry"
@@ -275,7 +276,7 @@ class Relay:
                 },
             )
             return OutboxOutcome(item.id, state, error=str(exc), retry_at=retry_at)
-        self._note(item, "dead", started)
+        self._note(item, Attempt.DEAD, started)
         log.error(
             "outbox delivery gave up (dead letter)",
             extra={
@@ -286,8 +287,8 @@ class Relay:
                 "attempts": attempts,
             },
         )
-        return OutboxOutcome(item.id, "dead", error=str(exc))
+        return OutboxOutcome(item.id, Attempt.DEAD, error=str(exc))
 
-    def _note(self, item: OutboxItem, result: str, started: float) -> None:
+    def _note(self, item: OutboxItem, result: Attempt, started: float) -> None:
         if self.observe is not None:
             self.observe(item, result, started)

@@ -6,24 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from normalizer import PossibleDuplicate, Report
+from outbox.jobs import Job, OutboxState
 
 
 @dataclass
 class OutboxRow:
-    """A row to enqueue in the same transaction as the change that caused it.
+    """A job to enqueue in the same transaction as the change that caused it, ``pending``
+    or ``held`` (:class:`~outbox.jobs.OutboxState`)."""
 
-    ``state`` is ``pending`` (relay picks it up) or ``held`` (flood control: waits for an
-    operator or for the sender to calm down).
-    """
-
-    kind: str
-    target: str
-    payload: dict[str, Any]
+    job: Job
     tracking_id: str | None = None
-    state: str = "pending"
+    state: OutboxState = OutboxState.PENDING
+
+    @property
+    def target(self) -> str:
+        return self.job.target
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from gateway.store.base import (
     PriorReport,
 )
 from normalizer import Report
-from outbox.jobs import OutboxOutcome
+from outbox.jobs import Attempt, OutboxOutcome, job_payload
 
 
 def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
@@ -163,7 +163,16 @@ def insert_outbox(c: sqlite3.Connection, rows: list[OutboxRow], now: float) -> N
         "INSERT INTO outbox (kind, tracking_id, target, payload, state, next_attempt_at, "
         "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
         [
-            (r.kind, r.tracking_id, r.target, json.dumps(r.payload), r.state, now, now, now)
+            (
+                r.job.row_kind.value,
+                r.tracking_id,
+                r.target,
+                job_payload(r.job),
+                r.state,
+                now,
+                now,
+                now,
+            )
             for r in rows
         ],
     )
@@ -289,7 +298,7 @@ def apply_event(
 def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
     now = time.time()
     for o in outcomes:
-        if o.state == "done":
+        if o.state == Attempt.DONE:
             c.execute(
                 "UPDATE outbox SET state = 'done', attempts = attempts + 1, message_id = ?, "
                 "last_error = NULL, updated_at = ? WHERE id = ?",
@@ -307,11 +316,11 @@ def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
                     "WHERE tracking_id = (SELECT tracking_id FROM outbox WHERE id = ?)",
                     (json.dumps(o.similar_to), o.id),
                 )
-        elif o.state in ("retry", "deferred"):  # a deferral spends no attempt
+        elif o.state in (Attempt.RETRY, Attempt.DEFERRED):  # a deferral spends no attempt
             c.execute(
                 "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, "
                 "updated_at = ? WHERE id = ?",
-                (int(o.state == "retry"), o.retry_at, o.error, now, o.id),
+                (int(o.state == Attempt.RETRY), o.retry_at, o.error, now, o.id),
             )
         else:
             c.execute(

@@ -31,7 +31,7 @@ from gateway.store.base import (
     ReportSummary,
 )
 from normalizer import Report
-from outbox.jobs import OutboxItem
+from outbox.jobs import Job, OutboxItem, UnreadableJob, read_job
 
 # aiosqlite logs every statement *with its parameters* at DEBUG: phone numbers, e-mails and
 # report text would reach the logs of anyone who turns on debug logging. Its INFO and above
@@ -232,10 +232,9 @@ class SqliteReader:
         return [
             OutboxItem(
                 id=r["id"],
-                kind=r["kind"],
+                job=_job(r["kind"], r["payload"]),
                 tracking_id=r["tracking_id"],
                 target=r["target"],
-                payload=json.loads(r["payload"]),
                 attempts=r["attempts"],
                 created_at=r["created_at"],
                 report_json=r["body"],
@@ -276,3 +275,11 @@ class SqliteReader:
     async def core_cases(self) -> list[CoreCase]:
         rows = await self._read("SELECT tracking_id, case_id, received_at FROM core_cases")
         return [cast(CoreCase, dict(r)) for r in rows]
+
+
+def _job(kind: str, payload: str) -> Job | UnreadableJob:
+    """The row's job, or why it cannot be read (the relay dead-letters that row alone)."""
+    try:
+        return read_job(kind, payload)
+    except ValueError as exc:
+        return UnreadableJob(kind, str(exc))

@@ -8,7 +8,6 @@ waiting for the warm-up to finish.
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from gateway.forwarder import run_forwarder
 from gateway.linker import Linker
 from gateway.store.sqlite import SqliteStore
+from outbox import link
 from tests.conftest import make_config
 
 
@@ -39,8 +39,8 @@ async def test_heartbeats_while_warming_and_stops_when_the_link_closes(
     forwarder = asyncio.create_task(run_forwarder(config, forwarder_end.detach()))
     reader, writer = await asyncio.open_unix_connection(sock=main_end)
     await asyncio.wait_for(warming.wait(), 5)
-    beat = json.loads(await asyncio.wait_for(reader.readline(), 5))
-    assert beat["t"] == "hb" and beat["loop_at"] == 0.0  # alive, relay not started yet
+    beat = link.decode(await asyncio.wait_for(reader.readline(), 5))
+    assert isinstance(beat, link.Heartbeat) and beat.loop_at == 0.0  # relay not started yet
     writer.close()  # the main process stops (or dies)
     assert await asyncio.wait_for(forwarder, 5) == 0
 

@@ -14,22 +14,23 @@ from dataclasses import replace
 
 import pytest
 
+from normalizer import ReplyAddress
 from outbox.backoff import RetryPolicy
 from outbox.core_client import Delivered
-from outbox.jobs import OutboxItem, OutboxOutcome, SendError
+from outbox.jobs import AckJob, ForwardJob, Job, OutboxItem, OutboxOutcome, SendError
 from outbox.relay import Relay
 
+FORWARD = ForwardJob()
+ACK = AckJob(reply_to=ReplyAddress(adapter="sms.smpp", address="+6281234567890"), text="ok")
 POLICY = RetryPolicy(initial_s=1.0, max_s=900.0, max_attempts=5, throttled_give_up_after_s=3600)
 
 
 class Rows:
     """Pending rows with attempts and due times; outcomes applied as the store applies them."""
 
-    def __init__(self, n: int, *, kind: str = "forward", target: str = "core") -> None:
+    def __init__(self, n: int, *, job: Job = FORWARD, target: str = "core") -> None:
         now = time.time()
-        self.rows = {
-            i: OutboxItem(i, kind, f"T{i}", target, {}, 0, now) for i in range(1, n + 1)
-        }
+        self.rows = {i: OutboxItem(i, job, f"T{i}", target, 0, now) for i in range(1, n + 1)}
         self.due_at = dict.fromkeys(self.rows, 0.0)
         self.state = dict.fromkeys(self.rows, "pending")
         self.outcomes: list[OutboxOutcome] = []
@@ -141,7 +142,7 @@ async def test_probes_take_turns_so_one_refused_row_does_not_hold_the_rest() -> 
 
 
 async def test_throttling_defers_without_spending_attempts_and_waits_grow() -> None:
-    queue = Rows(3, kind="ack", target="sms.smpp")
+    queue = Rows(3, job=ACK, target="sms.smpp")
 
     async def throttled(item: OutboxItem) -> Delivered:
         raise SendError("submit_sm failed with status 0x00000058", retryable=True, throttled=True)
@@ -170,7 +171,7 @@ async def test_throttling_defers_without_spending_attempts_and_waits_grow() -> N
 async def test_a_throttled_row_gives_up_only_after_the_time_budget(
     queued_for_s: float, state: str
 ) -> None:
-    queue = Rows(1, kind="ack", target="sms.smpp")
+    queue = Rows(1, job=ACK, target="sms.smpp")
     queue.rows[1] = replace(queue.rows[1], created_at=time.time() - queued_for_s)
 
     async def throttled(item: OutboxItem) -> Delivered:

@@ -11,7 +11,7 @@ import time
 
 from outbox.backoff import RetryPolicy
 from outbox.core_client import Delivered
-from outbox.jobs import OutboxItem, OutboxOutcome
+from outbox.jobs import ForwardJob, OutboxItem, OutboxOutcome
 from outbox.relay import Relay
 
 
@@ -25,7 +25,7 @@ class MemoryQueue:
         self._next = 1
 
     def put(self) -> None:
-        self.rows.append(OutboxItem(self._next, "forward", f"T{self._next}", "core", {}, 0, 0.0))
+        self.rows.append(OutboxItem(self._next, ForwardJob(), f"T{self._next}", "core", 0, 0.0))
         self._next += 1
 
     async def due_outbox(

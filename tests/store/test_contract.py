@@ -19,10 +19,11 @@ from gateway.store.base import CoreEvent, FileRequest, OutboxRow, Plan, PriorRep
 from gateway.store.interfaces import ForwarderReader, Store
 from normalizer import Channel, Location, PossibleDuplicate, ReplyAddress, Report, Reporter
 from normalizer.tracking import new_tracking_id
-from outbox.jobs import OutboxOutcome
+from outbox.jobs import AckJob, ForwardJob, OutboxOutcome, StatusUpdateJob
 from tests.store.conftest import Backend
 
 PHONE = "081234567890"
+REPLY = ReplyAddress(adapter="sms.test", address="+6281234567890")
 NOW = datetime.now(UTC)
 
 
@@ -49,9 +50,9 @@ def report(
 def forward_and_ack(r: Report, prior: list[PriorReport]) -> Plan:
     """A plan like the pipeline's for a new report: forward to the core, ack the citizen."""
     tid = r.tracking_id
-    rows = [OutboxRow("forward", "core", {}, tid)]
+    rows = [OutboxRow(ForwardJob(), tid)]
     if r.reply_to is not None:
-        rows.append(OutboxRow("ack", r.reply_to.adapter, {"text": f"Diterima {tid}"}, tid))
+        rows.append(OutboxRow(AckJob(reply_to=r.reply_to, text=f"Diterima {tid}"), tid))
     return Plan(outbox=rows)
 
 
@@ -212,11 +213,11 @@ async def test_inbound_key_age(store: Store) -> None:
 
 
 async def test_answer_once_queues_rows_once_per_key(store: Store) -> None:
-    row = OutboxRow("ack", "sms.test", {"text": "Status: diproses"})
+    row = OutboxRow(AckJob(reply_to=REPLY, text="Status: diproses", kind="status"))
     assert await store.answer_once("sms:q1", [row], None)
     assert not await store.answer_once("sms:q1", [row], None)
     due = await store.due_outbox(later(), 10)
-    assert [(i.kind, i.target, i.payload) for i in due] == [("ack", "sms.test", row.payload)]
+    assert [(i.kind, i.target, i.job) for i in due] == [("ack", "sms.test", row.job)]
     assert await store.inbound_key_age("sms:q1") is not None
 
 
@@ -264,7 +265,8 @@ async def test_status_events_apply_once_and_only_the_newest_is_current(store: St
 
     def rows(rep: Report, status: str) -> list[OutboxRow]:
         notified.append(status)
-        return [OutboxRow("ack", "sms.test", {"text": status}, rep.tracking_id)]
+        update = StatusUpdateJob(reply_to=REPLY, text=status, data={"status": status})
+        return [OutboxRow(update, rep.tracking_id)]
 
     unknown = await store.apply_event(CoreEvent("NOPE", "closed", NOW), rows)
     assert (unknown.known, unknown.applied, unknown.current) == (False, False, False)
@@ -422,7 +424,7 @@ async def test_replay_brings_dead_letters_back_fresh(store: Store) -> None:
 async def test_held_rows_wait_until_released(store: Store) -> None:
     def held(r: Report, prior: list[PriorReport]) -> Plan:
         tid = r.tracking_id
-        return Plan(outbox=[OutboxRow("forward", "core", {}, tid, "held")], throttled=True)
+        return Plan(outbox=[OutboxRow(ForwardJob(), tid, "held")], throttled=True)
 
     a = (await file(store, report("satu"), "k1", planner=held)).tracking_id
     b = (await file(store, report("dua"), "k2", planner=held)).tracking_id
