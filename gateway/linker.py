@@ -5,11 +5,10 @@ Level 3 links a new report to recent reports of *other* people that look alike (
 citizen's answer never shows them (:mod:`gateway.dedup`). So they need to exist when the
 report reaches the core, not when the citizen's request is answered.
 
-Why here and not in the request path: the MinHash signature and the index query were about a
-fifth of the intake process's CPU per report (py-spy at 1,000 req/s, 2026-11-25), and the
-index is most of its memory. Run by the process that forwards to the core -- the forwarder
-process with ``outbox.core_forwarder = "process"`` -- both move to the second core, and the
-intake answers sooner at the same load.
+Why here and not in the request path: the text analysis and the index query are the most
+expensive work done per report, and the index is most of the gateway's memory. Run by the
+process that forwards to the core -- the forwarder process with ``outbox.core_forwarder =
+"process"`` -- both move to the second core, and the intake answers sooner at the same load.
 
 Semantics, compared with linking at intake:
 

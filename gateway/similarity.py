@@ -13,13 +13,13 @@ Facts also veto: two reports naming different values of one kind (another kelura
 another office, another document, another NIK) are never linked, however alike their words
 (:func:`normalizer.facts.conflicts`). A shared specific place adds ``fact_bonus``.
 
-Why an inverted index and not MinHash LSH (the first version): LSH finds pairs above a
-Jaccard threshold of *unweighted* features, and different people's words for one problem
-rarely reach it, so clusters were missed while look-alikes sharing common words were found.
-Here candidates come from the postings of the query's terms; each posting list keeps only
-its ``posting_cap`` most recent reports, and terms in more than ``common_share`` of the
-index are not used to find candidates (they still count in the score), so a query touches a
-bounded number of reports whatever the store size (``bench/dedup_scale.py`` checks it).
+Why an inverted index and not MinHash LSH: LSH finds pairs above a Jaccard threshold of
+*unweighted* features, and different people's words for one problem rarely reach it, so
+clusters are missed while look-alikes sharing common words are found. Here candidates come
+from the postings of the query's ``rarest_keys`` rarest terms and places (the others still
+count in the score); each posting list keeps only its ``posting_cap`` most recent reports,
+and at most ``max_candidates`` are scored, so a query touches a bounded number of reports
+whatever the store size (``bench/dedup_scale.py`` checks it).
 
 Other choices:
 
@@ -129,8 +129,8 @@ class SimilarityIndex:
         window: timedelta = timedelta(days=30),
         max_candidates: int = 200,
         partition_by: Sequence[str] = (),
-        posting_cap: int = 128,
-        common_share: float = 0.1,
+        posting_cap: int = 64,
+        rarest_keys: int = 8,
         fact_bonus: float = 0.15,
         problem_min: float = 0.15,
     ) -> None:
@@ -140,7 +140,7 @@ class SimilarityIndex:
         self.window = window
         self.max_candidates = max_candidates
         self.posting_cap = posting_cap
-        self.common_share = common_share
+        self.rarest_keys = rarest_keys
         self.fact_bonus = fact_bonus
         self.problem_min = problem_min
         self.partition_by = tuple(partition_by)
@@ -204,15 +204,12 @@ class SimilarityIndex:
         keys = known + [self._vocab[t] for t in places if t in self._vocab]
         if not keys:
             return []
-        common = max(50, int(self.common_share * len(self._slot)))
-        # terms in many reports find no candidates (they still count in the score), except
-        # the query's rarest few, so a text made only of common words still finds its like
-        rarest = sorted(keys, key=self._df.__getitem__)[:3]
+        # candidates come from the postings of the query's rarest terms only (the others
+        # still count in the score): a report about the same problem shares at least one
+        # of them, and the walk stays bounded by rarest_keys * posting_cap
         partial: dict[int, float] = {}
         accumulated = partial.get
-        for tid in keys:
-            if self._df[tid] > common and tid not in rarest:
-                continue
+        for tid in sorted(keys, key=self._df.__getitem__)[: self.rarest_keys]:
             term_weight = self._weight2(tid)
             for slot in self._postings.get(tid, ()):
                 partial[slot] = accumulated(slot, 0.0) + term_weight
@@ -230,6 +227,7 @@ class SimilarityIndex:
         q_norm2 = sum(self._weight2(t) for t in known) + unseen * self._idf(0) ** 2
         q_norm = math.sqrt(q_norm2) or 1.0
         my_places = {self._vocab[w] for w in place_words(analysis.facts) if w in self._vocab}
+        my_place_keys = {self._vocab[t] for t in places if t in self._vocab}
         # squared weights of the terms met in this query: one log per distinct term
         weights: dict[int, float] = {}
         known_weight = weights.get
@@ -267,8 +265,13 @@ class SimilarityIndex:
                 if t in mine:
                     dot += weight
             score = dot / (q_norm * (math.sqrt(d_norm2) or 1.0))
-            if score + self.fact_bonus < self.threshold:
-                continue
+            if score < self.threshold:
+                # only the bonus of a shared place can lift it: no place term in common, no
+                # bonus (the cheap test before the facts are looked at)
+                if score + self.fact_bonus < self.threshold or not any(
+                    f in my_place_keys for f in self._facts[slot]
+                ):
+                    continue
             facts, their_place_words = self._slot_facts(slot)
             # the problem itself must agree too, not only the place both name (checked
             # before the facts: it is arithmetic, a conflict check is not)

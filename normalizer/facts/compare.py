@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 from rapidfuzz.fuzz import ratio
 
@@ -16,9 +18,12 @@ _PLACE_KINDS = ("jalan", "gang", "dusun", "desa", "kecamatan", "kabupaten", "kot
 _LOCAL_KINDS = ("jalan", "gang", "dusun", "desa")
 
 
-def _by_kind(values: Iterable[str]) -> dict[str, set[str]]:
+@lru_cache(maxsize=16384)
+def _by_kind(values: frozenset[str]) -> Mapping[str, frozenset[str]]:
     """Values grouped by kind, prefix removed; a landmark's kind is its institution
-    ("landmark:sdn" -> {"3 cibinong"}), so only schools are compared with schools."""
+    ("landmark:sdn" -> {"3 cibinong"}), so only schools are compared with schools.
+
+    Cached: level 3 compares one report's facts with many candidates' in a row."""
     out: dict[str, set[str]] = {}
     for value in values:
         kind, _, rest = value.partition(":")
@@ -27,7 +32,7 @@ def _by_kind(values: Iterable[str]) -> dict[str, set[str]]:
             head = next((k for k in _LANDMARK_ORDER if rest.startswith(k + " ")), default)
             kind, rest = f"landmark:{head}", rest[len(head) + 1 :]
         out.setdefault(kind, set()).add(rest)
-    return out
+    return MappingProxyType({kind: frozenset(found) for kind, found in out.items()})
 
 
 _LANDMARK_ORDER = sorted(v.LANDMARK_ALIASES, key=len, reverse=True)  # "kantor desa" first
@@ -120,7 +125,7 @@ def conflicts(a: Facts, b: Facts) -> list[str]:
     for kind in _PLACE_KINDS:
         if pa.get(kind) and pb.get(kind) and not _matches(pa[kind], pb[kind], _place_match):
             out.append(kind)
-    rw_a, rw_b = pa.get("rw", set()), pb.get("rw", set())
+    rw_a, rw_b = pa.get("rw", frozenset[str]()), pb.get("rw", frozenset[str]())
     if pa.get("rt") and pb.get("rt") and rw_a & rw_b and not pa["rt"] & pb["rt"]:
         out.append("rt")
     if rw_a and rw_b and not rw_a & rw_b:
