@@ -20,8 +20,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential,
-    wait_random,
 )
 
 from adapters.sms.config import SmppBindConfig
@@ -37,6 +35,7 @@ from adapters.sms.smpp.pdu import (
 from adapters.sms.smpp.session import SmppSession
 from adapters.sms.smpp.status import LinkClosedError, failure_text
 from gateway.adapter import SendError
+from gateway.resilience.backoff import exponential_jitter
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +152,7 @@ class SmppBind:
     async def _connect(self) -> SmppSession:
         cfg = self.config
         retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
-            + wait_random(0, cfg.reconnect_initial_s),
+            wait=exponential_jitter(cfg.reconnect_initial_s, cfg.reconnect_max_s),
             stop=stop_after_attempt(cfg.reconnect_attempts),
             retry=retry_if_exception_type(Exception),
             reraise=True,
