@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 from gateway.resilience.backoff import Backoff as Delays
 from gateway.resilience.backoff import exponential_random
+from gateway.resilience.bucket import TokenBucket
 
 RESET_HEADERS = (
     "x-rate-limit-reset",
@@ -100,19 +101,18 @@ class ReplyPacer:
     """At most *per_min* replies a minute, evenly spaced (X flags bursts of replies as spam).
 
     :meth:`reserve` books the next slot and returns how long the caller must wait for it.
+
+    A token bucket of one token (no burst) refilled *per_min* times a minute; a reservation
+    takes the next token in advance.
     """
 
     def __init__(self, per_min: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.spacing_s = 60.0 / per_min
         self._clock = clock
-        self._next = 0.0
+        self._bucket = TokenBucket.full(1.0, per_min / 60.0, clock(), floor=-math.inf)
 
     def reserve(self) -> float:
-        now = self._clock()
-        slot = max(self._next, now)
-        self._next = slot + self.spacing_s
-        return slot - now
+        return self._bucket.reserve(self._clock())
 
     def release(self) -> None:
         """Give back a slot reserved but not used (the caller decided not to wait)."""
-        self._next -= self.spacing_s
+        self._bucket.give_back()

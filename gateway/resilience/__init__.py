@@ -2,6 +2,7 @@
 each writing its own.
 
 * :mod:`.backoff`: retry delays built from tenacity's wait strategies.
+* :mod:`.bucket`: a token bucket, and a table of them keyed by sender, client or channel.
 
 Nothing here imports the rest of the project, so the core, the outbox and every adapter may
 use it.

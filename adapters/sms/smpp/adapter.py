@@ -48,7 +48,7 @@ from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
 from adapters.sms.smpp import metrics
-from adapters.sms.smpp.bind import SmppBind, TokenBucket
+from adapters.sms.smpp.bind import SmppBind
 from adapters.sms.smpp.pdu import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN, Inbound
 from adapters.sms.smpp.session import SmppSession
 from gateway.adapter import (
@@ -63,7 +63,7 @@ from gateway.adapter import (
 )
 from normalizer.privacy import mask_phone
 
-__all__ = ["SmppAdapter", "SmppBind", "TokenBucket"]
+__all__ = ["SmppAdapter", "SmppBind"]
 
 ESM_UDHI = 0x40
 
