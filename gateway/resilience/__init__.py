@@ -3,6 +3,8 @@ each writing its own.
 
 * :mod:`.backoff`: retry delays built from tenacity's wait strategies.
 * :mod:`.bucket`: a token bucket, and a table of them keyed by sender, client or channel.
+* :mod:`.errors`: which HTTP answers and transport failures are worth retrying, and
+  ``Retry-After``.
 
 Nothing here imports the rest of the project, so the core, the outbox and every adapter may
 use it.
