@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from adapters import signing
 from gateway.adapter import Adapter, AdapterContext, OutboundMessage, SendError, SendResult
+from gateway.resilience.errors import TRANSPORT_ERRORS, classify_status, transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,17 @@ class CallbackSender:
         try:
             async with self._session.post(url, data=body, headers=headers) as resp:
                 status = resp.status
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise SendError(f"callback unreachable: {type(exc).__name__}", retryable=True) from None
+                retry_after = resp.headers.get("Retry-After")
+        except TRANSPORT_ERRORS as exc:
+            raise SendError(f"callback {transport_failure(exc)}", retryable=True) from None
         if 200 <= status < 300:
             return SendResult()
-        retryable = status in (408, 425, 429) or status >= 500
-        raise SendError(f"callback answered {status}", retryable=retryable)
+        verdict = classify_status(status, retry_after)
+        raise SendError(
+            f"callback answered {status}",
+            retryable=verdict.retryable,
+            retry_after=verdict.retry_after,
+        )
 
 
 class SignedWebhookAdapter(Adapter):

@@ -32,54 +32,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from gateway.resilience.bucket import KeyedBuckets, TokenBucket
 from gateway.sections import FloodSection
 from normalizer.report import Report
 
 Clock = Callable[[], float]
 #: held-report key prefix for reports without any sender identity
 _CHANNEL = "channel:"
-
-
-@dataclass(slots=True)
-class TokenBucket:
-    """Classic token bucket: ``capacity`` tokens, refilled at ``rate`` per second.
-
-    ``floor`` below zero lets a caller charge a throttled request as debt."""
-
-    capacity: float
-    rate: float
-    tokens: float
-    updated: float
-    floor: float = 0.0
-
-    @classmethod
-    def full(cls, capacity: float, rate: float, now: float, floor: float = 0.0) -> TokenBucket:
-        return cls(capacity, rate, capacity, now, floor)
-
-    def refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
-        self.updated = max(self.updated, now)
-
-    def available(self, now: float) -> bool:
-        """Whether one token can be taken at *now*."""
-        self.refill(now)
-        return self.tokens >= 1.0
-
-    def take(self, now: float) -> None:
-        """Take one token (may go into debt down to ``floor``)."""
-        self.refill(now)
-        self.tokens = max(self.floor, self.tokens - 1.0)
-
-    def is_full(self, now: float) -> bool:
-        self.refill(now)
-        return self.tokens >= self.capacity
-
-    def seconds_until_available(self, now: float) -> float:
-        self.refill(now)
-        if self.tokens >= 1.0:
-            return 0.0
-        return (1.0 - self.tokens) / self.rate if self.rate > 0 else float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +64,19 @@ class FloodControl:
 
     config: FloodSection
     clock: Clock = time.monotonic
-    _senders: dict[str, TokenBucket] = field(default_factory=dict)
-    _channels: dict[str, TokenBucket] = field(default_factory=dict)
+    _senders: KeyedBuckets = field(init=False)
+    _channels: KeyedBuckets = field(init=False)
     #: tracking IDs held per sender key, released when the sender calms down
     _held: dict[str, set[str]] = field(default_factory=dict)
     throttled_total: int = 0
+
+    def __post_init__(self) -> None:
+        c = self.config
+        # a sender who keeps flooding goes into debt (down to minus one burst): stays throttled
+        self._senders = KeyedBuckets(
+            c.sender_burst, c.sender_per_min / 60.0, floor=-float(c.sender_burst)
+        )
+        self._channels = KeyedBuckets(c.channel_burst, c.channel_per_s)
 
     def allow(self, report: Report) -> bool:
         """The pipeline hook: take tokens for *report*; False means store it throttled."""
@@ -179,43 +146,24 @@ class FloodControl:
         """Drop full buckets without held reports (they equal fresh ones); returns how many.
         Call periodically so memory follows active senders, not every sender ever seen."""
         t = self.clock() if now is None else now
-        dropped = 0
-        for table in (self._senders, self._channels):
-            held = (
-                self._held
-                if table is self._senders
-                else {k.removeprefix(_CHANNEL) for k in self._held if k.startswith(_CHANNEL)}
-            )
-            for key in [k for k, b in table.items() if b.is_full(t) and k not in held]:
-                del table[key]
-                dropped += 1
-        return dropped
+        held_channels = {k.removeprefix(_CHANNEL) for k in self._held if k.startswith(_CHANNEL)}
+        return self._senders.prune(t, keep=self._held) + self._channels.prune(t, held_channels)
 
     def stats(self, now: float | None = None) -> dict[str, int]:
         """Figures for metrics and ``/readyz``."""
         t = self.clock() if now is None else now
         return {
             "throttled_total": self.throttled_total,
-            "throttled_senders": sum(1 for b in self._senders.values() if not b.available(t)),
+            "throttled_senders": self._senders.count(lambda b: not b.available(t)),
             "held_reports": len(set().union(*self._held.values())) if self._held else 0,
             "tracked_senders": len(self._senders),
         }
 
     def _sender(self, key: str, now: float) -> TokenBucket:
-        bucket = self._senders.get(key)
-        if bucket is None:
-            c = self.config
-            bucket = TokenBucket.full(c.sender_burst, c.sender_per_min / 60.0, now, -c.sender_burst)
-            self._senders[key] = bucket
-        return bucket
+        return self._senders.bucket(key, now)
 
     def _channel(self, channel: str, now: float) -> TokenBucket:
-        bucket = self._channels.get(channel)
-        if bucket is None:
-            c = self.config
-            bucket = TokenBucket.full(c.channel_burst, c.channel_per_s, now)
-            self._channels[channel] = bucket
-        return bucket
+        return self._channels.bucket(channel, now)
 
 
 @dataclass

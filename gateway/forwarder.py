@@ -45,6 +45,7 @@ from pathlib import Path
 from gateway import heap
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
+from gateway.resilience.backoff import Backoff, exponential
 from gateway.sections import GatewayConfig
 from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
@@ -183,7 +184,7 @@ class ForwarderProcess:
             log.error("could not record forwarder outcomes: %s", type(exc).__name__)
 
     async def _supervise(self) -> None:
-        backoff = 1.0
+        backoff = Backoff(exponential(1.0, 30.0))
         while not self._stopping:
             assert self._proc is not None
             started = time.monotonic()
@@ -191,14 +192,14 @@ class ForwarderProcess:
             if self._stopping:
                 return
             if time.monotonic() - started > 60:
-                backoff = 1.0
+                backoff.reset()
+            delay = backoff.next()
             log.error(
                 "core forwarder process exited; restarting",
-                extra={"exit_code": code, "restart_in_s": backoff},
+                extra={"exit_code": code, "restart_in_s": delay},
             )
             self._writer = None
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+            await asyncio.sleep(delay)
             if self._stopping:
                 return
             try:

@@ -70,5 +70,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.server").addFilter(_bad_http_one_line)
-    for noisy in ("aiohttp.access", "apscheduler", "tweepy", "smpplib", "smpplib.client"):
+    for noisy in ("aiohttp.access", "tweepy", "smpplib", "smpplib.client"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -28,6 +28,7 @@ from adapters.http import (
 )
 from gateway.adapter import StatusView
 from gateway.pipeline import EVENT_STATUSES, Pipeline
+from gateway.resilience.bucket import MAX_CLIENTS, KeyedBuckets
 from gateway.store import CoreEvent
 from normalizer import tracking
 
@@ -82,25 +83,9 @@ def status_document(view: StatusView) -> dict[str, Any]:
     }
 
 
-class RateLimiter:
+def lookup_limiter(per_min: int) -> KeyedBuckets:
     """A token bucket per client address (status lookups are cheap to abuse for guessing)."""
-
-    def __init__(self, per_min: int) -> None:
-        self.rate = per_min / 60.0
-        self.burst = float(max(1, per_min))
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if len(self._buckets) > 100_000:
-            self._buckets.clear()
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1, now)
-        return True
+    return KeyedBuckets(float(max(1, per_min)), per_min / 60.0, max_keys=MAX_CLIENTS)
 
 
 class StatusApi:
@@ -110,10 +95,10 @@ class StatusApi:
         self.pipeline = pipeline
         self.events_secret = events_secret
         self.max_body = max_body
-        self.limiter = RateLimiter(rate_per_min)
+        self.limiter = lookup_limiter(rate_per_min)
 
     async def get_status(self, request: web.Request) -> web.Response:
-        if not self.limiter.allow(request.remote or "?"):
+        if not self.limiter.try_take(request.remote or "?", time.monotonic()):
             raise HttpError(
                 429, "rate_limited", "too many status lookups", headers={"Retry-After": "60"}
             )

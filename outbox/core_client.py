@@ -6,22 +6,20 @@ addendum for an existing case goes to ``POST {core.url}/{original_tracking_id}/a
 with the new report's tracking ID as idempotency key.
 
 Classification (errors are data, see :class:`outbox.jobs.SendError`):
-2xx and 409 (already have it) are done; 408, 429, 5xx, timeouts and connection errors are
+2xx and 409 (already have it) are done; the rest is classified by the resilience kit
+(:mod:`gateway.resilience.errors`): 408, 425, 429, 5xx, timeouts and connection errors are
 retryable (``Retry-After`` honoured); any other 4xx is permanent and goes to dead letters.
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from gateway.resilience.errors import TRANSPORT_ERRORS, classify_status, transport_failure
 from outbox.jobs import SendError
-
-RETRYABLE_STATUS = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -30,20 +28,6 @@ class Delivered:
     core_case_id: str | None = None
     #: level-3 links that went with a forwarded report (see ``OutboxOutcome.similar_to``)
     similar_to: list[dict[str, Any]] | None = None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class CoreClient:
@@ -83,19 +67,15 @@ class CoreClient:
         try:
             async with self._session.post(url, json=document, headers=headers) as resp:
                 status = resp.status
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                retry_after = resp.headers.get("Retry-After")
                 body: Any = None
                 if 200 <= status < 300:
                     try:
                         body = await resp.json(content_type=None)
                     except (ValueError, aiohttp.ContentTypeError):
                         body = None
-        except TimeoutError:
-            raise SendError("core case store timed out", retryable=True) from None
-        except aiohttp.ClientError as exc:
-            raise SendError(
-                f"core case store unreachable: {type(exc).__name__}", retryable=True
-            ) from None
+        except TRANSPORT_ERRORS as exc:
+            raise SendError(f"core case store {transport_failure(exc)}", retryable=True) from None
         if 200 <= status < 300:
             case_id = None
             if isinstance(body, dict):
@@ -104,6 +84,9 @@ class CoreClient:
             return Delivered(core_case_id=case_id)
         if status == 409:
             return Delivered()
-        if status in RETRYABLE_STATUS or status >= 500:
-            raise SendError(f"core answered {status}", retryable=True, retry_after=retry_after)
+        verdict = classify_status(status, retry_after)
+        if verdict.retryable:
+            raise SendError(
+                f"core answered {status}", retryable=True, retry_after=verdict.retry_after
+            )
         raise SendError(f"core rejected the report with {status}", retryable=False)

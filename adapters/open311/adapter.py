@@ -43,6 +43,7 @@ from adapters.open311 import request as req
 from adapters.open311.config import Open311Config, Open311Service
 from adapters.open311.format import Open311Error, respond
 from gateway.adapter import Adapter, AdapterContext, Route, StatusView, StoreUnavailableError
+from gateway.resilience.bucket import MAX_CLIENTS, KeyedBuckets
 from normalizer import Channel, tracking
 
 log = logging.getLogger(__name__)
@@ -68,27 +69,6 @@ FLAG_DEFINITIONS: list[dict[str, Any]] = [
 ]
 
 
-class _Buckets:
-    """Token bucket per client address for lookups (as the status view has)."""
-
-    def __init__(self, per_min: int) -> None:
-        self.rate = per_min / 60.0
-        self.burst = float(per_min)
-        self._state: dict[str, tuple[float, float]] = {}
-
-    def allow(self, key: str, cost: int = 1) -> bool:
-        """Charge *cost* tokens (one per ID looked up; at most the burst)."""
-        need = float(min(cost, self.burst))
-        now = time.monotonic()
-        tokens, last = self._state.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if len(self._state) > 100_000:
-            self._state.clear()
-        allowed = tokens >= need
-        self._state[key] = (tokens - need if allowed else tokens, now)
-        return allowed
-
-
 def open311_status(status: str) -> str:
     return "closed" if status in CLOSED_STATUSES else "open"
 
@@ -100,7 +80,9 @@ class Open311Adapter(Adapter):
         super().__init__(ctx)
         self.config = config
         self._keys = [k.get_secret_value().encode() for k in config.api_keys]
-        self._lookups = _Buckets(config.lookup_rate_per_min)
+        #: lookups per client address, as the status view limits them
+        per_min = config.lookup_rate_per_min
+        self._lookups = KeyedBuckets(float(per_min), per_min / 60.0, max_keys=MAX_CLIENTS)
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -217,7 +199,8 @@ class Open311Adapter(Adapter):
     # -- lookups ---------------------------------------------------------------------------
 
     def _limit(self, request: web.Request, ids: int = 1) -> None:
-        if not self._lookups.allow(request.remote or "?", ids):
+        cost = min(ids, self._lookups.capacity)  # one token per ID looked up, at most a burst
+        if not self._lookups.try_take(request.remote or "?", time.monotonic(), cost):
             raise Open311Error(429, "too many lookups; retry later", {"Retry-After": "60"})
 
     async def _view(self, raw_id: str, what: str = "service_request_id") -> StatusView | None:

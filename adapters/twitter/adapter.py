@@ -1,6 +1,7 @@
 """``TwitterAdapter``: the X (@lapor1708) channel, registry name ``twitter``.
 
-Inbound: the mentions poller and the DM poller run as apscheduler jobs every
+Inbound: the mentions poller and the DM poller run as periodic jobs
+(:class:`~gateway.resilience.periodic.Periodic`) every
 ``poll_interval_s`` (``idle_poll_interval_s`` after ``idle_after_polls`` empty polls, back as
 soon as something arrives), and/or the Account Activity webhook. All three feed one
 :class:`~.processor.Processor`.
@@ -21,11 +22,9 @@ this exact reply: success, not a retry loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from datetime import UTC, datetime
 from typing import Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.twitter import metrics
 from adapters.twitter.client import XClient
@@ -53,6 +52,7 @@ from gateway.adapter import (
     SendResult,
     StoreUnavailableError,
 )
+from gateway.resilience.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class TwitterAdapter(Adapter):
         self._locks = {family: asyncio.Lock() for family in (MENTIONS, DMS)}
         self._empty = {MENTIONS: 0, DMS: 0}
         self._idle = {MENTIONS: False, DMS: False}
-        self._scheduler: AsyncIOScheduler | None = None
+        self._jobs: dict[str, Periodic] = {}
         self._stopping = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -106,29 +106,21 @@ class TwitterAdapter(Adapter):
         metrics.AUTH_OK.set(1)
         if not self.pollers:
             return
-        scheduler = AsyncIOScheduler()
-        for family in self.pollers:
-            scheduler.add_job(
-                self.run_job,
-                "interval",
-                seconds=self.config.poll_interval_s,
-                args=[family],
-                id=f"x-{family}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=None,
-            )
-        scheduler.start()
         for family in self.pollers:  # first poll right away, not one interval later
-            scheduler.modify_job(f"x-{family}", next_run_time=_now())
-        self._scheduler = scheduler
+            job = Periodic(
+                f"x-{family}",
+                functools.partial(self.run_job, family),
+                self.config.poll_interval_s,
+                run_at_start=True,
+            )
+            job.start()
+            self._jobs[family] = job
 
     async def stop(self) -> None:
         """Stop scheduling, let an in-flight poll finish the item it is committing, close."""
         self._stopping = True
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        jobs, self._jobs = self._jobs, {}
+        await asyncio.gather(*(job.stop(finish_run=True) for job in jobs.values()))
         for lock in self._locks.values():
             async with lock:
                 pass
@@ -185,8 +177,9 @@ class TwitterAdapter(Adapter):
             return
         self._idle[family] = idle
         interval = self.config.idle_poll_interval_s if idle else self.config.poll_interval_s
-        if self._scheduler is not None and not self._stopping:
-            self._scheduler.reschedule_job(f"x-{family}", trigger="interval", seconds=interval)
+        job = self._jobs.get(family)
+        if job is not None and not self._stopping:
+            job.reschedule(interval)
         log.info("x %s polling every %.0f s", family, interval)
 
     def _auth_failed(self, detail: str) -> None:
@@ -271,6 +264,3 @@ class TwitterAdapter(Adapter):
             )
         return Health(ok=True, extra=extra)
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)

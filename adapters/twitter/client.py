@@ -17,7 +17,6 @@ aiohttp failure into the :mod:`.errors` tree, so nothing above it imports tweepy
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any, cast
@@ -38,6 +37,7 @@ from adapters.twitter.errors import (
     TransientError,
     XApiError,
 )
+from gateway.resilience.errors import TRANSPORT_ERRORS, retryable_status, transport_failure
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +147,11 @@ def _convert(exc: BaseException, *, write: bool) -> XApiError:
             if write:
                 return ForbiddenError(message, status=status, headers=headers)
             return AuthError(message, status=status, headers=headers)
-        if isinstance(exc, tweepy.TwitterServerError):
+        if retryable_status(status):
             return TransientError(message, status=status, headers=headers)
         return ClientError(message, status=status, headers=headers)
-    if isinstance(exc, asyncio.TimeoutError):
-        return TransientError("X API request timed out")
-    if isinstance(exc, aiohttp.ClientError):
-        return TransientError(f"X API unreachable: {type(exc).__name__}")
+    if isinstance(exc, TRANSPORT_ERRORS):
+        return TransientError(f"X API {transport_failure(exc)}")
     if isinstance(exc, ValueError):  # 2xx with a body that is not JSON
         return TransientError("X API answered with a body that is not JSON")
     return TransientError(f"X API call failed: {type(exc).__name__}")

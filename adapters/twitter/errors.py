@@ -9,7 +9,8 @@ about tweepy or aiohttp::
     +-- AuthError             401, or 403 on a read: a configuration problem, shown in /readyz
     +-- DuplicateContentError 403 "duplicate content" on create tweet: already acknowledged
     +-- ForbiddenError        any other 403 (user blocks DMs, reply not allowed...)
-    +-- TransientError        5xx, network error, timeout, unparsable 2xx body: retry later
+    +-- TransientError        5xx, 408, 425, network error, timeout, unparsable 2xx body:
+                              retry later (:mod:`gateway.resilience.errors` decides)
     +-- ClientError           other 4xx: our request is wrong; retrying will not help
 """
 

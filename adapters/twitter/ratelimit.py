@@ -8,17 +8,21 @@ not be called, and the poll job simply returns early until then.
 * 429: wait until the **latest** of ``x-rate-limit-reset`` and the 24-hour resets
   (``x-user-limit-24hour-reset``, ``x-app-limit-24hour-reset``): when the daily cap is hit,
   the 15-minute window reopening does not help. Without usable headers, wait the floor.
-* 5xx, network errors, timeouts: exponential back-off with full jitter (so several gateways
-  do not hammer a recovering API in step), capped at ``max_s``.
+* 5xx, network errors, timeouts: exponential back-off with jitter (so several gateways
+  do not hammer a recovering API in step), capped at ``max_s``: the resilience kit's
+  :func:`~gateway.resilience.backoff.exponential_random`.
 * success resets both.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Mapping
+
+from gateway.resilience.backoff import Backoff as Delays
+from gateway.resilience.backoff import exponential_random
+from gateway.resilience.bucket import TokenBucket
 
 RESET_HEADERS = (
     "x-rate-limit-reset",
@@ -56,13 +60,11 @@ class Backoff:
         floor_s: float,
         max_s: float,
         clock: Callable[[], float] = time.time,
-        rng: Callable[[], float] = random.random,
     ) -> None:
         self.floor_s = floor_s
         self.max_s = max_s
         self._clock = clock
-        self._rng = rng
-        self.failures = 0
+        self._delays = Delays(exponential_random(min(floor_s, max_s), max_s))
         self.blocked_until = 0.0
         self.reason = ""
 
@@ -70,8 +72,13 @@ class Backoff:
         """Seconds until calls are allowed again (0: now)."""
         return max(self.blocked_until - self._clock(), 0.0)
 
+    @property
+    def failures(self) -> int:
+        """Transient failures since the last success."""
+        return self._delays.failures
+
     def on_success(self) -> None:
-        self.failures = 0
+        self._delays.reset()
         self.blocked_until = 0.0
         self.reason = ""
 
@@ -84,10 +91,7 @@ class Backoff:
 
     def on_transient(self) -> float:
         """Jittered exponential back-off: uniform in [base/2, min(max, base * 2^(n-1))]."""
-        self.failures += 1
-        base = min(self.floor_s, self.max_s)
-        ceiling = min(self.max_s, base * 2.0 ** min(self.failures - 1, 30))
-        wait = base / 2 + (ceiling - base / 2) * self._rng()
+        wait = self._delays.next()
         self.blocked_until = self._clock() + wait
         self.reason = "transient errors"
         return wait
@@ -97,19 +101,18 @@ class ReplyPacer:
     """At most *per_min* replies a minute, evenly spaced (X flags bursts of replies as spam).
 
     :meth:`reserve` books the next slot and returns how long the caller must wait for it.
+
+    A token bucket of one token (no burst) refilled *per_min* times a minute; a reservation
+    takes the next token in advance.
     """
 
     def __init__(self, per_min: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.spacing_s = 60.0 / per_min
         self._clock = clock
-        self._next = 0.0
+        self._bucket = TokenBucket.full(1.0, per_min / 60.0, clock(), floor=-math.inf)
 
     def reserve(self) -> float:
-        now = self._clock()
-        slot = max(self._next, now)
-        self._next = slot + self.spacing_s
-        return slot - now
+        return self._bucket.reserve(self._clock())
 
     def release(self) -> None:
         """Give back a slot reserved but not used (the caller decided not to wait)."""
-        self._next -= self.spacing_s
+        self._bucket.give_back()

@@ -30,11 +30,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.adapter import StoreUnavailableError
+from gateway.resilience.backoff import Backoff, exponential
 from gateway.store.batch import WriteFn, commit, run_batch
 from gateway.store.schema import migrate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: waits while another process holds the write lock: 1 ms doubling to 100 ms
+LOCK_BACKOFF = exponential(0.001, 0.1)
 
 
 @dataclass
@@ -106,7 +109,7 @@ class GroupCommitWriter:
         """Run *fn*; while another process holds the write lock, wait (asynchronously) and
         try again, up to *timeout_s*."""
         deadline = time.monotonic() + timeout_s
-        delay = 0.001
+        backoff: Backoff | None = None  # made on the first lock only: commits are hot
         while True:
             try:
                 return fn()
@@ -115,8 +118,8 @@ class GroupCommitWriter:
                     raise
                 if time.monotonic() > deadline:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            backoff = backoff or Backoff(LOCK_BACKOFF)
+            await asyncio.sleep(backoff.next())
 
     async def _loop(self) -> None:
         while True:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.flood import Backpressure, FloodControl, TokenBucket, retry_after_for, sender_keys
+from gateway.flood import Backpressure, FloodControl, retry_after_for, sender_keys
+from gateway.resilience.bucket import TokenBucket
 from gateway.sections import FloodSection
 from normalizer.report import Channel, ReplyAddress, Report, Reporter
 

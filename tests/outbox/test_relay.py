@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from gateway.resilience.errors import parse_retry_after
 from outbox.backoff import RetryPolicy
-from outbox.core_client import parse_retry_after
 from tests.conftest import GatewayHarness
 from tests.fakes.core import FakeCore
 

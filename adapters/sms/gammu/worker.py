@@ -78,6 +78,7 @@ from gateway.adapter import (
     Fragment,
     StoreUnavailableError,
 )
+from gateway.resilience.backoff import Backoff, exponential
 
 log = logging.getLogger(__name__)
 
@@ -165,16 +166,15 @@ class ModemWorker:
             pass
 
     async def _run(self) -> None:
-        delay = self.config.reconnect_min_s
+        backoff = Backoff(exponential(self.config.reconnect_min_s, self.config.reconnect_max_s))
         while not self._stopping.is_set():
             if not self.up:
                 try:
                     await self.connect()
-                    delay = self.config.reconnect_min_s
+                    backoff.reset()
                 except ModemError as exc:
                     self._record(exc)
-                    await self._sleep(delay)
-                    delay = min(delay * 2, self.config.reconnect_max_s)
+                    await self._sleep(backoff.next())
                     continue
             try:
                 await self.poll_once()
@@ -182,8 +182,7 @@ class ModemWorker:
                 self._record(exc)
                 if exc.device_level:
                     await self._drop()
-                    await self._sleep(delay)
-                    delay = min(delay * 2, self.config.reconnect_max_s)
+                    await self._sleep(backoff.next())
                     continue
             except StoreUnavailableError:
                 log.warning("modem %s: store unavailable; messages stay on the modem", self.name)

@@ -48,7 +48,7 @@ from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from adapters.sms.segment import SegmentationError, segment
 from adapters.sms.smpp import metrics
-from adapters.sms.smpp.bind import SmppBind, TokenBucket
+from adapters.sms.smpp.bind import SmppBind
 from adapters.sms.smpp.pdu import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN, Inbound
 from adapters.sms.smpp.session import SmppSession
 from gateway.adapter import (
@@ -61,9 +61,10 @@ from gateway.adapter import (
     SendResult,
     StoreUnavailableError,
 )
+from gateway.resilience.periodic import Periodic
 from normalizer.privacy import mask_phone
 
-__all__ = ["SmppAdapter", "SmppBind", "TokenBucket"]
+__all__ = ["SmppAdapter", "SmppBind"]
 
 ESM_UDHI = 0x40
 
@@ -82,7 +83,7 @@ class SmppAdapter(Adapter):
         self.conversation = SmsConversation(ctx.intake, config, ctx.country)
         self.binds = {b.name: SmppBind(b, self._on_deliver) for b in self.config.binds}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper: Periodic | None = None
         self._stopping = False
         self.stats = {"received": 0, "receipts": 0, "temp_errors": 0, "fragments": 0}
         #: when a deliver_sm arrived (UTC); tests set it to stand at a bucket edge
@@ -93,7 +94,8 @@ class SmppAdapter(Adapter):
     async def start(self) -> None:
         for bind in self.binds.values():
             bind.task = asyncio.create_task(bind.run(), name=f"smpp-{bind.config.name}")
-        self._sweeper = asyncio.create_task(self._sweep_loop(), name="smpp-sweeper")
+        self._sweeper = Periodic("smpp-sweeper", self.sweep, self.config.sweep_interval_s)
+        self._sweeper.start()
 
     async def wait_bound(self, wait_s: float = 5.0) -> None:
         """Until every bind is bound (used by tests and benchmarks)."""
@@ -108,7 +110,7 @@ class SmppAdapter(Adapter):
             return
         self._stopping = True
         if self._sweeper is not None:
-            self._sweeper.cancel()
+            await self._sweeper.stop()
         for bind in self.binds.values():
             bind.stopping = True
         links = [b.link for b in self.binds.values() if b.link is not None and b.link.is_open]
@@ -127,9 +129,6 @@ class SmppAdapter(Adapter):
                 bind.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await bind.task
-        if self._sweeper is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
 
     def health(self) -> Health:
         states = {name: b.state for name, b in self.binds.items()}
@@ -273,14 +272,6 @@ class SmppAdapter(Adapter):
         await self.ctx.intake.delivery_receipt(self.name, rec.message_id, rec.state)
 
     # -- multipart timeout -----------------------------------------------------------------
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.sweep_interval_s)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("smpp multipart sweep failed; retrying next interval")
 
     async def sweep(self, older_than_s: float | None = None) -> int:
         """File incomplete multipart messages older than the timeout (missing parts marked)."""

@@ -2,7 +2,7 @@
 
 This module owns a bind's session life (connect + bind_transceiver with tenacity backoff,
 ``enquire_link`` dead-link detection, rebind after any end of session) and its send side
-(token bucket for ``tps``, a window of outstanding ``submit_sm``, status ->
+(the kit's token bucket for ``tps``, a window of outstanding ``submit_sm``, status ->
 :class:`SendError`). The session itself is :class:`~adapters.sms.smpp.session.SmppSession`.
 """
 
@@ -20,8 +20,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential,
-    wait_random,
 )
 
 from adapters.sms.config import SmppBindConfig
@@ -37,6 +35,8 @@ from adapters.sms.smpp.pdu import (
 from adapters.sms.smpp.session import SmppSession
 from adapters.sms.smpp.status import LinkClosedError, failure_text
 from gateway.adapter import SendError
+from gateway.resilience.backoff import exponential_jitter
+from gateway.resilience.bucket import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -62,31 +62,27 @@ def text_field(value: Any) -> str:
     return str(value)
 
 
-class TokenBucket:
-    """``rate`` sends per second with a burst of ``max(1, rate)``; ``pause`` after throttling."""
+class SendPace:
+    """``tps`` sends per second with a burst of ``max(1, tps)`` (the kit's token bucket);
+    senders queue in turn; ``pause`` after the SMSC throttled us."""
 
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
+    def __init__(self, tps: float) -> None:
+        self.bucket = TokenBucket.full(max(1.0, tps), tps, time.monotonic())
         self.lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         async with self.lock:
             while True:
                 now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                wait = self.bucket.seconds_until_available(now)
+                if wait <= 0:
+                    self.bucket.take(now)
                     return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+                await asyncio.sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        """Drain the bucket so nothing goes out for about *seconds* (SMSC said slow down)."""
-        self.tokens = -seconds * self.rate
-        self.updated = time.monotonic()
+        """Nothing goes out for about *seconds* (SMSC said slow down)."""
+        self.bucket.block_for(seconds, time.monotonic())
 
 
 class SmppBind:
@@ -99,7 +95,7 @@ class SmppBind:
         self.on_deliver = on_deliver
         self.config = config
         self.link: SmppSession | None = None
-        self.bucket = TokenBucket(config.tps)
+        self.pace = SendPace(config.tps)
         self.window = asyncio.Semaphore(config.window)
         self.refs = itertools.count(1)
         self.task: asyncio.Task[None] | None = None
@@ -153,8 +149,7 @@ class SmppBind:
     async def _connect(self) -> SmppSession:
         cfg = self.config
         retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=cfg.reconnect_initial_s, max=cfg.reconnect_max_s)
-            + wait_random(0, cfg.reconnect_initial_s),
+            wait=exponential_jitter(cfg.reconnect_initial_s, cfg.reconnect_max_s),
             stop=stop_after_attempt(cfg.reconnect_attempts),
             retry=retry_if_exception_type(Exception),
             reraise=True,
@@ -193,7 +188,7 @@ class SmppBind:
 
     async def submit(self, dest: str, part: bytes, data_coding: int, esm_class: int) -> str:
         cfg = self.config
-        await self.bucket.acquire()
+        await self.pace.acquire()
         async with self.window:
             link = self.link
             if link is None or not link.is_open:
@@ -229,7 +224,7 @@ class SmppBind:
         if status == ESME_ROK:
             return text_field(getattr(resp, "message_id", None))
         if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
-            self.bucket.pause(THROTTLE_PAUSE_S)
+            self.pace.pause(THROTTLE_PAUSE_S)
         # throttling is flow control: the relay backs off with growing waits and spends no
         # attempt on it (outbox.relay), so no fixed retry_after here
         throttled = status == ESME_RTHROTTLED

@@ -82,6 +82,7 @@ async def test_429_carries_reset_headers(fake_x: FakeX, client: XClient) -> None
         pytest.param(500, b"", "text/plain", TransientError, id="500-empty"),
         pytest.param(502, b"[1,2]", "application/json", TransientError, id="502-json-list"),
         pytest.param(400, b"not json", "text/plain", ClientError, id="400-text"),
+        pytest.param(408, b"", "text/plain", TransientError, id="408-retryable"),
         pytest.param(
             404, problem(404, "Not Found", "x"), "application/json", ClientError, id="404"
         ),

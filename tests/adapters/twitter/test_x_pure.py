@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 from typing import Any
 
 import pytest
@@ -246,12 +247,14 @@ def test_rate_limit_wait(headers: dict[str, str], expected: float) -> None:
     assert rate_limit_wait_s(headers, now=1000.0, floor_s=60.0) == expected
 
 
-def test_backoff_jitter_grows_and_is_capped() -> None:
+def test_backoff_jitter_grows_and_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    backoff = Backoff(floor_s=10, max_s=100, clock=lambda: now[0], rng=lambda: 1.0)
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    backoff = Backoff(floor_s=10, max_s=100, clock=lambda: now[0])
     waits = [backoff.on_transient() for _ in range(6)]
     assert waits == [10.0, 20.0, 40.0, 80.0, 100.0, 100.0]
-    low = Backoff(floor_s=10, max_s=100, clock=lambda: now[0], rng=lambda: 0.0)
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)
+    low = Backoff(floor_s=10, max_s=100, clock=lambda: now[0])
     assert low.on_transient() == 5.0  # jitter: never below half the base
     backoff.on_success()
     assert backoff.remaining_s() == 0 and backoff.failures == 0
