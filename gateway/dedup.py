@@ -62,7 +62,7 @@ from normalizer.terms import terms
 #: word-pair shingles for the addendum rule: word order matters for "the same text plus"
 SHINGLE_K = 2
 #: most recent priors compared (a flooding sender must not make decide() slow)
-MAX_PRIORS = 20
+MAX_PRIORS = 10
 
 
 class Level2(StrEnum):
