@@ -179,7 +179,7 @@ class DedupSection(Settings):
     similar_window_days: float = 30.0
     max_similar_links: int = 5
     #: most candidates scored per level-3 query (keeps one very common complaint cheap)
-    max_candidates: int = Field(default=30, ge=1)
+    max_candidates: int = Field(default=20, ge=1)
     #: do not link reports whose region / category are both known and differ
     partition_by: list[PartitionKey] = Field(default_factory=lambda: _region_only())
 

@@ -129,7 +129,7 @@ class SimilarityIndex:
         window: timedelta = timedelta(days=30),
         max_candidates: int = 200,
         partition_by: Sequence[str] = (),
-        posting_cap: int = 64,
+        posting_cap: int = 16,
         rarest_keys: int = 8,
         fact_bonus: float = 0.15,
         problem_min: float = 0.15,
