@@ -7,7 +7,7 @@
    best of 9 rounds. With ``--base`` an older ``fingerprint.py`` is timed interleaved with
    the current one and the ratio printed.
 2. ``terms()`` (off the request path): cold (empty stem cache: every word stemmed) and warm.
-3. Character trigrams (``char_ngrams``) on Sastrawi roots of 5-10 letters: the Jaccard of a
+3. Character trigrams on Sastrawi roots of 5-10 letters: the Jaccard of a
    word with a one-edit typo of itself (drop, swap, double, replace one inner letter)
    against its Jaccard with a random other root and with its nearest other root.
 """
@@ -102,15 +102,26 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:i] + rng.choice("aiueokgnrst") + word[i + 1 :]
 
 
+def _trigrams(word: str) -> frozenset[str]:
+    """Character trigrams of *word* padded with "<" and ">" (the candidate typo feature
+    measured here; the gateway does not use it, see the module docstring)."""
+    padded = f"<{word}>"
+    return frozenset(padded[i : i + 3] for i in range(max(1, len(padded) - 2)))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def trigram_typos() -> None:
     rng = random.Random(13)
     data = resources.files("Sastrawi.Stemmer").joinpath("data/kata-dasar.txt").read_text()
     roots = [w for w in data.split() if 5 <= len(w) <= 10 and w.isalpha()]
-    grams = {w: terms.char_ngrams(w) for w in roots}
+    grams = {w: _trigrams(w) for w in roots}
     sample = rng.sample(roots, 300)
-    typo = [fingerprint.jaccard(grams[w], terms.char_ngrams(_typo(rng, w))) for w in sample]
-    other = [fingerprint.jaccard(grams[w], grams[rng.choice(roots)]) for w in sample]
-    near = [max(fingerprint.jaccard(grams[w], g) for v, g in grams.items() if v != w)
+    typo = [_jaccard(grams[w], _trigrams(_typo(rng, w))) for w in sample]
+    other = [_jaccard(grams[w], grams[rng.choice(roots)]) for w in sample]
+    near = [max(_jaccard(grams[w], g) for v, g in grams.items() if v != w)
             for w in sample]
     for t in (0.3, 0.4, 0.5):
         print(f"trigram Jaccard >= {t}: typo of the word {sum(s >= t for s in typo) / 300:.2f}, "

@@ -29,10 +29,9 @@ fingerprints computed today match those stored yesterday.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -450,11 +449,6 @@ def normalize(text: str) -> str:
     return " ".join(tokens(text))
 
 
-def fingerprint(text: str) -> str:
-    """Exact fingerprint: hex SHA-256 of :func:`normalize` (stable across processes)."""
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
-
-
 def shingles(words: Sequence[str], k: int = 2) -> frozenset[str]:
     """Set of *k*-word shingles of *words*; a text shorter than *k* is one shingle."""
     if k < 1:
@@ -464,29 +458,6 @@ def shingles(words: Sequence[str], k: int = 2) -> frozenset[str]:
     if len(words) <= k:
         return frozenset([" ".join(words)])
     return frozenset(" ".join(words[i : i + k]) for i in range(len(words) - k + 1))
-
-
-def content_words(words: Iterable[str]) -> list[str]:
-    """*words* without :data:`STOPWORDS` and one-letter words, order kept."""
-    return [w for w in words if w not in STOPWORDS and len(w) > 1]
-
-
-def features(normalized: str) -> frozenset[str]:
-    """Level-3 features of an already :func:`normalize`-d text: its content words.
-
-    Different people describe one problem in different words and orders, so word pairs
-    rarely match across reporters; on the labelled set (``bench/dedup_eval.py``) content
-    words alone gave better precision *and* recall than words plus bigrams, and a naive
-    Indonesian affix stemmer did not improve on them."""
-    return frozenset(content_words(normalized.split()))
-
-
-def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
-    """|a ∩ b| / |a ∪ b|; two empty sets are identical (1.0)."""
-    if not a and not b:
-        return 1.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
 
 
 def containment(inner: frozenset[str] | set[str], outer: frozenset[str] | set[str]) -> float:

@@ -61,15 +61,3 @@ def terms(normalized: str) -> list[str]:
         if len(root) >= 2 and root not in STOPWORDS:
             out.append(root)
     return out
-
-
-def char_ngrams(word: str, n: int = 3) -> frozenset[str]:
-    """Character *n*-grams of *word* padded with "<" and ">", so the ends count too:
-    a typo changes a few of them ("sampah"/"smpah" share 3 of 8 trigrams) where it
-    changes the whole word."""
-    if n < 1:
-        raise ValueError("n must be >= 1")
-    padded = f"<{word}>"
-    if len(padded) <= n:
-        return frozenset([padded])
-    return frozenset(padded[i : i + n] for i in range(len(padded) - n + 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from normalizer.fingerprint import normalize
-from normalizer.terms import STEM_CACHE_SIZE, char_ngrams, stem, terms
+from normalizer.terms import STEM_CACHE_SIZE, stem, terms
 
 
 @pytest.mark.parametrize(
@@ -66,21 +66,3 @@ def test_terms_make_formal_and_sms_forms_meet() -> None:
     formal = terms(normalize("Mohon perbaikan pelayanan air di Kelurahan Cibiru"))
     sms = terms(normalize("tlg diperbaiki, air dilayani dikel cibiru"))
     assert set(formal) == set(sms) == {"baik", "layan", "air", "lurah", "cibiru"}
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "shared", "union"),
-    [
-        pytest.param("sampah", "smpah", 3, 8, id="dropped-letter"),
-        pytest.param("sampah", "sampah", 6, 6, id="same"),
-        pytest.param("ab", "ab", 2, 2, id="short"),
-    ],
-)
-def test_char_ngrams(a: str, b: str, shared: int, union: int) -> None:
-    x, y = char_ngrams(a), char_ngrams(b)
-    assert (len(x & y), len(x | y)) == (shared, union)
-
-
-def test_char_ngrams_rejects_bad_n() -> None:
-    with pytest.raises(ValueError, match="n must be"):
-        char_ngrams("x", 0)
