@@ -5,7 +5,7 @@
 *which* problem it is:
 
 * greetings, sign-offs, letter boilerplate and function words are dropped
-  (:data:`normalizer.fingerprint.STOPWORDS`), before and after stemming, so "pelaporan"
+  (:data:`normalizer.lexicon.STOPWORDS`), before and after stemming, so "pelaporan"
   and "ditindaklanjuti" go with "lapor" and "tindak";
 * every other word is reduced to its root with the Sastrawi stemmer (Nazief-Adriani with
   Sastrawi's dictionary of Indonesian roots), so "perbaikan", "diperbaiki" and
@@ -25,7 +25,7 @@ from importlib import resources
 from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
 from Sastrawi.Stemmer.Stemmer import Stemmer
 
-from normalizer.fingerprint import STOPWORDS
+from normalizer.lexicon import STOPWORDS
 
 #: distinct words whose stems are kept; past this the least recently used are forgotten
 STEM_CACHE_SIZE = 50_000

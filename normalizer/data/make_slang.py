@@ -19,7 +19,7 @@ from importlib import resources
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-from normalizer.fingerprint import ABBREVIATIONS
+from normalizer.lexicon import ABBREVIATIONS
 
 #: entries that pass the rules but were judged wrong or unsafe on review: another real word
 #: or a place code (``smg`` Semarang vs semoga), a meaning that changes with context, insults.

@@ -6,14 +6,8 @@ from importlib.resources import files
 
 import pytest
 
-from normalizer.fingerprint import (
-    ABBREVIATIONS,
-    EXPANSIONS,
-    containment,
-    normalize,
-    shingles,
-    tokens,
-)
+from normalizer.fingerprint import containment, normalize, shingles, tokens
+from normalizer.lexicon import ABBREVIATIONS, EXPANSIONS
 
 
 @pytest.mark.parametrize(
