@@ -40,12 +40,13 @@ import heapq
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
 from normalizer.analysis import Analysis, place_words
 from normalizer.facts import Facts, conflicts, shared_specific
+from normalizer.facts.model import FIELD_SEP
 
 #: identity hashes kept per report (phone, X user id, e-mail, app user id)
 OWNER_SLOTS = 4
@@ -53,9 +54,6 @@ OWNER_SLOTS = 4
 SCORED_FACTS = ("documents", "agencies")
 #: reports whose parsed facts a query keeps at hand (:meth:`SimilarityIndex._slot_facts`)
 FACTS_CACHE_SIZE = 8192
-_SEP = "\x1f"
-#: one empty set for every fact kind a report does not name (most kinds, most reports)
-_NONE: frozenset[object] = frozenset()
 #: sort key of a (slot, accumulated weight) pair: by weight, then the newest slot
 _WEIGHT_THEN_SLOT = itemgetter(1, 0)
 
@@ -87,35 +85,15 @@ class IndexEntry:
     owners: tuple[int, ...] = ()
 
 
-def fact_tokens(facts: Facts) -> list[str]:
-    """Every fact of *facts* as a token ``field<US>value`` (how the index keeps them)."""
-    out: list[str] = []
-    for f in fields(facts):
-        for value in getattr(facts, f.name):
-            out.append(f"{f.name}{_SEP}{value}")
-    return out
-
-
-def facts_from_tokens(tokens: Iterable[str]) -> Facts:
-    """The inverse of :func:`fact_tokens`."""
-    grouped: dict[str, set[object]] = {f.name: set() for f in fields(Facts)}
-    for token in tokens:
-        name, _, value = token.partition(_SEP)
-        grouped[name].add(int(value) if name == "amounts" else value)
-    return Facts(
-        **{name: frozenset(values) if values else _NONE for name, values in grouped.items()}  # type: ignore[arg-type]
-    )
-
-
 def _document(analysis: Analysis) -> tuple[set[str], list[str], list[str]]:
     """(terms scored, place keys, fact tokens) of one analysed text.
 
     Place facts are not scored as terms (their words are) but find candidates (the same
     place named by several citizens), and a shared one adds the bonus."""
-    facts = fact_tokens(analysis.facts)
+    facts = analysis.facts.tokens()
     scored = set(analysis.terms)
-    scored.update(t for t in facts if t.split(_SEP, 1)[0] in SCORED_FACTS)
-    places = [t for t in facts if t.split(_SEP, 1)[0] == "places"]
+    scored.update(t for t in facts if t.split(FIELD_SEP, 1)[0] in SCORED_FACTS)
+    places = [t for t in facts if t.split(FIELD_SEP, 1)[0] == "places"]
     return scored, places, facts
 
 
@@ -305,7 +283,7 @@ class SimilarityIndex:
         if found is None:
             if len(self._facts_cache) >= FACTS_CACHE_SIZE:
                 self._facts_cache.clear()
-            facts = facts_from_tokens(self._words[t] for t in self._facts[slot])
+            facts = Facts.from_tokens(self._words[t] for t in self._facts[slot])
             found = self._facts_cache[slot] = (facts, place_words(facts))
         return found
 
@@ -405,7 +383,7 @@ class SimilarityIndex:
             for tid in self._terms[slot]:
                 self._df[tid] -= 1
             for tid in self._facts[slot]:
-                if self._words[tid].startswith("places" + _SEP):
+                if self._words[tid].startswith("places" + FIELD_SEP):
                     self._df[tid] -= 1
             self._terms[slot] = array("i")
             self._facts[slot] = array("i")
@@ -437,8 +415,8 @@ class SimilarityIndex:
 
 def _stored_analysis(scored: list[str], facts: list[str]) -> Analysis:
     """An :class:`Analysis` rebuilt from what the index kept (enough to index it again)."""
-    plain = frozenset(t for t in scored if _SEP not in t)
-    return Analysis(normalized="", words=(), facts=facts_from_tokens(facts), terms=plain)
+    plain = frozenset(t for t in scored if FIELD_SEP not in t)
+    return Analysis(normalized="", words=(), facts=Facts.from_tokens(facts), terms=plain)
 
 
 def _same_region(a: str, b: str) -> bool:

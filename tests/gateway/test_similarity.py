@@ -10,12 +10,10 @@ import pytest
 from gateway.similarity import (
     IndexEntry,
     SimilarityIndex,
-    fact_tokens,
-    facts_from_tokens,
     owner_hashes,
 )
 from normalizer.analysis import analyse
-from normalizer.facts import extract_facts
+from normalizer.facts import Facts, extract_facts
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -207,7 +205,7 @@ def test_facts_kept_for_a_slot_do_not_outlive_compaction() -> None:
 
 def test_fact_tokens_round_trip() -> None:
     facts = extract_facts("PKH a.n. Siti NIK 3216014507800002 di RT 02/RW 04 Rp 780.000")
-    assert facts_from_tokens(fact_tokens(facts)) == facts
+    assert Facts.from_tokens(facts.tokens()) == facts
 
 
 @pytest.mark.parametrize(
