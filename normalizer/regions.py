@@ -21,7 +21,7 @@ How a text is read
   bdg, sby, bgr, mlg, smg, jogja, mks, mdn, plg, bks, dpk, tng, jaksel, jabar, ntt, ...). A
   shorthand means what the written name means. Desa and kecamatan names never count without a
   marker ("jalan baru", "mekar jaya"), nor do kabupaten/kota names that are ordinary words or
-  given names (:data:`_BARE_STOP`: batu, batang, puncak, metro, bima, ...) or such words
+  given names (:data:`w.BARE_STOP`: batu, batang, puncak, metro, bima, ...) or such words
   written apart ("bukit tinggi" is a hill, "Bukittinggi" the city), nor a name that
   follows a street word ("Jl. Raya Bogor", "jalan Jakarta-Bogor km 45": a street can be
   anywhere).
@@ -50,134 +50,17 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
+from normalizer import region_words as w
+
 Level = Literal["provinsi", "kabupaten", "kota", "kecamatan", "desa"]
 
 _DATA = "data/regions.tsv.gz"
 
-# rank of a mention: the depth of the code it names (provinsi 0 ... desa 3)
-_PROV, _KABKOTA, _KEC, _DESA = 0, 1, 2, 3
+_PROV, _KABKOTA, _KEC, _DESA = w.PROV, w.KABKOTA, w.KEC, w.DESA
 _RANK_BY_LEN = {2: _PROV, 5: _KABKOTA, 8: _KEC, 13: _DESA}
 _CODE_LENS = (13, 8, 5, 2)
 _MAX_SPAN = 4  # longest name in words after compaction ("ogan komering ulu selatan")
 _MAX_PREFIXED = 30  # a name written short stands for at most this many regions
-
-#: a marker word -> (rank of the names it introduces, "kab"/"kota" filter or "")
-_MARKERS: dict[str, tuple[int, str]] = {
-    "desa": (_DESA, ""),
-    "ds": (_DESA, ""),
-    "kelurahan": (_DESA, ""),
-    "kel": (_DESA, ""),
-    "kelurhan": (_DESA, ""),
-    "gampong": (_DESA, ""),
-    "nagari": (_DESA, ""),
-    "kecamatan": (_KEC, ""),
-    "kec": (_KEC, ""),
-    "kcm": (_KEC, ""),
-    "distrik": (_KEC, ""),
-    "kabupaten": (_KABKOTA, "kab"),
-    "kab": (_KABKOTA, "kab"),
-    "kabupatn": (_KABKOTA, "kab"),
-    "kota": (_KABKOTA, "kota"),
-    "kotamadya": (_KABKOTA, "kota"),
-    "kodya": (_KABKOTA, "kota"),
-    "provinsi": (_PROV, ""),
-    "propinsi": (_PROV, ""),
-    "prov": (_PROV, ""),
-}
-
-#: shorthand -> the compact name it stands for (used with and without a marker)
-_ALIASES: dict[str, str] = {
-    # city codes and nicknames
-    "jkt": "jakarta",
-    "bdg": "bandung",
-    "sby": "surabaya",
-    "bgr": "bogor",
-    "mlg": "malang",
-    "smg": "semarang",
-    "jogja": "yogyakarta",
-    "jogjakarta": "yogyakarta",
-    "yogya": "yogyakarta",
-    "yogyakarta": "yogyakarta",
-    "mks": "makassar",
-    "mdn": "medan",
-    "plg": "palembang",
-    "bks": "bekasi",
-    "dpk": "depok",
-    "tng": "tangerang",
-    "tangsel": "tangerangselatan",
-    "jaksel": "jakartaselatan",
-    "jakbar": "jakartabarat",
-    "jaktim": "jakartatimur",
-    "jakut": "jakartautara",
-    "jakpus": "jakartapusat",
-    "solo": "surakarta",
-    "sitaro": "kepsiautagulandangbiaro",
-    # provinces
-    "dki": "jakarta",
-    "dkijakarta": "jakarta",
-    "diy": "yogyakarta",
-    "diyogyakarta": "yogyakarta",
-    "jabar": "jawabarat",
-    "jateng": "jawatengah",
-    "jatim": "jawatimur",
-    "sumut": "sumaterautara",
-    "sumbar": "sumaterabarat",
-    "sumsel": "sumateraselatan",
-    "sumatrautara": "sumaterautara",
-    "sumatrabarat": "sumaterabarat",
-    "sumatraselatan": "sumateraselatan",
-    "kalbar": "kalimantanbarat",
-    "kalteng": "kalimantantengah",
-    "kalsel": "kalimantanselatan",
-    "kaltim": "kalimantantimur",
-    "kaltara": "kalimantanutara",
-    "sulut": "sulawesiutara",
-    "sulteng": "sulawesitengah",
-    "sulsel": "sulawesiselatan",
-    "sultra": "sulawesitenggara",
-    "sulbar": "sulawesibarat",
-    "ntb": "nusatenggarabarat",
-    "ntt": "nusatenggaratimur",
-    "malut": "malukuutara",
-    "kepri": "kepulauanriau",
-    "babel": "kepulauanbangkabelitung",
-    "bangkabelitung": "kepulauanbangkabelitung",
-}
-
-#: kabupaten/kota names that are ordinary words or given names: they count only after a marker
-_BARE_STOP = frozenset(
-    {
-        "banjar",  # a row; a Balinese neighbourhood
-        "batang",  # a stem; a counter word
-        "batu",  # stone
-        "batubara",  # coal
-        "bima",  # a given name
-        "buru",  # "buru-buru": in a hurry
-        "karo",  # a surname
-        "landak",  # porcupine
-        "lingga",  # a given name
-        "metro",  # "Polda Metro Jaya"
-        "padangpanjang",  # a long field
-        "pesisirbarat",  # the west coast
-        "pesisirselatan",  # the south coast
-        "puncak",  # summit; the Puncak pass near Bogor
-        "samosir",  # a surname
-        "solo",  # alone
-        "sungaipenuh",  # "the river is full"
-        "tanahdatar",  # flat land
-        "tanahlaut",
-        "tebingtinggi",  # a high bank
-    }
-)
-
-#: one-word names that count without a marker only when written as one word: "Bukittinggi"
-#: is the city, "bukit tinggi" a high hill
-_BARE_GLUED_ONLY = frozenset({"balikpapan", "baubau", "bukittinggi", "kotabaru", "pasangkayu"})
-
-#: words that make the following place name part of a street or route name
-_STREET = frozenset(
-    {"jalan", "jl", "jln", "raya", "gang", "gg", "jalur", "trayek", "tol", "lintas"}
-)
 
 _LINE = re.compile(r"([0-9.]+)\t([^\n]*)\n?")
 _TOKEN = re.compile(r"[0-9a-z]+|[.,;:!?()\[\]\n]")
@@ -254,10 +137,10 @@ class Gazetteer:
         bare: dict[str, tuple[str, ...]] = {}
         for rank in (_PROV, _KABKOTA):
             for key in self._index[rank]:
-                if key not in _BARE_STOP:
+                if key not in w.BARE_STOP:
                     bare[key] = tuple(sorted(bare.get(key, ()) + self._named(rank, key)))
-        for alias, key in _ALIASES.items():
-            if alias not in _BARE_STOP and key in bare:
+        for alias, key in w.ALIASES.items():
+            if alias not in w.BARE_STOP and key in bare:
                 bare[alias] = bare[key]
         self._bare = bare
         # every prefix of a bare key: a token that starts no key is skipped at once
@@ -370,7 +253,7 @@ class Gazetteer:
         rank = max(r for r, _ in markers)
         truncated: tuple[int, _Mention] | None = None
         for end, key in _spans(tokens, start):
-            key = _ALIASES.get(key, key)
+            key = w.ALIASES.get(key, key)
             codes = self._lookup(key, markers, prefix=False)
             if codes:
                 return truncated or (end, _Mention(start, rank, codes))
@@ -415,7 +298,7 @@ class Gazetteer:
             if key not in self._bare_prefixes:  # also stops at punctuation
                 break
             codes = self._bare.get(key)
-            if codes and not (end > start and key in _BARE_GLUED_ONLY):
+            if codes and not (end > start and key in w.BARE_GLUED_ONLY):
                 found = (end + 1, codes)
         return found
 
@@ -425,7 +308,7 @@ def _after_street(tokens: list[str], i: int) -> bool:
     i -= 1
     if i >= 0 and tokens[i] == ".":
         i -= 1
-    return i >= 0 and tokens[i] in _STREET
+    return i >= 0 and tokens[i] in w.STREET
 
 
 def _has_marker(tokens: list[str], start: int, end: int) -> bool:
@@ -433,7 +316,7 @@ def _has_marker(tokens: list[str], start: int, end: int) -> bool:
 
 
 #: every marker, also glued to "di" ("dikel", "dikecamatan")
-_MARKER_TOKENS = {**_MARKERS, **{"di" + word: found for word, found in _MARKERS.items()}}
+_MARKER_TOKENS = {**w.MARKERS, **{"di" + word: found for word, found in w.MARKERS.items()}}
 _marker = _MARKER_TOKENS.get
 
 
