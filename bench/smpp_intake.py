@@ -177,6 +177,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def stop_gateway(child: subprocess.Popen[Any], runner: asyncio.Task[Any], smsc: Smsc) -> None:
+    """SIGTERM the gateway under test (kill it after 30 s), then stop the SMSC."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+    runner.cancel()
+    await smsc.server.stop()
+
+
 def sender(i: int) -> str:
     return f"62812{i:08d}"
 
@@ -293,13 +304,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"({len(lat)} acks)"
                 )
         finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-            runner.cancel()
-            await smsc.server.stop()
+            await stop_gateway(child, runner, smsc)
             if core is not None:
                 core.terminate()
                 core.wait(timeout=30)

@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from smpp_intake import ROOT, Smsc, cpu_seconds, free_port, throughput
+from smpp_intake import ROOT, Smsc, cpu_seconds, free_port, stop_gateway, throughput
 
 
 class InstantIntake:
@@ -105,13 +105,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"CPU {cpu * 1000 / args.count:.2f} s per 1,000 messages"
                 )
         finally:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-            runner.cancel()
-            await smsc.server.stop()
+            await stop_gateway(child, runner, smsc)
 
 
 if __name__ == "__main__":
