@@ -145,15 +145,16 @@ def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
         score = round(len(new.words) / len(old.words), 3)
         return Level2Match(Level2.DUPLICATE, score, ("start of the earlier text",))
     kept, gone = _strip_common_ends(new.words, old.words)
+    kept_terms = frozenset(terms(" ".join(kept)))
+    gone_terms = frozenset(terms(" ".join(gone)))
     if not gone and len(old.words) >= 3:
         # the earlier text, words added in one place: detail, or a word of courtesy
-        added = terms(" ".join(kept))
-        if len(added) >= config.addendum_min_new_words:
+        if len(kept_terms) >= config.addendum_min_new_words:
             return Level2Match(Level2.ADDENDUM, 1.0, ("earlier text plus detail",))
         return Level2Match(Level2.DUPLICATE, 1.0, ("earlier text plus a few words",))
     if not kept and len(new.words) >= config.truncation_min_words:
         return Level2Match(Level2.DUPLICATE, 1.0, ("earlier text with words left out",))
-    if kept and gone and not terms(" ".join(kept)) and not terms(" ".join(gone)):
+    if kept and gone and not kept_terms and not gone_terms:
         return Level2Match(Level2.DUPLICATE, 1.0, ("same text but for courtesy words",))
     new_sh = shingles(new.words, SHINGLE_K)
     old_sh = shingles(old.words, SHINGLE_K)
@@ -165,7 +166,7 @@ def compare(new: Analysis, old: Analysis, config: DedupSection) -> Level2Match:
         and extra >= config.addendum_min_new_words
     ):
         return Level2Match(Level2.ADDENDUM, round(old_in_new, 3), ("earlier text plus detail",))
-    return _possible(kept, gone, config)
+    return _possible(kept, gone, kept_terms, gone_terms, config)
 
 
 def _numbers(words: Sequence[str]) -> frozenset[str]:
@@ -174,18 +175,24 @@ def _numbers(words: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if w.isdigit())
 
 
-def _possible(kept: Sequence[str], gone: Sequence[str], config: DedupSection) -> Level2Match:
+def _possible(
+    kept: Sequence[str],
+    gone: Sequence[str],
+    kept_terms: frozenset[str],
+    gone_terms: frozenset[str],
+    config: DedupSection,
+) -> Level2Match:
     """Score what two texts say *apart from the words they share at their start and end*
-    (*kept*: the new text's middle, *gone*: the earlier one's): one writer's letter header
-    and sign-off ("Yth. Admin LAPOR!, saya ..., warga Jl. ...", "mhn diperbaiki. trims - pak
-    darto ketua rt 02") are the same in all their complaints and say nothing about whether
-    two of them are one complaint."""
+    (*kept*: the new text's middle, *gone*: the earlier one's, with their content terms):
+    one writer's letter header and sign-off ("Yth. Admin LAPOR!, saya ..., warga Jl. ...",
+    "mhn diperbaiki. trims - pak darto ketua rt 02") are the same in all their complaints and
+    say nothing about whether two of them are one complaint."""
     new_facts, old_facts = extract_facts(" ".join(kept)), extract_facts(" ".join(gone))
     # place names are left out of the score, and a shared one is evidence, not score: one
     # reporter's complaints are mostly about their own street, whatever the problem
     places = place_words(new_facts) | place_words(old_facts)
-    mine = frozenset(terms(" ".join(kept))) - places
-    theirs = frozenset(terms(" ".join(gone))) - places
+    mine = kept_terms - places
+    theirs = gone_terms - places
     score = overlap(mine, theirs)
     if score < config.possible_threshold:
         return Level2Match(Level2.NEW, round(score, 3))
