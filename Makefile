@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
-.PHONY: install run test lint check bench clean
+.PHONY: install sysdeps run test lint check bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +20,11 @@ install: $(STAMP)
 run: $(STAMP)
 	. ./dev.env && exec $(BIN)/lapor-gateway run --config $(CONFIG)
 
-test: $(STAMP)
+# system packages some tests need (system-packages.txt), installed with apt when missing
+sysdeps:
+	./scripts/system-deps.sh
+
+test: $(STAMP) sysdeps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
