@@ -243,7 +243,8 @@ class AdapterContext:
 class Adapter:
     """Base class of every channel adapter.
 
-    Lifecycle: ``start`` (connect, spawn workers), ``stop`` (drain, disconnect; idempotent).
+    Lifecycle: ``start`` (connect, spawn workers), ``stop`` (drain, disconnect; idempotent);
+    ``async with adapter:`` does both, which is how the gateway runs it.
     Webhook adapters return their routes from :meth:`routes` before ``start``.
     """
 
@@ -255,6 +256,19 @@ class Adapter:
 
     def routes(self) -> list[Route]:
         return []
+
+    async def __aenter__(self) -> Adapter:
+        """Start; an adapter that fails half-way (one modem of two) is stopped before the
+        error propagates, so the caller's stack unwinds only what fully started."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def start(self) -> None:
         """Connect and start background workers."""

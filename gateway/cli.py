@@ -68,8 +68,15 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    await stop.wait()
+    # until SIGTERM/SIGINT, or until a background loop fails (then exit 1 with one line)
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(gw.failed.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in waits:
+        waiting.cancel()
     await gw.stop()
+    if gw.failed.is_set():
+        print(gw.failure, file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

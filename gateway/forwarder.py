@@ -46,6 +46,7 @@ from gateway import heap
 from gateway.delivery import GatewayDeliverer
 from gateway.linker import Linker
 from gateway.resilience.backoff import Backoff, exponential
+from gateway.resilience.periodic import Periodic
 from gateway.sections import GatewayConfig
 from gateway.store.interfaces import DueRows
 from gateway.store.reader import SqliteReader
@@ -133,8 +134,15 @@ class ForwarderProcess:
         self.restarts = 0
 
     async def start(self) -> None:
+        """Spawn the child; :meth:`supervise` (run by the gateway's task group) restarts it."""
         await self._spawn()
-        self._supervisor = asyncio.create_task(self._supervise(), name="forwarder-supervisor")
+
+    async def __aenter__(self) -> ForwarderProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def _spawn(self) -> None:
         mine, theirs = socket.socketpair()
@@ -183,7 +191,9 @@ class ForwarderProcess:
         except Exception as exc:  # the rows stay pending and are sent again (same key)
             log.error("could not record forwarder outcomes: %s", type(exc).__name__)
 
-    async def _supervise(self) -> None:
+    async def supervise(self) -> None:
+        """Restart the child whenever it exits, with backoff, until :meth:`stop`."""
+        self._supervisor = asyncio.current_task()
         backoff = Backoff(exponential(1.0, 30.0))
         while not self._stopping:
             assert self._proc is not None
@@ -390,13 +400,13 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
     parent = os.getppid()
 
     async def heartbeat() -> None:
-        while True:
-            if os.getppid() != parent:  # belt and braces: adopted by init, main is gone
-                stop.set()
-            send(link.Heartbeat(loop_at=relay.last_loop_at, paused=relay.paused_targets()))
-            await asyncio.sleep(HEARTBEAT_EVERY_S)
+        if os.getppid() != parent:  # belt and braces: adopted by init, main is gone
+            stop.set()
+        send(link.Heartbeat(loop_at=relay.last_loop_at, paused=relay.paused_targets()))
 
-    tasks = [asyncio.create_task(listen()), asyncio.create_task(heartbeat())]
+    beat = Periodic("forwarder-heartbeat", heartbeat, HEARTBEAT_EVERY_S, run_at_start=True)
+    beat.start()
+    tasks = [asyncio.create_task(listen())]
     warming = asyncio.create_task(linker.warm(store))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({warming, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -419,6 +429,7 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
             log.error("similarity index warm-up failed: %s", type(exc).__name__)
             code = 1
     queue.flush()
+    await beat.stop()
     for task in tasks:
         task.cancel()
     await core.close()

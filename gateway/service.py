@@ -2,11 +2,13 @@
 
 Start order: store (migrations) -> level-3 index warmed (when this process
 forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
-HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
-in-flight requests finish their commits -> stop the relay (its batch in flight is
-recorded) -> stop adapters (they finish in-flight commits and disconnect) -> close the
-store (queued writes commit). A start step that fails undoes the steps before it, in
-reverse, and :class:`StartError` names the config key to fix.
+HTTP listening -> adapters started -> core client -> forwarder process -> background loops
+(relay, gauges, forwarder supervision) in one task group. Stop order (SIGTERM) is the
+reverse, with the listener first: gauges stop -> stop listening and let in-flight requests
+finish their commits -> the forwarder process exits -> the relay stops (its batch in flight
+is recorded) -> core client closed -> adapters stop (they finish in-flight commits and
+disconnect) -> close the store (queued writes commit). A start step that fails undoes the
+steps before it, in reverse, and :class:`StartError` names the config key to fix.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from gateway.forwarder import ForwarderProcess, core_client, retry_policies
 from gateway.linker import Linker
 from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters
+from gateway.resilience.periodic import Periodic
 from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
@@ -117,7 +120,12 @@ class Gateway:
             rate_per_min=config.http.status_rate_per_min,
         )
         self._runner: web.AppRunner | None = None
-        self._monitor: asyncio.Task[None] | None = None
+        self._monitor = Periodic("gauges", self._monitor_tick, 2.0, run_at_start=True)
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._tasks: asyncio.Task[None] | None = None
+        #: set when a background loop failed; :attr:`failure` is the one line to print
+        self.failed = asyncio.Event()
+        self.failure = ""
         self._pending = 0
         self._store_ok = True
         self.port: int | None = None
@@ -141,18 +149,20 @@ class Gateway:
         """Start everything; *before_listening* runs once the state is warm and before the
         port opens (the CLI settles the heap there, see :mod:`gateway.heap`).
 
-        Each step registers its undo (before the step where undoing a half-done one is
-        safe), so a failed step unwinds what already started (threads, the store, the
-        port, the forwarder process) before :class:`StartError`
-        (naming the config key) or the unexpected exception propagates: a supervisor sees
-        the process exit instead of a half-started gateway that never serves."""
+        Every component is an async context manager entered on one :class:`AsyncExitStack`,
+        so a failed step unwinds what already started (threads, the store, the port, the
+        adapters, the forwarder process) before :class:`StartError` (naming the config key)
+        or the unexpected exception propagates: a supervisor sees the process exit instead
+        of a half-started gateway that never serves. The stack is entered in an order whose
+        reverse is the stop order (module docstring); the loops that run until stop (relay,
+        gauges, forwarder supervision) share one task group, :meth:`_background`."""
+        if self._stack is not None:
+            raise RuntimeError("the gateway is already started")
         async with contextlib.AsyncExitStack() as stack:
             with _step("gateway.data_dir"):
                 self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
-            # close() is safe on a half-opened store: pushed first, it undoes a failed open
-            stack.push_async_callback(self.store.close)
             with _step("gateway.database"):
-                await self.store.open()
+                await stack.enter_async_context(self.store)
             if self.linker is not None:
                 await self.linker.warm(self.store)
             self.adapters.update(build_adapters(self.ctx, self.config.adapters))
@@ -171,21 +181,21 @@ class Gateway:
                 before_listening()
             await self._listen()
             for name, adapter in self.adapters.items():
-                # pushed first: an adapter that fails half-way (one modem of two) is stopped
-                stack.push_async_callback(self._stop_adapter, adapter)
                 with _step(f"adapters.{name}"):
-                    await adapter.start()
+                    await stack.enter_async_context(adapter)
             if self.core is not None:
-                await self.core.start()
-                stack.push_async_callback(self.core.close)
-            self.relay.start()
+                await stack.enter_async_context(self.core)
+            # the loops below run in the task group; their stop() waits for them to end
             stack.push_async_callback(self.relay.stop)
             if self.forwarder is not None:
-                stack.push_async_callback(self.forwarder.stop)
-                await self.forwarder.start()
-            self._monitor = asyncio.create_task(self._monitor_loop(), name="gauges")
-            # started: from here on stop() undoes it all, in its own order
-            stack.pop_all()
+                await stack.enter_async_context(self.forwarder)
+            # unwound first: stop listening and let in-flight requests finish their commits
+            stack.push_async_callback(self._shutdown_listener)
+            stack.push_async_callback(self._monitor.stop)
+            self._tasks = asyncio.create_task(self._background(), name="gateway-background")
+            self._tasks.add_done_callback(self._background_ended)
+            # started: stop() unwinds it all
+            self._stack = stack.pop_all()
         log.info(
             "gateway started",
             extra={
@@ -195,6 +205,26 @@ class Gateway:
                 "core": "http" if self.core else "embedded",
             },
         )
+
+    async def _background(self) -> None:
+        """The loops that run from start to stop, in one task group: if one of them fails
+        outside its own error handling, the others are cancelled and :attr:`failed` says
+        why, so the process exits (non-zero) instead of serving without a relay."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.relay.run(), name="outbox-relay")
+            group.create_task(self._monitor.run(), name="gauges")
+            if self.forwarder is not None:
+                group.create_task(self.forwarder.supervise(), name="forwarder-supervisor")
+
+    def _background_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        causes = error.exceptions if isinstance(error, BaseExceptionGroup) else (error,)
+        reason = "; ".join(f"{type(e).__name__}: {e}" for e in causes)
+        log.error("a background loop of the gateway failed; stopping", extra={"error": reason})
+        self.failure = f"gateway: a background loop failed ({reason})"
+        self.failed.set()
 
     async def _listen(self) -> None:
         """Open the HTTP port; a port in use or a host that is not ours is a StartError."""
@@ -218,30 +248,22 @@ class Gateway:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _stop_adapter(self, adapter: Adapter) -> None:
-        try:
-            await adapter.stop()
-        except Exception:
-            log.exception("adapter stop failed", extra={"adapter": adapter.name})
-
-    async def stop(self) -> None:
-        log.info("gateway stopping")
-        if self._monitor is not None:
-            self._monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._monitor
+    async def _shutdown_listener(self) -> None:
         if self._runner is not None:
             with contextlib.suppress(Exception):
                 await self._runner.shutdown()
-        await self.relay.stop()
-        if self.forwarder is not None:
-            await self.forwarder.stop()
-        for adapter in self.adapters.values():
-            await self._stop_adapter(adapter)
-        await self._cleanup_runner()
-        if self.core is not None:
-            await self.core.close()
-        await self.store.close()
+
+    async def stop(self) -> None:
+        """Unwind what :meth:`start` entered, in reverse. Idempotent."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        log.info("gateway stopping")
+        await stack.aclose()
+        if self._tasks is not None:
+            with contextlib.suppress(BaseException):
+                await self._tasks
+            self._tasks = None
         log.info("gateway stopped")
 
     # -- health ----------------------------------------------------------------------------
@@ -255,19 +277,18 @@ class Gateway:
         for name, adapter in self.adapters.items():
             metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)
 
-    async def _monitor_loop(self) -> None:
-        while True:
-            try:
-                await self.refresh_gauges()
-            except Exception:
-                self._store_ok = False
-                log.warning("could not refresh gauges")
-            try:
-                await self.pipeline.release_calmed()
-                self.flood.prune()
-            except Exception:
-                log.warning("could not release held reports")
-            await asyncio.sleep(2.0)
+    async def _monitor_tick(self) -> None:
+        """Every 2 s: gauges and readiness inputs, then flood control's release."""
+        try:
+            await self.refresh_gauges()
+        except Exception:
+            self._store_ok = False
+            log.warning("could not refresh gauges")
+        try:
+            await self.pipeline.release_calmed()
+            self.flood.prune()
+        except Exception:
+            log.warning("could not release held reports")
 
     def overloaded(self) -> float | None:
         """Retry-After seconds when the outbox backlog is past the configured bound or the

@@ -49,6 +49,13 @@ class CoreClient:
             await self._session.close()
             self._session = None
 
+    async def __aenter__(self) -> CoreClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def forward(self, tracking_id: str, document: dict[str, Any]) -> Delivered:
         return await self._post(self.url, tracking_id, document)
 

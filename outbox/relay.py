@@ -100,7 +100,16 @@ class Relay:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        """Run the loop in a task of its own (the forwarder process); the gateway runs
+        :meth:`run` in its task group instead."""
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def __aenter__(self) -> Relay:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def wake(self) -> None:
         """Called after a commit that queued rows, so acks go out without waiting a poll."""
@@ -123,7 +132,9 @@ class Relay:
         now = time.time()
         return {t: until - now for t, until in self._paused_until.items() if until > now}
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Deliver until :meth:`stop`; whoever owns the task, :meth:`stop` waits for it."""
+        self._task = asyncio.current_task()
         while not self._stopping:
             self.last_loop_at = time.time()
             # cleared *before* the pass: a commit during the pass wakes the next one

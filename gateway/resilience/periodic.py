@@ -40,8 +40,22 @@ class Periodic:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Run the job in a task of its own (see :meth:`run` for a task group's)."""
         self._stopping = False
         self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def run(self) -> None:
+        """The schedule as a coroutine, for a caller that owns the task (a task group):
+        returns when :meth:`stop` is called, which cancels it like a task of its own."""
+        self._task = asyncio.current_task()
+        await self._loop()
+
+    async def __aenter__(self) -> Periodic:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def reschedule(self, interval_s: float) -> None:
         """From now on run every *interval_s*; the next run is *interval_s* after the end of

@@ -235,10 +235,15 @@ class PipelineStore(IntakeStore, FragmentStore, CheckpointStore, ReportReader, H
 
 class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, WarmupSource, Protocol):
     """A whole backend. ``open`` creates or migrates the schema; ``close`` finishes queued
-    writes; ``healthy`` is True when a write can commit now."""
+    writes; ``healthy`` is True when a write can commit now. ``async with store:`` opens
+    and closes it (a failed open closes what it had opened)."""
 
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Store: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
 
     async def healthy(self) -> bool: ...

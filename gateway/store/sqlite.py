@@ -68,6 +68,18 @@ class SqliteStore(SqliteReader):
         await self.writer.close()
         await super().close()
 
+    async def __aenter__(self) -> SqliteStore:
+        """Open; a failed open closes what it had opened before the error propagates."""
+        try:
+            await self.open()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def healthy(self) -> bool:
         """True when a write transaction can commit (disk writable, file not locked) and no
         real commit failed within ``failure_memory_s``."""

@@ -71,3 +71,48 @@ async def test_an_adapter_failing_after_the_port_opened_unwinds_the_port_and_mod
     assert await _threads_back_to(before) == set(), "the first modem's worker still runs"
     assert port_is_free(port)
     await _assert_store_closed(gw)
+
+
+async def test_a_failing_background_loop_stops_the_gateway_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relay, the gauges and the forwarder supervision run in one task group: a loop
+    that dies outside its own error handling must not leave a gateway that takes reports
+    it will never deliver; ``failed`` is set (the CLI then stops and exits 1)."""
+    gw = Gateway(make_config(tmp_path, {"http": {"port": free_port()}}))
+
+    async def broken_relay() -> None:
+        await asyncio.sleep(0.05)
+        raise RuntimeError("relay exploded")
+
+    monkeypatch.setattr(gw.relay, "run", broken_relay)
+    await gw.start()
+    try:
+        await asyncio.wait_for(gw.failed.wait(), 5)
+        assert gw.failure == "gateway: a background loop failed (RuntimeError: relay exploded)"
+    finally:
+        await gw.stop()
+    await _assert_store_closed(gw)
+
+
+async def test_stop_unwinds_everything_and_is_idempotent(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    port = free_port()
+    gw = Gateway(make_config(tmp_path, {"http": {"port": port}}))
+    await gw.start()
+    assert gw.relay.alive or await _relay_alive_soon(gw)
+    await gw.stop()
+    await gw.stop()
+    assert not gw.failed.is_set()
+    assert not gw.relay.alive
+    assert port_is_free(port)
+    assert await _threads_back_to(before) == set()
+    await _assert_store_closed(gw)
+
+
+async def _relay_alive_soon(gw: Gateway) -> bool:
+    for _ in range(50):
+        if gw.relay.alive:
+            return True
+        await asyncio.sleep(0.02)
+    return False
