@@ -15,11 +15,12 @@ Adapters never import the HTTP server, the store or each other.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -30,6 +31,7 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "CheckpointStore",
+    "Command",
     "Fragment",
     "FragmentStore",
     "Health",
@@ -59,6 +61,25 @@ class Route:
     path: str
     handler: Handler
     name: str | None = None
+
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Command(Generic[S]):
+    """An operator subcommand a door contributes, ``lapor-gateway <group> <name>``,
+    declared on its registry row. It runs on the door's own config section (*S*) and the
+    gateway's data folder, without a running gateway. ``run`` returns the exit code, or
+    with ``rows`` the rows to print (the CLI adds ``--json`` and prints a table or JSON)."""
+
+    group: str
+    group_help: str
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[S, Path, argparse.Namespace], int | list[dict[str, Any]]]
+    rows: bool = False
 
 
 @dataclass(frozen=True)

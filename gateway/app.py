@@ -40,6 +40,10 @@ class AppHost(Protocol):
 
     async def readiness(self) -> dict[str, Any]: ...
 
+    def openapi_paths(self) -> dict[str, Any]:
+        """The running doors' paths for ``/openapi.json``."""
+        ...
+
     async def refresh_gauges(self) -> None: ...
 
 
@@ -123,7 +127,7 @@ def build_app(gw: AppHost) -> web.Application:
         return resp
 
     async def openapi(_: web.Request) -> web.Response:
-        return web.json_response(openapi_document(gw.adapters))
+        return web.json_response(openapi_document(gw.openapi_paths()))
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

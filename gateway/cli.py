@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway import registry
+from gateway.adapter import Command
 from gateway.config import Config, ConfigError, load_config
 from outbox.jobs import OutboxState
 
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 EXIT_CONFIG = 2
 #: ``run`` could not start (port in use, data dir not writable...); nothing is left running
 EXIT_START = 1
-Command = Callable[[Config, argparse.Namespace], Awaitable[int]]
+Command_ = Callable[[Config, argparse.Namespace], Awaitable[int]]
 
 
 def _load(path: Path) -> Config:
@@ -302,48 +304,34 @@ def _event_outcome(status: str, result: EventResult) -> str:
     return f"status set to {status}; the citizen is not told: {why}"
 
 
-# -- sms: libgammu dummy phone (adapters/sms/gammu/inject.py) -------------------------------
+# -- doors' subcommands (declared on their registry rows) ---------------------------------
 
 
-async def _sms_inject(config: Config, args: argparse.Namespace) -> int:
-    from adapters.sms.config import SmsConfig
-    from adapters.sms.gammu.inject import InjectError, inject
+def _door_command(section: str, command: Command[Any]) -> Command_:
+    """Run *command* on the config section it declares (no running gateway needed)."""
 
-    try:
-        gammu = config.adapters.section(SmsConfig).gammu
-        files = inject(gammu, config.gateway.data_dir, args.sender, args.text, modem=args.modem)
-    except InjectError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(
-        f"put {len(files)} SMS part(s) into the simulated modem's inbox; a running gateway "
-        "reads it within [adapters.sms.gammu] poll_interval_s (see: lapor-gateway sms sent)"
-    )
-    return 0
+    async def run(config: Config, args: argparse.Namespace) -> int:
+        result = command.run(getattr(config.adapters, section), config.gateway.data_dir, args)
+        if isinstance(result, int):
+            return result
+        _print_rows(result, args.json)
+        return 0
+
+    return run
 
 
-async def _sms_sent(config: Config, args: argparse.Namespace) -> int:
-    from adapters.sms.config import SmsConfig
-    from adapters.sms.gammu.inject import sent_log
-
-    gammu = config.adapters.section(SmsConfig).gammu
-    rows = sent_log(gammu, config.gateway.data_dir)[-args.limit :]
-    keys = ("at", "modem", "to", "parts", "kind", "tracking_id", "text")
-    _print_rows([{k: row.get(k) for k in keys} for row in rows], args.json)
-    return 0
-
-
-def _sms_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    sms = sub.add_parser("sms", help="SMS test tools (libgammu dummy modem)").add_subparsers(
-        dest="sub", required=True
-    )
-    p = add("inject", _sms_inject, sms, help="put an SMS into the dummy modem's inbox")
-    p.add_argument("--from", dest="sender", required=True, help="sender MSISDN, e.g. 0812...")
-    p.add_argument("--modem", help="dummy modem name (default: the first one)")
-    p.add_argument("text", help="message text (long texts become a multipart SMS)")
-    p = add("sent", _sms_sent, sms, help="what the gateway sent through dummy modems")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--json", action="store_true")
+def _door_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    groups: dict[str, Any] = {}
+    for section, command in registry.commands():
+        if command.group not in groups:
+            parser = sub.add_parser(command.group, help=command.group_help)
+            groups[command.group] = parser.add_subparsers(dest="sub", required=True)
+        p = add(
+            command.name, _door_command(section, command), groups[command.group], help=command.help
+        )
+        command.arguments(p)
+        if command.rows:
+            p.add_argument("--json", action="store_true")
 
 
 # -- parser ---------------------------------------------------------------------------------
@@ -356,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, fn: Command, parent: Any = sub, **kw: Any) -> argparse.ArgumentParser:
+    def add(name: str, fn: Command_, parent: Any = sub, **kw: Any) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = parent.add_parser(name, **kw)
         p.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file")
         p.set_defaults(fn=fn)
@@ -396,15 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note")
     p.add_argument("--agency")
 
-    for register in EXTRA_COMMANDS:
-        register(sub, add)
+    _door_commands(sub, add)
     return parser
-
-
-#: adapters' subcommands (e.g. ``sms inject``) register here: fn(subparsers, add) -> None
-EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = [
-    _sms_commands,
-]
 
 
 def main(argv: list[str] | None = None) -> int:

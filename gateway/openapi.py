@@ -9,7 +9,6 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from adapters.json_intake import ReportBody
-from gateway.adapter import Adapter
 from gateway.status_api import CoreEventBody
 
 _ERROR = {
@@ -120,8 +119,14 @@ def _schemas() -> dict[str, Any]:
     return defs
 
 
-def openapi_document(adapters: Mapping[str, Adapter]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the gateway's own endpoints and of the running *adapters*."""
+def web_paths(_section: object) -> dict[str, Any]:
+    """``POST /v1/web/reports``: the web door's hook on its registry row."""
+    return {"/v1/web/reports": _intake_op("File a report from the web form")}
+
+
+def openapi_document(door_paths: Mapping[str, Any]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the gateway's own endpoints and of the running doors'
+    *door_paths* (each door's registry hook, :func:`gateway.registry.openapi_paths`)."""
     paths: dict[str, Any] = {
         "/healthz": {
             "get": {"summary": "Process is up", "responses": {"200": {"description": "OK"}}}
@@ -176,12 +181,7 @@ def openapi_document(adapters: Mapping[str, Adapter]) -> dict[str, Any]:
             }
         },
     }
-    if "web" in adapters:
-        paths["/v1/web/reports"] = _intake_op("File a report from the web form")
-    for adapter in adapters.values():
-        extra = getattr(adapter, "openapi_paths", None)
-        if callable(extra):
-            paths.update(extra())
+    paths.update(door_paths)
     return {
         "openapi": "3.1.0",
         "info": {

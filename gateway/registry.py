@@ -2,14 +2,16 @@
 
 No directory scanning: an adapter exists because a row here names it. Each row maps a
 registry name (also the ``ReplyAddress.adapter`` its reports carry) to its config model
-(its table ``[adapters.<section>]``) and to a function that returns the adapter when that
-section enables it, else None. :mod:`gateway.config` assembles ``[adapters]`` from these
-rows, so adding a door is one package and one row here; the core never sees an adapter.
+(its table ``[adapters.<section>]``), to a function that returns the adapter when that
+section enables it, else None, and to the door's hooks: its ``/openapi.json`` paths and its
+operator subcommands (its HTTP routes come from the built adapter, :meth:`Adapter.routes`).
+:mod:`gateway.config` assembles ``[adapters]`` from these rows, so adding a door is one
+package and one row here; the core never sees an adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -19,9 +21,11 @@ from pydantic import Field, create_model
 from adapters.mobile.config import MobileConfig
 from adapters.open311.config import Open311Config
 from adapters.sms.config import SmsConfig
+from adapters.sms.gammu.commands import COMMANDS as GAMMU_COMMANDS
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
-from gateway.adapter import Adapter, AdapterContext
+from gateway.adapter import Adapter, AdapterContext, Command
+from gateway.openapi import web_paths
 from gateway.settings_base import Settings
 
 C = TypeVar("C", bound=Settings)
@@ -39,6 +43,10 @@ class AdapterSpec(Generic[C]):
     build: Callable[[AdapterContext, C], Adapter | None]
     #: makes the section's relative paths absolute against the config file's folder
     resolve_paths: Callable[[C, Path], C] | None = None
+    #: the door's paths in ``/openapi.json`` (its routes come from :meth:`Adapter.routes`)
+    openapi: Callable[[C], dict[str, Any]] | None = None
+    #: operator subcommands (``lapor-gateway sms inject``), run on the door's section
+    commands: Sequence[Command[C]] = ()
 
     @property
     def section(self) -> str:
@@ -62,6 +70,18 @@ def _open311(ctx: AdapterContext, section: Open311Config) -> Adapter | None:
     from adapters.open311.adapter import Open311Adapter
 
     return Open311Adapter(ctx, section) if section.enabled else None
+
+
+def _mobile_openapi(section: MobileConfig) -> dict[str, Any]:
+    from adapters.mobile.openapi import openapi_paths
+
+    return openapi_paths(section)
+
+
+def _open311_openapi(section: Open311Config) -> dict[str, Any]:
+    from adapters.open311.openapi import openapi_paths
+
+    return openapi_paths(section)
 
 
 def _sms_gammu(ctx: AdapterContext, sms: SmsConfig) -> Adapter | None:
@@ -89,10 +109,10 @@ def _twitter(ctx: AdapterContext, section: TwitterConfig) -> Adapter | None:
 
 
 ADAPTERS: Sequence[AdapterSpec[Any]] = (
-    AdapterSpec("web", WebConfig, _web),
-    AdapterSpec("mobile", MobileConfig, _mobile),
-    AdapterSpec("open311", Open311Config, _open311),
-    AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths),
+    AdapterSpec("web", WebConfig, _web, openapi=web_paths),
+    AdapterSpec("mobile", MobileConfig, _mobile, openapi=_mobile_openapi),
+    AdapterSpec("open311", Open311Config, _open311, openapi=_open311_openapi),
+    AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths, commands=GAMMU_COMMANDS),
     AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
     AdapterSpec("twitter", TwitterConfig, _twitter),
 )
@@ -151,3 +171,21 @@ def build_adapters(
         if adapter is not None:
             built[spec.name] = adapter
     return built
+
+
+def openapi_paths(
+    sections: AdapterSections,
+    running: Collection[str],
+    specs: Sequence[AdapterSpec[Any]] = ADAPTERS,
+) -> dict[str, Any]:
+    """The ``/openapi.json`` paths of the *running* doors (registry names), from their rows."""
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name in running and spec.openapi is not None:
+            paths.update(spec.openapi(getattr(sections, spec.section)))
+    return paths
+
+
+def commands(specs: Sequence[AdapterSpec[Any]] = ADAPTERS) -> list[tuple[str, Command[Any]]]:
+    """Every door's operator subcommands, each with the section it runs on."""
+    return [(spec.section, command) for spec in specs for command in spec.commands]

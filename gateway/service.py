@@ -35,7 +35,7 @@ from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, retry_policies
 from gateway.linker import Linker
 from gateway.pipeline import Pipeline
-from gateway.registry import build_adapters
+from gateway.registry import build_adapters, openapi_paths
 from gateway.resilience.periodic import Periodic
 from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
@@ -289,6 +289,10 @@ class Gateway:
             self.flood.prune()
         except Exception:
             log.warning("could not release held reports")
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """The running doors' paths, from the hooks on their registry rows."""
+        return openapi_paths(self.config.adapters, self.adapters)
 
     def overloaded(self) -> float | None:
         """Retry-After seconds when the outbox backlog is past the configured bound or the

@@ -3,6 +3,7 @@ section, unknown keys refused by path; a new door is one row (config, paths, bui
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,14 @@ from pydantic import ValidationError
 
 from adapters.sms.config import SmsConfig
 from adapters.web.config import WebConfig
-from gateway.adapter import Adapter, AdapterContext
+from gateway.adapter import Adapter, AdapterContext, Command
 from gateway.config import Config, ConfigError, parse_config
 from gateway.registry import (
     ADAPTERS,
     AdapterSections,
     AdapterSpec,
     build_adapters,
+    openapi_paths,
     resolve_paths,
     sections_model,
 )
@@ -93,3 +95,62 @@ def test_rows_sharing_a_section_must_share_its_model() -> None:
     clash = AdapterSpec("web.other", PagerConfig, _pager)
     with pytest.raises(TypeError, match=r"adapters\.web: web\.other declares PagerConfig"):
         sections_model([*ADAPTERS, clash])
+
+
+def _pager_openapi(section: PagerConfig) -> dict[str, Any]:
+    return {"/v1/pager/page": {"post": {"summary": f"page (spool {section.spool})"}}}
+
+
+def _pager_status(section: PagerConfig, data_dir: Path, args: Any) -> list[dict[str, Any]]:
+    return [{"spool": section.spool, "data_dir": str(data_dir), "limit": args.limit}]
+
+
+PAGER_HOOKED = AdapterSpec(
+    "pager",
+    PagerConfig,
+    _pager,
+    openapi=_pager_openapi,
+    commands=(
+        Command(
+            "pager",
+            "pager tools",
+            "status",
+            "show the spool",
+            lambda p: p.add_argument("--limit", type=int, default=5),
+            _pager_status,
+            rows=True,
+        ),
+    ),
+)
+
+
+def test_a_doors_openapi_paths_come_from_its_row_only_while_it_runs() -> None:
+    specs = [*ADAPTERS, PAGER_HOOKED]
+    sections = sections_model(specs).model_validate({"pager": {"spool": "s1"}})
+    paths = openapi_paths(sections, {"pager", "mobile"}, specs)
+    assert paths["/v1/pager/page"]["post"]["summary"] == "page (spool s1)"
+    assert "/v1/mobile/reports" in paths
+    assert "/v1/web/reports" not in paths  # web is not running
+    assert "/v1/pager/page" not in openapi_paths(sections, {"web"}, specs)
+
+
+def test_a_doors_subcommands_come_from_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``lapor-gateway pager status`` exists because the row declares it, runs on the
+    door's own section, and prints its rows as JSON with --json."""
+    import json
+
+    from gateway import cli, registry
+
+    specs = [*ADAPTERS, PAGER_HOOKED]
+    monkeypatch.setattr(registry, "ADAPTERS", specs)
+    monkeypatch.setattr(registry.commands, "__defaults__", (specs,))
+    assert ("sms", "inject") in {(c.group, c.name) for _, c in registry.commands(ADAPTERS)}
+    config = parse_config({"gateway": {"data_dir": str(tmp_path)}, "adapters": {}})
+    args = cli.build_parser().parse_args(["pager", "status", "--limit", "3", "--json"])
+    sections = sections_model(specs).model_validate({"pager": {"spool": "sp"}})
+    config = config.model_copy(update={"adapters": sections})
+    assert asyncio.run(args.fn(config, args)) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [{"spool": "sp", "data_dir": str(tmp_path), "limit": 3}]
