@@ -36,6 +36,19 @@ from normalizer import (
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
+#: the request headers of a signed JSON intake, as OpenAPI parameters (web and mobile paths)
+OPENAPI_INTAKE_HEADERS: list[dict[str, Any]] = [
+    {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+    for h in ("X-Lapor-Timestamp", "X-Lapor-Signature")
+] + [
+    {
+        "name": IDEMPOTENCY_HEADER,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 200},
+    }
+]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from adapters.json_intake import ReportBody
+from adapters.json_intake import OPENAPI_INTAKE_HEADERS, ReportBody
 from gateway.status_api import CoreEventBody
 
 _ERROR = {
@@ -77,15 +77,7 @@ def _intake_op(summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
-            "parameters": [
-                *_SIGNED,
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "maxLength": 200},
-                },
-            ],
+            "parameters": OPENAPI_INTAKE_HEADERS,
             "requestBody": {
                 "required": True,
                 "content": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.json_intake import OPENAPI_INTAKE_HEADERS
 from adapters.mobile.adapter import REPORT_PART, MobileReportBody
 from adapters.mobile.config import MobileConfig
 
@@ -20,18 +21,7 @@ def openapi_paths(config: MobileConfig) -> dict[str, Any]:
         "/v1/mobile/reports": {
             "post": {
                 "summary": "File a report from the mobile app (optionally with photos)",
-                "parameters": [
-                    {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
-                    for h in ("X-Lapor-Timestamp", "X-Lapor-Signature")
-                ]
-                + [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 200},
-                    }
-                ],
+                "parameters": OPENAPI_INTAKE_HEADERS,
                 "requestBody": {
                     "required": True,
                     "content": {
