@@ -246,6 +246,9 @@ class Health:
     ok: bool
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: each transport of the adapter (an SMPP bind, a modem) and whether it is up; empty
+    #: when the adapter is its only transport (``ok`` says then whether it is up)
+    transports: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,12 @@ def build_app(gw: AppHost) -> web.Application:
         return web.json_response(report, status=200 if report["ready"] else 503)
 
     async def metrics_view(_: web.Request) -> web.Response:
-        await gw.refresh_gauges()
+        try:
+            await gw.refresh_gauges()
+        except StoreUnavailableError:
+            # still answer: the gauges read before the store failed (lapor_ready among
+            # them) are what an alert needs now
+            log.warning("store unavailable; /metrics shows the gauges it could refresh")
         resp = web.Response(body=generate_latest())
         resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return resp

@@ -34,6 +34,7 @@ from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, retry_policies
 from gateway.linker import Linker
+from gateway.outbox_gauges import BacklogGauges
 from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters, openapi_paths
 from gateway.resilience.periodic import Periodic
@@ -41,7 +42,7 @@ from gateway.status_api import StatusApi
 from gateway.store.interfaces import Store
 from gateway.store.sqlite import SqliteStore
 from outbox.core_client import CoreClient
-from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxState
+from outbox.jobs import CORE_TARGET, AckJob, Attempt, OutboxItem, OutboxState
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class Gateway:
         self.failure = ""
         self._pending = 0
         self._store_ok = True
+        self._backlog = BacklogGauges()
         self.port: int | None = None
 
     def _committed(self) -> None:
@@ -137,6 +139,8 @@ class Gateway:
 
     def _observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         self._count_delivery(item.kind, item.target, result)
+        if result == Attempt.DONE and isinstance(item.job, AckJob):
+            metrics.ACK_LATENCY.labels(item.target).observe(time.time() - item.created_at)
 
     def _count_delivery(self, kind: str, target: str, result: str) -> None:
         metrics.DELIVERIES.labels(kind, target, result).inc()
@@ -166,6 +170,7 @@ class Gateway:
             if self.linker is not None:
                 await self.linker.warm(self.store)
             self.adapters.update(build_adapters(self.ctx, self.config.adapters))
+            metrics.declare(self.adapters)
             self._runner = web.AppRunner(
                 build_app(self),
                 access_log=None,
@@ -269,13 +274,20 @@ class Gateway:
     # -- health ----------------------------------------------------------------------------
 
     async def refresh_gauges(self) -> None:
+        """Set the gauges from the current state. Health and readiness come first: when the
+        store fails, ``lapor_ready`` says so before the outbox reads raise."""
+        self._store_ok = await self.store.healthy()
+        for name, adapter in self.adapters.items():
+            health = adapter.health()
+            metrics.ADAPTER_UP.labels(name).set(1 if health.ok else 0)
+            for transport, up in (health.transports or {name: health.ok}).items():
+                metrics.TRANSPORT_UP.labels(name, transport).set(1 if up else 0)
+        metrics.READY.set(1 if self._readiness(self._store_ok)["ready"] else 0)
         depth = await self.store.outbox_depth()
         for state in OutboxState:
             metrics.OUTBOX_DEPTH.labels(state.value).set(depth.get(state, 0))
         self._pending = depth.get(OutboxState.PENDING, 0)
-        self._store_ok = await self.store.healthy()
-        for name, adapter in self.adapters.items():
-            metrics.ADAPTER_UP.labels(name).set(1 if adapter.health().ok else 0)
+        await self._backlog.refresh(self.store, [CORE_TARGET, *self.adapters])
 
     async def _monitor_tick(self) -> None:
         """Every 2 s: gauges and readiness inputs, then flood control's release."""
@@ -300,7 +312,10 @@ class Gateway:
         return retry_after_for(self._pending, self.config.flood.max_outbox_backlog, self._store_ok)
 
     async def readiness(self) -> dict[str, Any]:
-        store_ok = await self.store.healthy()
+        return self._readiness(await self.store.healthy())
+
+    def _readiness(self, store_ok: bool) -> dict[str, Any]:
+        """The ``/readyz`` report, given whether the store answers."""
         relay_ok = self.relay.alive and time.time() - self.relay.last_loop_at < 60
         paused = self.relay.paused_targets()
         if self.forwarder is not None:

@@ -128,6 +128,16 @@ class DeadLetter(TypedDict):
     updated_at: float
 
 
+class Backlog(TypedDict):
+    """The outbox rows of one target in one waiting state (``pending``, ``held`` or
+    ``dead``), and when the oldest of them was written (epoch seconds)."""
+
+    target: str
+    state: str
+    rows: int
+    oldest_at: float
+
+
 class OutboxRecord(TypedDict):
     """An outbox row of one report as the operator sees it (``payload`` is its JSON)."""
 

@@ -40,6 +40,7 @@ from gateway.adapter import (
     StatusView,
 )
 from gateway.store.base import (
+    Backlog,
     CoreCase,
     CoreEvent,
     DeadLetter,
@@ -162,6 +163,11 @@ class OutboxStore(DueRows, HeldRows, Protocol):
 
     async def outbox_depth(self) -> dict[str, int]:
         """Number of rows by state."""
+        ...
+
+    async def outbox_backlog(self) -> list[Backlog]:
+        """Rows not done, by target and state, with the oldest's creation time (the
+        per-target outbox gauges); a target and state without rows is absent."""
         ...
 
     async def dead_letters(self, limit: int) -> list[DeadLetter]:

@@ -24,6 +24,7 @@ import aiosqlite
 
 from gateway.adapter import Fragment, StatusEntry, StatusView, StoreUnavailableError
 from gateway.store.base import (
+    Backlog,
     CoreCase,
     DeadLetter,
     DedupRow,
@@ -245,6 +246,13 @@ class SqliteReader:
     async def outbox_depth(self) -> dict[str, int]:
         rows = await self._read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
+
+    async def outbox_backlog(self) -> list[Backlog]:
+        rows = await self._read(
+            "SELECT target, state, COUNT(*) AS rows, MIN(created_at) AS oldest_at FROM outbox "
+            "WHERE state IN ('pending', 'held', 'dead') GROUP BY target, state"
+        )
+        return [cast(Backlog, dict(r)) for r in rows]
 
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
         rows = await self._read(

@@ -394,6 +394,30 @@ async def test_retry_defer_done_and_dead(store: Store) -> None:
     await store.finish_outbox([])
 
 
+async def test_backlog_counts_waiting_rows_by_target_and_state_with_the_oldest(
+    store: Store,
+) -> None:
+    before = time.time()
+    for n in range(3):
+        await file(store, report(f"laporan {n}"), f"k{n}")
+    after = time.time()
+    rows = await store.due_outbox(later(), 10)
+    forwards = [i.id for i in rows if i.target == "core"]
+    acks = [i.id for i in rows if i.target == "sms.test"]
+    await store.finish_outbox(
+        [OutboxOutcome(forwards[0], "dead", error="400"), OutboxOutcome(acks[0], "done")]
+    )
+    backlog = {(b["target"], b["state"]): b for b in await store.outbox_backlog()}
+    assert {k: b["rows"] for k, b in backlog.items()} == {
+        ("core", "pending"): 2,
+        ("core", "dead"): 1,
+        ("sms.test", "pending"): 2,
+    }
+    assert all(before <= b["oldest_at"] <= after for b in backlog.values())
+    await store.finish_outbox([OutboxOutcome(i, "done") for i in forwards[1:] + acks[1:]])
+    assert [(b["target"], b["state"]) for b in await store.outbox_backlog()] == [("core", "dead")]
+
+
 async def test_done_forward_stores_level3_links_with_the_report(store: Store) -> None:
     other = (await file(store, report("lampu mati"), "k0")).tracking_id
     tid = (await file(store, report("lampu padam", phone="081311111111"), "k1")).tracking_id

@@ -112,4 +112,9 @@ class GammuAdapter(Adapter):
             + (" (simulated)" if w.modem.is_dummy else "")
             for w in self.workers
         )
-        return Health(ok=ok, detail=detail or "no modems configured", extra={"modems": modems})
+        return Health(
+            ok=ok,
+            detail=detail or "no modems configured",
+            extra={"modems": modems},
+            transports={w.name: w.usable for w in self.workers},
+        )
