@@ -19,6 +19,7 @@ from pydantic import Field, create_model
 from adapters.mobile.config import MobileConfig
 from adapters.open311.config import Open311Config
 from adapters.sms.config import SmsConfig
+from adapters.telegram.config import TelegramConfig
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
 from gateway.adapter import Adapter, AdapterContext
@@ -88,6 +89,12 @@ def _twitter(ctx: AdapterContext, section: TwitterConfig) -> Adapter | None:
     return TwitterAdapter(ctx, section) if section.enabled else None
 
 
+def _telegram(ctx: AdapterContext, section: TelegramConfig) -> Adapter | None:
+    from adapters.telegram.adapter import TelegramAdapter
+
+    return TelegramAdapter(ctx, section) if section.enabled else None
+
+
 ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("web", WebConfig, _web),
     AdapterSpec("mobile", MobileConfig, _mobile),
@@ -95,6 +102,7 @@ ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths),
     AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
     AdapterSpec("twitter", TwitterConfig, _twitter),
+    AdapterSpec("telegram", TelegramConfig, _telegram),
 )
 
 
