@@ -272,6 +272,7 @@ NON_COMPLAINT_WORDS = frozenset(
     }
 )
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d{3,}")
 
 
 def is_non_complaint(text: str) -> bool:
@@ -280,11 +281,14 @@ def is_non_complaint(text: str) -> bool:
 
     The rule, in one place: every word (letters only; digits, emoji and punctuation are
     ignored) is in :data:`NON_COMPLAINT_WORDS`, letters repeated for emphasis collapse
-    ("haloooo" is "halo"), and there are at most five words. One word outside the list
-    ("halo, jalan rusak") makes it a complaint, so nothing real is turned away."""
+    ("haloooo" is "halo"), there are at most five words, and no number of three digits or
+    more (a house number, a tracking ID). One word outside the list ("halo, jalan rusak")
+    makes it a complaint, so nothing real is turned away."""
+    if _NUMBER.search(text):
+        return False
     words = [_squeeze(w.lower()) for w in _WORDS.findall(text)]
-    if not words:  # emoji or punctuation only; digits may be a number worth a look
-        return not any(ch.isdigit() for ch in text)
+    if not words:  # emoji or punctuation only
+        return True
     if len(words) > 5:
         return False
     return all(w in NON_COMPLAINT_WORDS for w in words)
