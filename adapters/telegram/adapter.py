@@ -43,7 +43,7 @@ from adapters.telegram.errors import (
     TransientError,
 )
 from adapters.telegram.poller import Poller
-from adapters.telegram.webhook import PATH, WebhookHandler
+from adapters.telegram.webhook import PATH, SECRET_HEADER, WebhookHandler
 from gateway.adapter import (
     Adapter,
     AdapterContext,
@@ -91,6 +91,38 @@ class TelegramAdapter(Adapter):
         if self.config.mode != "webhook":
             return []
         return [Route("POST", PATH, self.webhook.updates, name="telegram_webhook")]
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """``POST /v1/telegram/webhook`` for ``/openapi.json`` (webhook mode only)."""
+        if self.config.mode != "webhook":
+            return {}
+        error = {"description": "Error {error: {code, message}}"}
+        return {
+            PATH: {
+                "post": {
+                    "summary": "An update from the Telegram Bot API (setWebhook secret_token)",
+                    "parameters": [
+                        {
+                            "name": SECRET_HEADER,
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "200": {"description": "Committed {handled, outcome, repeat}"},
+                        "400": error,
+                        "401": error,
+                        "413": error,
+                        "503": error,
+                    },
+                }
+            }
+        }
 
     async def start(self) -> None:
         self._stopping = False

@@ -233,6 +233,8 @@ async def test_webhook_secret_and_commit(
     await wait_for(lambda: len(bot_api.sent) == 1)
     assert bot_api.method_calls("getUpdates") == []  # webhook mode never polls
     assert bot_api.sent[0]["reply_parameters"]["message_id"] == 11
+    _, spec = await h.get("/openapi.json")
+    assert SECRET_HEADER in json.dumps(spec["paths"][PATH])
 
 
 async def test_rejected_token_shows_in_readyz(

@@ -5,11 +5,13 @@ redelivers is absorbed, and stop() does not wait out a long poll."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from fake_bot_api import FakeBotApi
+import pytest
+from fake_bot_api import TOKEN, FakeBotApi
 from tg_harness import CITIZEN, CITIZEN2, Db, wait_for
 
 from adapters.telegram.adapter import TelegramAdapter
@@ -107,8 +109,12 @@ async def test_stop_abandons_a_waiting_long_poll(
 
 
 async def test_poll_errors_back_off_and_show_in_health(
-    bot_api: FakeBotApi, make_adapter: Callable[..., TelegramAdapter], db: Db
+    bot_api: FakeBotApi,
+    make_adapter: Callable[..., TelegramAdapter],
+    db: Db,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     bot_api.fail("getUpdates", 502, times=2)
     conflict = bot_api.fail(
         "getUpdates",
@@ -124,3 +130,8 @@ async def test_poll_errors_back_off_and_show_in_health(
     assert "webhook" in adapter.health().detail
     await wait_for(lambda: len(db.reports()) == 1)
     await wait_for(lambda: adapter.health().ok)
+    # everything the gateway side logged (the fake server's own access log is not ours)
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
+    assert "telegram poll failed (conflict)" in ours
+    assert TOKEN.split(":")[1] not in ours
+    assert str(CITIZEN) not in ours  # chat ids are masked
