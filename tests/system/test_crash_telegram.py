@@ -9,7 +9,8 @@ while messages keep arriving. After the last restart and drain:
 * every citizen got the acknowledgement carrying their own tracking ID; a repeat of an ack
   can only come from a kill between ``sendMessage`` and recording its outcome (the
   documented at-least-once of the outbox), so each kill repeats at most the sends that were
-  in flight (``[outbox] concurrency``).
+  in flight (``[outbox] concurrency``);
+* the run logs at DEBUG, and the log holds no token, chat id, username or confidential text.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.adapters.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.system.crash_harness import GatewayProcess
 
 MESSAGES = 60
+CONFIDENTIAL = "camat menerima suap proyek drainase"
 KILLS = 3
 FIRST_CHAT = 7_770_000
 #: the outbox's default concurrency: sends that may be in flight when the process dies
@@ -38,7 +40,7 @@ def _config(tmp: Path, port: int, api: str) -> Path:
 [gateway]
 data_dir = "{tmp / "data"}"
 database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "WARNING"
+log_level = "DEBUG"
 [http]
 host = "127.0.0.1"
 port = {port}
@@ -99,7 +101,10 @@ async def test_sigkill_during_polling_loses_and_doubles_nothing(tmp_path: Path) 
         for kill in range(KILLS + 1):
             for _ in range(MESSAGES // (KILLS + 1)):
                 chat = FIRST_CHAT + sent
-                api.message(chat, f"Laporan {sent}: jalan rusak di RT {sent % 9 + 1} Desa Maju")
+                text = f"Laporan {sent}: jalan rusak di RT {sent % 9 + 1} Desa Maju"
+                if sent % 10 == 3:
+                    text = f"/rahasia {CONFIDENTIAL} nomor {sent}"
+                api.message(chat, text)
                 sent += 1
                 await asyncio.sleep(rng.uniform(0.0, 0.03))
             if kill < KILLS:
@@ -132,3 +137,9 @@ async def test_sigkill_during_polling_loses_and_doubles_nothing(tmp_path: Path) 
         assert all(display(tid) in text for text in texts)
     assert len(api.sent) - MESSAGES <= KILLS * IN_FLIGHT
     assert gateway.starts == KILLS + 1
+    # a DEBUG run: the token, chat ids, usernames and confidential text never reach the log
+    log = (tmp_path / "gw.log").read_text(errors="replace")
+    assert TOKEN.split(":")[1] not in log
+    assert "budi_s" not in log and CONFIDENTIAL not in log
+    leaked = [chat for chat in by_chat if str(chat) in log]
+    assert leaked == []
