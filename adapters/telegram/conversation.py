@@ -8,7 +8,7 @@ Decisions, in order (every one commits before it returns):
 1. a chat recorded as having blocked the bot writes again: the block is lifted;
 2. a location alone: held for the chat's next complaint (``location_hold_s``), help text;
 3. a photo without caption: the help text (it asks for a caption), not filed;
-4. a greeting, "tes", thanks (:func:`~.inbound.is_non_complaint`): help text, counted
+4. a greeting, "tes", thanks, emoji (:func:`~.classify.non_complaint`): help text, counted
    (``outcome="non_complaint"``), not filed, so prank floods do not bury complaints;
 5. ``/cek <id>``: status; ``/start``, ``/bantuan``, too short: help; ``STOP`` alone: opt out
    of status updates (identity ``telegram:<user id>``);
@@ -26,15 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.telegram import metrics
+from adapters.telegram.classify import non_complaint
 from adapters.telegram.client import BotClient
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.inbound import (
-    Command,
-    Intent,
-    TgMessage,
-    is_non_complaint,
-    parse_command,
-)
+from adapters.telegram.inbound import Command, Intent, TgMessage, parse_command
 from adapters.telegram.photos import fetch_photo
 from gateway.adapter import Intake
 from normalizer import tracking
@@ -109,7 +104,7 @@ class Conversation:
         if not msg.text.strip():
             action = "photo_no_caption" if msg.photos else "unsupported"
             return await self._answer(msg, "help", action, checkpoint)
-        if is_non_complaint(msg.text):
+        if non_complaint(msg.text) is not None:
             return await self._answer(msg, "help", "non_complaint", checkpoint)
         command = parse_command(msg.text, min_chars=self.config.min_report_chars)
         if command.intent is Intent.HELP:

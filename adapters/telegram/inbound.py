@@ -1,7 +1,7 @@
 """One Telegram update in a transport-neutral shape, and what its text asks for.
 
 Pure functions only (tested with tables): :func:`parse_update` reads an ``Update`` object,
-:func:`parse_command` the keywords, :func:`is_non_complaint` the prank/greeting rule.
+:func:`parse_command` the keywords (the prank/greeting rule is :mod:`.classify`).
 
 Parsing is lenient about what it does not need (Telegram adds fields without notice) and
 strict about ``update_id``, ``chat.id``, ``from.id`` and ``message_id``. Only messages in
@@ -218,85 +218,3 @@ def parse_command(text: str, *, min_chars: int) -> Command:
     if len(body) < min_chars:
         return Command(Intent.HELP, anonymous=anonymous, confidential=confidential)
     return Command(Intent.REPORT, text=body, anonymous=anonymous, confidential=confidential)
-
-
-#: words that, alone or together, are a greeting, a test or thanks: never a complaint
-NON_COMPLAINT_WORDS = frozenset(
-    {
-        "p",
-        "halo",
-        "hallo",
-        "helo",
-        "hello",
-        "hai",
-        "hi",
-        "hey",
-        "pagi",
-        "siang",
-        "sore",
-        "malam",
-        "selamat",
-        "assalamualaikum",
-        "assalamu",
-        "alaikum",
-        "salam",
-        "permisi",
-        "min",
-        "admin",
-        "mimin",
-        "kak",
-        "bang",
-        "pak",
-        "bu",
-        "om",
-        "tes",
-        "test",
-        "testing",
-        "ping",
-        "coba",
-        "cek",
-        "ok",
-        "oke",
-        "okay",
-        "terima",
-        "kasih",
-        "makasih",
-        "thanks",
-        "thx",
-        "ya",
-        "iya",
-        "wkwk",
-        "wkwkwk",
-        "hehe",
-        "haha",
-    }
-)
-_WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
-_NUMBER = re.compile(r"\d{3,}")
-
-
-def is_non_complaint(text: str) -> bool:
-    """True when *text* is only a greeting, a test or thanks ("halo min", "tes", "P",
-    "assalamualaikum", "terima kasih"): answered with the help text, counted, never filed.
-
-    The rule, in one place: every word (letters only; digits, emoji and punctuation are
-    ignored) is in :data:`NON_COMPLAINT_WORDS`, letters repeated for emphasis collapse
-    ("haloooo" is "halo"), there are at most five words, and no number of three digits or
-    more (a house number, a tracking ID). One word outside the list ("halo, jalan rusak")
-    makes it a complaint, so nothing real is turned away."""
-    if _NUMBER.search(text):
-        return False
-    words = [_squeeze(w.lower()) for w in _WORDS.findall(text)]
-    if not words:  # emoji or punctuation only
-        return True
-    if len(words) > 5:
-        return False
-    return all(w in NON_COMPLAINT_WORDS for w in words)
-
-
-def _squeeze(word: str) -> str:
-    """Collapse runs of one letter ("haloooo" -> "halo", "tesss" -> "tes")."""
-    squeezed = re.sub(r"(.)\1+", r"\1", word)
-    if squeezed in NON_COMPLAINT_WORDS:
-        return squeezed
-    return re.sub(r"(.)\1{2,}", r"\1\1", word)
