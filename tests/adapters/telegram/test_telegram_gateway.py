@@ -251,3 +251,27 @@ async def test_rejected_token_shows_in_readyz(
     assert other not in json.dumps(ready)
     _, metrics_text = await h.get("/metrics")
     assert "lapor_telegram_auth_ok 0.0" in metrics_text
+
+
+async def test_webhook_photo_deferred_while_the_bot_api_fails_and_flags(
+    bot_api: FakeBotApi, config_factory: Any, gateway_factory: Any, db: Db
+) -> None:
+    h = await start(gateway_factory, config_factory, bot_api, mode="webhook")
+    photo = bot_api.photo(CITIZEN, JPEG, caption=f"/rahasia /anonim {COMPLAINT}")
+    bot_api.updates.clear()  # delivered by the webhook, not polled
+    headers = {SECRET_HEADER: WEBHOOK_SECRET}
+    bot_api.fail("getFile", 502)
+
+    async def post() -> tuple[int, Any]:
+        async with h.session.post(h.base + PATH, json=photo, headers=headers) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    status, doc = await post()
+    assert status == 503 and doc["error"]["code"] == "bot_api_unavailable"
+    assert db.reports() == []  # not committed: Telegram delivers it again
+    status, doc = await post()
+    assert (status, doc["outcome"]) == (200, "report")
+    (row,) = db.reports()
+    assert (row["confidential"], row["anonymous"]) == (1, 1)
+    stored = body(row)
+    assert stored["text"] == COMPLAINT and stored["attachments"][0]["size"] == len(JPEG)
