@@ -22,6 +22,7 @@ from adapters.mobile.config import MobileConfig
 from adapters.open311.config import Open311Config
 from adapters.sms.config import SmsConfig
 from adapters.sms.gammu.commands import COMMANDS as GAMMU_COMMANDS
+from adapters.telegram.config import TelegramConfig
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
 from gateway.adapter import Adapter, AdapterContext, Command
@@ -108,6 +109,18 @@ def _twitter(ctx: AdapterContext, section: TwitterConfig) -> Adapter | None:
     return TwitterAdapter(ctx, section) if section.enabled else None
 
 
+def _telegram(ctx: AdapterContext, section: TelegramConfig) -> Adapter | None:
+    from adapters.telegram.adapter import TelegramAdapter
+
+    return TelegramAdapter(ctx, section) if section.enabled else None
+
+
+def _telegram_openapi(section: TelegramConfig) -> dict[str, Any]:
+    from adapters.telegram.openapi import openapi_paths
+
+    return openapi_paths(section)
+
+
 ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("web", WebConfig, _web, openapi=web_paths),
     AdapterSpec("mobile", MobileConfig, _mobile, openapi=_mobile_openapi),
@@ -115,6 +128,7 @@ ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths, commands=GAMMU_COMMANDS),
     AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
     AdapterSpec("twitter", TwitterConfig, _twitter),
+    AdapterSpec("telegram", TelegramConfig, _telegram, openapi=_telegram_openapi),
 )
 
 

@@ -25,6 +25,7 @@ class Channel(StrEnum):
     WEB = "web"
     MOBILE = "mobile"
     OPEN311 = "open311"
+    TELEGRAM = "telegram"
 
 
 class _Model(BaseModel):
@@ -40,6 +41,7 @@ class Reporter(_Model):
     user_id: str | None = Field(default=None, max_length=200)
     x_user_id: str | None = Field(default=None, max_length=40)
     x_handle: str | None = Field(default=None, max_length=40)
+    telegram_user_id: str | None = Field(default=None, max_length=40)
     device_id: str | None = Field(default=None, max_length=200)
 
     @field_validator("phone")
@@ -69,6 +71,8 @@ class Reporter(_Model):
             keys.append(f"x:{self.x_user_id}")
         if self.user_id:
             keys.append(f"user:{self.user_id}")
+        if self.telegram_user_id:
+            keys.append(f"telegram:{self.telegram_user_id}")
         return keys
 
 
