@@ -470,6 +470,50 @@ async def test_list_reports_newest_first_by_status_with_limit(store: Store) -> N
     assert [r["tracking_id"] for r in await store.list_reports(None, 1)] == [new]
 
 
+async def test_intake_counts_per_channel_and_hour_since(store: Store) -> None:
+    hour = NOW.replace(minute=30, second=0, microsecond=0)
+    await file(store, report("lama sekali", at=hour - timedelta(hours=30)), "k0")
+    await file(store, report("satu", at=hour - timedelta(hours=2)), "k1")
+    await file(store, report("dua", at=hour - timedelta(hours=2, minutes=10)), "k2")
+    await file(store, report("tiga", at=hour), "k3")
+    counts = await store.intake_counts(hour - timedelta(hours=24))
+    h = lambda d: d.strftime("%Y-%m-%dT%H")  # noqa: E731
+    assert counts == [
+        {"channel": "sms", "hour": h(hour - timedelta(hours=2)), "count": 2},
+        {"channel": "sms", "hour": h(hour), "count": 1},
+    ]
+
+
+async def test_outbox_backlog_retrying_rows_and_held_reports(store: Store) -> None:
+    def held(r: Report, prior: list[PriorReport]) -> Plan:
+        return Plan(outbox=[OutboxRow(ForwardJob(), r.tracking_id, "held")], throttled=True)
+
+    before = time.time()
+    a = (await file(store, report("satu"), "k1")).tracking_id  # forward + ack
+    b = (await file(store, report("dua", phone="081299998888"), "k2", planner=held)).tracking_id
+    rows = {i.target: i for i in await store.due_outbox(later(), 10) if i.tracking_id == a}
+    await store.finish_outbox(
+        [OutboxOutcome(rows["core"].id, "retry", error="core 503", retry_at=later(60))]
+    )
+    await store.finish_outbox([OutboxOutcome(rows["sms.test"].id, "dead", error="rejected")])
+    backlog = {t["target"]: t for t in await store.outbox_backlog()}
+    assert sorted(backlog) == ["core", "sms.test"]
+    core = backlog["core"]
+    assert (core["pending"], core["retrying"], core["held"], core["dead"]) == (1, 1, 1, 0)
+    assert core["oldest_pending_at"] is not None and core["oldest_pending_at"] >= before - 1
+    sms = backlog["sms.test"]
+    assert (sms["pending"], sms["held"], sms["dead"], sms["oldest_pending_at"]) == (0, 0, 1, None)
+    retrying = await store.retrying_rows(10)
+    assert [(r["id"], r["attempts"], r["last_error"]) for r in retrying] == [
+        (rows["core"].id, 1, "core 503")
+    ]
+    held_reports = await store.held_reports(10)
+    assert [(h.tracking_id, h.held_rows) for h in held_reports] == [(b, 1)]
+    assert held_reports[0].report.reporter.phone == "+6281299998888"
+    await store.release_held([b])
+    assert await store.held_reports(10) == []
+
+
 async def test_unknown_tracking_id_reads_as_nothing(store: Store) -> None:
     assert await store.get_report("NOPE") is None
     assert await store.status_view("NOPE") is None
