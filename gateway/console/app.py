@@ -46,6 +46,8 @@ LOGIN_COOKIE = "lapor_console_login"
 LIST_LIMIT = 200
 RECENT_REPORTS = 50
 _HERE = Path(__file__).parent
+LANG = web.RequestKey("console_lang", str)
+SESSION: web.RequestKey[Session | None] = web.RequestKey("console_session")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -100,8 +102,9 @@ class Console:
     def render(
         self, request: web.Request, template: str, *, status: int = 200, **context: Any
     ) -> web.Response:
-        lang: str = request["lang"]
-        session: Session | None = request.get("session")
+        lang: str = request[LANG]
+        context.setdefault("page", "")
+        session: Session | None = request.get(SESSION)
         page = self.templates.get_template(template).render(
             lang=lang,
             other_langs=[code for code in LANGS if code != lang],
@@ -127,7 +130,7 @@ class Console:
     async def record(
         self, request: web.Request, action: str, outcome: str, target: str | None = None, **kw: Any
     ) -> None:
-        session: Session | None = request.get("session")
+        session: Session | None = request.get(SESSION)
         await self.audit.write(
             operator=kw.pop("operator", session.operator if session else None),
             action=action,
@@ -143,7 +146,7 @@ class Console:
         done = request.query.get("done")
         count = request.query.get("count", "0")
         if done in {"replayed", "released"} and count.isdigit():
-            return translate(request["lang"], done, count=int(count))
+            return translate(request[LANG], done, count=int(count))
         return None
 
     # -- middleware ------------------------------------------------------------------------
@@ -151,9 +154,9 @@ class Console:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         lang_query = request.query.get("lang")
-        request["lang"] = pick_lang(lang_query, request.cookies.get(LANG_COOKIE))
+        request[LANG] = pick_lang(lang_query, request.cookies.get(LANG_COOKIE))
         session = self.access.read(request.cookies.get(SESSION_COOKIE))
-        request["session"] = session
+        request[SESSION] = session
         public = request.path in (f"{PREFIX}/login",) or request.path.startswith(
             f"{PREFIX}/static/"
         )
@@ -203,7 +206,7 @@ class Console:
         return resp
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
-        if request["session"] is not None:
+        if request[SESSION] is not None:
             return _see_other(f"{PREFIX}/")
         return await self.login_form(request)
 
@@ -226,7 +229,7 @@ class Console:
             return await self.login_form(
                 request,
                 status=429,
-                flash=translate(request["lang"], "login_locked", minutes=minutes),
+                flash=translate(request[LANG], "login_locked", minutes=minutes),
                 flash_error=True,
             )
         if not await self.access.check_password(name, password):
@@ -235,7 +238,7 @@ class Console:
             return await self.login_form(
                 request,
                 status=401,
-                flash=translate(request["lang"], "login_failed"),
+                flash=translate(request[LANG], "login_failed"),
                 flash_error=True,
             )
         await self.record(request, "login", "ok", operator=name)
@@ -247,8 +250,9 @@ class Console:
         return resp
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        session: Session = request["session"]
-        self.access.revoke(session)
+        session = request[SESSION]
+        if session is not None:  # the middleware lets no POST here without one
+            self.access.revoke(session)
         await self.record(request, "logout", "ok")
         resp = _see_other(f"{PREFIX}/login")
         resp.del_cookie(SESSION_COOKIE, path=PREFIX)
@@ -284,7 +288,7 @@ class Console:
                 return await self.dead_letters(
                     request,
                     status=400,
-                    flash=translate(request["lang"], "bad_ids"),
+                    flash=translate(request[LANG], "bad_ids"),
                     flash_error=True,
                 )
             ids = [int(v) for v in raw]
@@ -296,7 +300,7 @@ class Console:
             return await self.dead_letters(
                 request,
                 status=409,
-                flash=translate(request["lang"], "not_dead", problems="; ".join(exc.problems)),
+                flash=translate(request[LANG], "not_dead", problems="; ".join(exc.problems)),
                 flash_error=True,
             )
         await self.record(request, "replay", "ok", target, count=count)
@@ -335,7 +339,7 @@ class Console:
         return _see_other(f"{PREFIX}/held?done=released&count={count}")
 
     async def reports(self, request: web.Request) -> web.StreamResponse:
-        lang = request["lang"]
+        lang = request[LANG]
         query = request.query.get("q", "").strip()
         problem: str | None = None
         status = 200
@@ -377,7 +381,7 @@ class Console:
         )
 
     async def report(self, request: web.Request) -> web.Response:
-        lang = request["lang"]
+        lang = request[LANG]
         raw = request.match_info["tracking_id"]
         try:
             tid = tracking.parse(raw)
@@ -455,5 +459,4 @@ def build_console(host: ConsoleHost) -> web.Application:
     app.router.add_get("/reports", console.reports)
     app.router.add_get("/reports/{tracking_id}", console.report)
     app.router.add_static("/static", _HERE / "static")
-    app["console"] = console
     return app
