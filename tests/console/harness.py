@@ -6,7 +6,9 @@ whatever parameters a hash carries), so the tests stay fast.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,14 @@ class ConsoleClient:
             _, overview, _ = await self.get("/console/")
             self.csrf = csrf_of(overview)
         return status, text, resp
+
+
+async def wait_until(pred: Callable[[], Awaitable[Any]], wait_s: float = 10.0) -> Any:
+    """Poll the async *pred* until it returns something truthy (store state has no event)."""
+    step = 0.05
+    for _ in range(int(wait_s / step)):
+        value = await pred()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise AssertionError("condition not reached in time")
