@@ -72,7 +72,6 @@ async def _history(gw: Gateway, now: datetime) -> None:
 
 
 async def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     logging.disable(logging.CRITICAL)  # the failures staged below are expected
     smsc_port, dead_port = free_port(), free_port()
     smsc = await SmscSim(smsc_port).start()
@@ -172,4 +171,6 @@ async def _shoot(base: str, out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
-    asyncio.run(main(parser.parse_args().out))
+    out_dir = parser.parse_args().out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(out_dir))

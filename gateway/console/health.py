@@ -3,7 +3,9 @@
 :meth:`gateway.adapter.Adapter.health` says how an adapter is *now*; the overview also
 needs since when, and what went wrong last even after it recovered. :class:`HealthTracker`
 samples every adapter (a background loop of the console, and each overview render) and
-keeps the time of the last change and the last failing detail.
+keeps the time of the last change and the last failing detail. A failure is "the last
+problem" only once the adapter had been up: while it is still starting (or never came up)
+its current detail already says why it is down.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Tracked:
     #: the detail of the last failing sample and when it was seen
     last_problem: str | None = None
     last_problem_at: datetime | None = None
+    ever_ok: bool = False
 
 
 class HealthTracker:
@@ -43,9 +46,11 @@ class HealthTracker:
                     since=t,
                     last_problem=seen.last_problem if seen else None,
                     last_problem_at=seen.last_problem_at if seen else None,
+                    ever_ok=seen.ever_ok if seen else False,
                 )
                 self.state[name] = seen
             seen.health = health
-            if not health.ok:
+            seen.ever_ok = seen.ever_ok or health.ok
+            if not health.ok and seen.ever_ok:
                 seen.last_problem = health.detail or "down"
                 seen.last_problem_at = t

@@ -46,6 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signal": ("Sinyal", "Signal"),
     "network": ("Jaringan", "Network"),
     "simulated": ("simulasi", "simulated"),
+    "tps_used": ("TPS terpakai (1 mnt) / batas", "TPS in use (1 min) / limit"),
+    "throttled": ("Kena throttle", "Throttled"),
     "intake": ("Laporan masuk", "Intake"),
     "channel": ("Kanal", "Channel"),
     "last_hour": ("1 jam terakhir", "Last hour"),
@@ -70,6 +72,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "core_unreachable": (
         "TIDAK terjangkau (dijeda {seconds} dtk lagi)",
         "NOT reachable (paused for {seconds} s more)",
+    ),
+    "core_failing": (
+        "BERMASALAH ({count} penerusan dicoba ulang)",
+        "FAILING ({count} forwards retrying)",
     ),
     "store": ("Basis data", "Store"),
     "relay": ("Relay outbox", "Outbox relay"),

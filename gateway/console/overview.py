@@ -2,7 +2,8 @@
 
 Plain data for the template: every number an operator looks at on one page (is every door
 open, is anything stuck). Modems show signal and network as the Gammu adapter reports them
-in ``Health.extra["modems"]``; other adapters show their ``detail``.
+in ``Health.extra["modems"]``, SMPP binds their TPS in use and the throttling seen from
+``Health.extra["binds"]``; every adapter shows its ``detail``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class AdapterRow:
     last_problem: str | None
     last_problem_at: datetime | None
     modems: list[dict[str, Any]] = field(default_factory=list)
+    binds: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -66,8 +68,17 @@ class Overview:
     #: seconds the relay still pauses the core, 0 when it is not paused
     core_paused_s: float
     core_last_error: str | None
+    #: forwards to the core waiting for another try (the core failed them)
+    core_retrying: int
     store_ok: bool
     relay_ok: bool
+
+
+def _named(table: Any) -> list[dict[str, Any]]:
+    """``{"modem-1": {...}}`` from ``Health.extra`` as rows with a ``name``."""
+    if not isinstance(table, dict):
+        return []
+    return [{"name": k, **v} for k, v in sorted(table.items()) if isinstance(v, dict)]
 
 
 def _adapters(tracker: HealthTracker, host: ConsoleHost) -> list[AdapterRow]:
@@ -75,7 +86,6 @@ def _adapters(tracker: HealthTracker, host: ConsoleHost) -> list[AdapterRow]:
     rows = []
     for name in sorted(host.adapters):
         seen = tracker.state[name]
-        modems = seen.health.extra.get("modems")
         rows.append(
             AdapterRow(
                 name=name,
@@ -84,13 +94,8 @@ def _adapters(tracker: HealthTracker, host: ConsoleHost) -> list[AdapterRow]:
                 since=seen.since,
                 last_problem=scrub(seen.last_problem) if seen.last_problem else None,
                 last_problem_at=seen.last_problem_at,
-                modems=[
-                    {"name": modem, **status}
-                    for modem, status in sorted(modems.items())
-                    if isinstance(status, dict)
-                ]
-                if isinstance(modems, dict)
-                else [],
+                modems=_named(seen.health.extra.get("modems")),
+                binds=_named(seen.health.extra.get("binds")),
             )
         )
     return rows
@@ -156,6 +161,7 @@ async def build_overview(host: ConsoleHost, tracker: HealthTracker) -> Overview:
         core_embedded=not host.config.core.url,
         core_paused_s=float(relay.get("paused_targets", {}).get(CORE_TARGET, 0.0)),
         core_last_error=core_errors[0] if core_errors else None,
+        core_retrying=sum(b.retrying for b in backlog if b.target == CORE_TARGET),
         store_ok=bool(ready.get("store", {}).get("ok", False)),
         relay_ok=bool(relay.get("ok", False)),
     )

@@ -7,6 +7,7 @@ out to the network turned off.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from playwright.async_api import Browser, Playwright
@@ -23,6 +24,7 @@ ARGS = [
 
 
 async def launch(p: Playwright) -> Browser:
-    if not CHROMIUM.exists():
+    """Debian's Chromium, headless; a clear error when the package is missing."""
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (one stat, before any I/O loop)
         raise AssertionError(f"{CHROMIUM} is missing: make sysdeps installs it (chromium)")
     return await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)

@@ -93,7 +93,7 @@ async def test_operator_console_in_a_real_browser(
         fake_core.state.mode = "ok"
         await page.get_by_role("link", name="Gagal kirim").first.click()
         await expect(page.get_by_role("heading", name="Gagal kirim")).to_be_visible()
-        dead = [r for r in await h.gw.store.dead_letters(10) if r["tracking_id"] == tid][0]
+        dead = next(r for r in await h.gw.store.dead_letters(10) if r["tracking_id"] == tid)
         await page.locator(f"#dead-{dead['id']}").get_by_role("button", name="Kirim ulang").click()
         await expect(page.get_by_role("status")).to_contain_text("1 baris dikirim ulang")
         await expect(page.locator(f"#dead-{dead['id']}")).to_have_count(0)

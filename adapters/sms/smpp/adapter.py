@@ -134,7 +134,9 @@ class SmppAdapter(Adapter):
         states = {name: b.state for name, b in self.binds.items()}
         ok = any(b.bound for b in self.binds.values())
         return Health(
-            ok=ok, detail=", ".join(f"{k}: {v}" for k, v in states.items()), extra=dict(self.stats)
+            ok=ok,
+            detail=", ".join(f"{k}: {v}" for k, v in states.items()),
+            extra={**self.stats, "binds": {name: b.usage() for name, b in self.binds.items()}},
         )
 
     # -- receive ---------------------------------------------------------------------------
