@@ -110,6 +110,8 @@ class Console:
             other_langs=[code for code in LANGS if code != lang],
             t=lambda key, **kw: translate(lang, key, **kw),
             base=PREFIX,
+            # the language links reload this page; after a refused POST, the overview
+            here=request.path if request.method == "GET" else f"{PREFIX}/",
             operator=session.operator if session else None,
             csrf=self.access.csrf_token(session.nonce) if session else "",
             local=self.clock.local,

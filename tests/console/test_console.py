@@ -441,3 +441,34 @@ def test_console_config_problems_name_their_keys(tmp_path: Path) -> None:
     assert "console.operators[0].password_hash: Value error, must be an argon2 hash" in problems
     assert "console.operators[0].role: unknown key" in problems
     assert "console.lockout.tries: unknown key" in problems
+
+
+async def test_replay_all_and_release_all(
+    gateway_factory: Callable[[Config], Any],
+    tmp_path: Path,
+    client_factory: Any,
+    fake_core: FakeCore,
+) -> None:
+    fake_core.state.mode = "reject400"
+    h = await start(gateway_factory, tmp_path, core={"url": fake_core.url})
+    for text in ("Lampu jalan mati di Jl. Merdeka", "Got mampet di Jl. Kenanga"):
+        await h.post_signed("/v1/web/reports", {"text": text})
+
+    async def two_dead() -> bool:
+        return len(await h.gw.store.dead_letters(10)) == 2
+
+    await wait_until(two_dead)
+    c = client_factory(h)
+    await c.login()
+    fake_core.state.mode = "ok"
+    status, _, resp = await c.post("/console/dead-letters/replay", {"all": "1", "csrf": c.csrf})
+    assert status == 303 and resp.headers["Location"].endswith("done=replayed&count=2")
+    status, _, resp = await c.post("/console/held/release", {"all": "1", "csrf": c.csrf})
+    assert status == 303 and resp.headers["Location"].endswith("done=released&count=0")
+    entries = [(e["action"], e["target"], e.get("count")) for e in audit(h)]
+    assert ("replay", "all", 2) in entries and ("release", "all", 0) in entries
+    await wait_until(lambda: _cases(fake_core, 2))
+
+
+async def _cases(core: FakeCore, n: int) -> bool:
+    return len(core.state.cases) == n
