@@ -18,6 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.http import HttpError
 from gateway import metrics
 from gateway.adapter import Adapter, StoreUnavailableError
+from gateway.console import PREFIX as CONSOLE_PREFIX
+from gateway.console import ConsoleHost, build_console
 from gateway.openapi import openapi_document
 from gateway.sections import GatewayConfig
 from gateway.status_api import StatusApi
@@ -25,9 +27,10 @@ from gateway.status_api import StatusApi
 log = logging.getLogger(__name__)
 
 
-class AppHost(Protocol):
+class AppHost(ConsoleHost, Protocol):
     """What the app serves from the running gateway (:class:`gateway.service.Gateway`,
-    which builds the app: so the app needs no import of the service)."""
+    which builds the app: so the app needs no import of the service); the console's
+    needs (:class:`gateway.console.ConsoleHost`) included."""
 
     @property
     def config(self) -> GatewayConfig: ...
@@ -86,6 +89,10 @@ async def error_middleware(
         return HttpError(500, "internal", "internal error").response()
 
 
+async def _to_console(_: web.Request) -> web.Response:
+    return web.Response(status=308, headers={"Location": CONSOLE_PREFIX + "/"})
+
+
 def build_app(gw: AppHost) -> web.Application:
     request_timeout_s = gw.config.http.request_timeout_s
 
@@ -140,6 +147,10 @@ def build_app(gw: AppHost) -> web.Application:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/v1/reports/{tracking_id}", gw.status_api.get_status)
     app.router.add_post("/v1/core/events", gw.status_api.post_event)
+    if gw.config.console.enabled:
+        # disabled: nothing is mounted and /console is a plain 404
+        app.router.add_get(CONSOLE_PREFIX, _to_console)
+        app.add_subapp(CONSOLE_PREFIX, build_console(gw))
     for adapter in gw.adapters.values():
         for route in adapter.routes():
             app.router.add_route(route.method, route.path, route.handler, name=route.name)

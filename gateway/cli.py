@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from gateway import registry
 from gateway.adapter import Command
 from gateway.config import Config, ConfigError, load_config
-from outbox.jobs import OutboxState
 
 if TYPE_CHECKING:
     from gateway.store import EventResult
@@ -157,20 +156,13 @@ async def _replay(config: Config, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
 
     async def fn(p: Any) -> int:
-        ids: list[int] | None = None if args.all else args.ids
-        if ids is not None:
-            states = await p.store.outbox_states(ids)
-            problems = [
-                f"outbox {i}: no such row"
-                if i not in states
-                else f"outbox {i}: not a dead letter (state {states[i]})"
-                for i in ids
-                if states.get(i) != OutboxState.DEAD
-            ]
-            if problems:
-                print("\n".join(problems) + "\nnothing replayed", file=sys.stderr)
-                return 1
-        count = await p.store.replay(ids)
+        from gateway.operations import NotReplayableError, replay_dead_letters
+
+        try:
+            count = await replay_dead_letters(p.store, None if args.all else args.ids)
+        except NotReplayableError as exc:
+            print("\n".join(exc.problems) + "\nnothing replayed", file=sys.stderr)
+            return 1
         print(f"replayed {count} dead letter(s); the running gateway delivers them")
         return 0
 
@@ -334,6 +326,38 @@ def _door_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> Non
             p.add_argument("--json", action="store_true")
 
 
+# -- console operators ------------------------------------------------------------------------
+
+
+def _operator_add(args: argparse.Namespace) -> int:
+    """Print the ``[console] operators`` entry for a new operator (nothing is written: the
+    config file is the operator's to edit, and the hash is not a secret worth hiding)."""
+    import getpass
+    import re
+
+    from gateway.console.auth import MIN_PASSWORD_LENGTH, hash_password
+
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", args.name):
+        print("operator add: NAME is 1-64 of A-Z a-z 0-9 . _ @ -", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("operator add: the passwords differ", file=sys.stderr)
+            return EXIT_CONFIG
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(
+            f"operator add: the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    print("# add to [console] operators = [ ... ] in the config file:", file=sys.stderr)
+    print(f'{{ name = "{args.name}", password_hash = "{hash_password(password)}" }},')
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -384,12 +408,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note")
     p.add_argument("--agency")
 
+    operator = sub.add_parser("operator", help="console operator accounts").add_subparsers(
+        dest="sub", required=True
+    )
+    p = operator.add_parser(
+        "add", help="print the [console] operators entry (argon2 hash) for a new operator"
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin, not a prompt"
+    )
+    p.set_defaults(offline=_operator_add)
+
     _door_commands(sub, add)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    offline: Callable[[argparse.Namespace], int] | None = getattr(args, "offline", None)
+    if offline is not None:  # needs no config file
+        return offline(args)
     config = _load(args.config)
     code: int = asyncio.run(args.fn(config, args))
     return code

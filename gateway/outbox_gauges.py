@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 from gateway import metrics
-from gateway.store.interfaces import OutboxStore
+from gateway.store.interfaces import OpsView
 from outbox.jobs import OutboxState
 
 #: the states a row is in while it is not done
@@ -32,16 +32,22 @@ class BacklogGauges:
         self._series: set[tuple[str, str]] = set()
         self._oldest: dict[str, float] = {}
 
-    async def refresh(self, store: OutboxStore, targets: Iterable[str]) -> None:
+    async def refresh(self, store: OpsView, targets: Iterable[str]) -> None:
         """Read the backlog if the last read is older than ``every_s``; set the gauges of
         *targets* (the core and the enabled adapters) and of every target seen before."""
         now = time.monotonic()
         if self._read_at is None or now - self._read_at >= self.every_s:
             rows = await store.outbox_backlog()
             self._read_at = now
-            counts = {(r["target"], r["state"]): r["rows"] for r in rows}
+            counts: dict[tuple[str, str], int] = {}
+            for r in rows:
+                counts[(r["target"], OutboxState.PENDING.value)] = r["pending"]
+                counts[(r["target"], OutboxState.HELD.value)] = r["held"]
+                counts[(r["target"], OutboxState.DEAD.value)] = r["dead"]
             self._oldest = {
-                r["target"]: r["oldest_at"] for r in rows if r["state"] == OutboxState.PENDING
+                r["target"]: r["oldest_pending_at"]
+                for r in rows
+                if r["oldest_pending_at"] is not None
             }
             self._series |= set(counts) | {(t, s.value) for t in targets for s in WAITING}
             for target, state in self._series:

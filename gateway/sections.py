@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gateway.settings_base import Settings
 
@@ -195,6 +195,65 @@ class FloodSection(Settings):
     max_outbox_backlog: int = 100_000
 
 
+class OperatorAccount(Settings):
+    """One console operator: a name and an argon2 hash (``lapor-gateway operator add``)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    password_hash: SecretStr
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("$argon2"):
+            raise ValueError("must be an argon2 hash (lapor-gateway operator add NAME)")
+        return value
+
+
+class LockoutSection(Settings):
+    """Failed logins tolerated before a pause (per account and per client address)."""
+
+    #: failures of one account within window_s that lock it
+    account_failures: int = Field(default=5, ge=1)
+    #: failures from one client address within window_s that lock that address
+    source_failures: int = Field(default=20, ge=1)
+    window_s: float = Field(default=900.0, gt=0)
+    #: how long a locked account or address is refused (its password is not even checked)
+    lock_s: float = Field(default=900.0, gt=0)
+
+
+class ConsoleSection(Settings):
+    """The operator console at ``/console`` (gateway/console/); off unless enabled."""
+
+    enabled: bool = False
+    operators: list[OperatorAccount] = Field(default_factory=list)
+    #: signs session cookies and CSRF tokens; at least 32 characters, from ``${ENV}``
+    session_secret: SecretStr = SecretStr("")
+    #: a session ends this long after login
+    session_ttl_s: float = Field(default=8 * 3600.0, gt=0)
+    #: the cookie's Secure flag: "auto" when the request came over https; "always" behind a
+    #: TLS-terminating proxy (the gateway then sees http); "never" for plain-http test setups
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    lockout: LockoutSection = Field(default_factory=LockoutSection)
+
+    @field_validator("operators")
+    @classmethod
+    def _unique(cls, value: list[OperatorAccount]) -> list[OperatorAccount]:
+        names = [op.name for op in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError("operator names must be unique: " + ", ".join(repeated))
+        return value
+
+    @model_validator(mode="after")
+    def _usable(self) -> ConsoleSection:
+        if self.enabled:
+            if len(self.session_secret.get_secret_value()) < 32:
+                raise ValueError("session_secret: at least 32 characters when enabled")
+            if not self.operators:
+                raise ValueError("operators: at least one operator when enabled")
+        return self
+
+
 class GatewayConfig(Settings):
     """Every section the core reads; :class:`gateway.config.Config` adds ``adapters``."""
 
@@ -205,6 +264,7 @@ class GatewayConfig(Settings):
     acks: AcksSection = Field(default_factory=AcksSection)
     dedup: DedupSection = Field(default_factory=DedupSection)
     flood: FloodSection = Field(default_factory=FloodSection)
+    console: ConsoleSection = Field(default_factory=ConsoleSection)
 
 
 def template_warnings(

@@ -137,6 +137,11 @@ class Gateway:
         if self.forwarder is not None:
             self.forwarder.wake()
 
+    def outbox_changed(self) -> None:
+        """Rows became due outside the pipeline (an operator's replay or release in the
+        console): deliver them now rather than at the next poll."""
+        self._committed()
+
     def _observe(self, item: OutboxItem, result: Attempt, started: float) -> None:
         self._count_delivery(item.kind, item.target, result)
         if result == Attempt.DONE and isinstance(item.job, AckJob):

@@ -128,16 +128,6 @@ class DeadLetter(TypedDict):
     updated_at: float
 
 
-class Backlog(TypedDict):
-    """The outbox rows of one target in one waiting state (``pending``, ``held`` or
-    ``dead``), and when the oldest of them was written (epoch seconds)."""
-
-    target: str
-    state: str
-    rows: int
-    oldest_at: float
-
-
 class OutboxRecord(TypedDict):
     """An outbox row of one report as the operator sees it (``payload`` is its JSON)."""
 
@@ -158,3 +148,45 @@ class CoreCase(TypedDict):
     tracking_id: str
     case_id: str
     received_at: float
+
+
+class IntakeCount(TypedDict):
+    """Reports of one channel received in one UTC hour (``hour``: ``YYYY-MM-DDTHH``)."""
+
+    channel: str
+    hour: str
+    count: int
+
+
+class TargetBacklog(TypedDict):
+    """What waits in the outbox for one target (``core`` or an adapter)."""
+
+    target: str
+    pending: int
+    #: pending rows that have failed at least once (waiting for their next try)
+    retrying: int
+    held: int
+    dead: int
+    #: ``created_at`` (unix seconds) of the oldest pending row, None when none is pending
+    oldest_pending_at: float | None
+
+
+class RetryingRow(TypedDict):
+    """A pending row that failed before and waits for its next attempt."""
+
+    id: int
+    kind: str
+    tracking_id: str | None
+    target: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: float
+
+
+@dataclass(frozen=True)
+class HeldReport:
+    """A report whose outbox rows flood control holds; ``held_rows`` is how many."""
+
+    tracking_id: str
+    report: Report
+    held_rows: int

@@ -20,6 +20,7 @@ protocol                   consumer
 :class:`HeldRows`          flood control's release (the pipeline)
 :class:`CaseStore`         the embedded core case store (:mod:`gateway.delivery`)
 :class:`ReadModel`         operator views (``lapor-gateway case ...``)
+:class:`OpsView`           the operator console's overview (:mod:`gateway.console`)
 :class:`WarmupSource`      the level-3 index warm-up (:mod:`gateway.linker`)
 :class:`ForwarderReader`   the forwarder process (reads only)
 :class:`PipelineStore`     what :class:`gateway.pipeline.Pipeline` is built on
@@ -40,16 +41,19 @@ from gateway.adapter import (
     StatusView,
 )
 from gateway.store.base import (
-    Backlog,
     CoreCase,
     CoreEvent,
     DeadLetter,
     DedupRow,
     EventResult,
     FileRequest,
+    HeldReport,
+    IntakeCount,
     OutboxRecord,
     OutboxRow,
     ReportSummary,
+    RetryingRow,
+    TargetBacklog,
 )
 from normalizer import Report
 from outbox.jobs import OutboxItem, OutboxOutcome
@@ -62,6 +66,7 @@ __all__ = [
     "FragmentStore",
     "HeldRows",
     "IntakeStore",
+    "OpsView",
     "OutboxStore",
     "PipelineStore",
     "ReadModel",
@@ -165,11 +170,6 @@ class OutboxStore(DueRows, HeldRows, Protocol):
         """Number of rows by state."""
         ...
 
-    async def outbox_backlog(self) -> list[Backlog]:
-        """Rows not done, by target and state, with the oldest's creation time (the
-        per-target outbox gauges); a target and state without rows is absent."""
-        ...
-
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
         """Dead rows, oldest first."""
         ...
@@ -215,6 +215,28 @@ class ReadModel(ReportReader, Protocol):
         ...
 
 
+class OpsView(Protocol):
+    """What the operator console's overview reads: intake, backlog, retries, held rows."""
+
+    async def intake_counts(self, since: datetime) -> list[IntakeCount]:
+        """Reports received at or after *since* (UTC), counted per channel and UTC hour."""
+        ...
+
+    async def outbox_backlog(self) -> list[TargetBacklog]:
+        """Per target with anything pending, held or dead: the counts and the age of the
+        oldest pending row; targets in name order."""
+        ...
+
+    async def retrying_rows(self, limit: int) -> list[RetryingRow]:
+        """Pending rows that failed at least once, most attempts first."""
+        ...
+
+    async def held_reports(self, limit: int) -> list[HeldReport]:
+        """Reports with held outbox rows (flood control), oldest first: what
+        :meth:`HeldRows.release_held` would release."""
+        ...
+
+
 class WarmupSource(Protocol):
     """The reports that warm the level-3 similarity index."""
 
@@ -239,7 +261,7 @@ class PipelineStore(IntakeStore, FragmentStore, CheckpointStore, ReportReader, H
     passes through, status reads and flood release."""
 
 
-class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, WarmupSource, Protocol):
+class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, OpsView, WarmupSource, Protocol):
     """A whole backend. ``open`` creates or migrates the schema; ``close`` finishes queued
     writes; ``healthy`` is True when a write can commit now. ``async with store:`` opens
     and closes it (a failed open closes what it had opened)."""

@@ -24,12 +24,15 @@ import aiosqlite
 
 from gateway.adapter import Fragment, StatusEntry, StatusView, StoreUnavailableError
 from gateway.store.base import (
-    Backlog,
     CoreCase,
     DeadLetter,
     DedupRow,
+    HeldReport,
+    IntakeCount,
     OutboxRecord,
     ReportSummary,
+    RetryingRow,
+    TargetBacklog,
 )
 from normalizer import Report
 from outbox.jobs import Job, OutboxItem, UnreadableJob, read_job
@@ -247,13 +250,6 @@ class SqliteReader:
         rows = await self._read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
 
-    async def outbox_backlog(self) -> list[Backlog]:
-        rows = await self._read(
-            "SELECT target, state, COUNT(*) AS rows, MIN(created_at) AS oldest_at FROM outbox "
-            "WHERE state IN ('pending', 'held', 'dead') GROUP BY target, state"
-        )
-        return [cast(Backlog, dict(r)) for r in rows]
-
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
         rows = await self._read(
             "SELECT id, kind, tracking_id, target, attempts, last_error, updated_at FROM outbox "
@@ -277,6 +273,54 @@ class SqliteReader:
             (tracking_id,),
         )
         return [cast(OutboxRecord, dict(r)) for r in rows]
+
+    # -- operator console overview ---------------------------------------------------------
+
+    async def intake_counts(self, since: datetime) -> list[IntakeCount]:
+        # received_at is stored as UTC ISO 8601: its first 13 characters are the hour
+        rows = await self._read(
+            "SELECT channel, substr(received_at, 1, 13) AS hour, COUNT(*) AS count "
+            "FROM reports WHERE received_at >= ? GROUP BY channel, hour ORDER BY hour, channel",
+            (since.isoformat(),),
+        )
+        return [cast(IntakeCount, dict(r)) for r in rows]
+
+    async def outbox_backlog(self) -> list[TargetBacklog]:
+        rows = await self._read(
+            "SELECT target, "
+            "SUM(state = 'pending') AS pending, "
+            "SUM(state = 'pending' AND attempts > 0) AS retrying, "
+            "SUM(state = 'held') AS held, SUM(state = 'dead') AS dead, "
+            "MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest_pending_at "
+            "FROM outbox WHERE state IN ('pending', 'held', 'dead') GROUP BY target ORDER BY target"
+        )
+        return [cast(TargetBacklog, dict(r)) for r in rows]
+
+    async def retrying_rows(self, limit: int) -> list[RetryingRow]:
+        rows = await self._read(
+            "SELECT id, kind, tracking_id, target, attempts, last_error, next_attempt_at "
+            "FROM outbox WHERE state = 'pending' AND attempts > 0 "
+            "ORDER BY attempts DESC, id LIMIT ?",
+            (limit,),
+        )
+        return [cast(RetryingRow, dict(r)) for r in rows]
+
+    async def held_reports(self, limit: int) -> list[HeldReport]:
+        rows = await self._read(
+            "SELECT h.tracking_id, h.n, r.body FROM "
+            "(SELECT tracking_id, COUNT(*) AS n, MIN(id) AS first FROM outbox "
+            " WHERE state = 'held' AND tracking_id IS NOT NULL GROUP BY tracking_id) h "
+            "JOIN reports r ON r.tracking_id = h.tracking_id ORDER BY h.first LIMIT ?",
+            (limit,),
+        )
+        return [
+            HeldReport(
+                tracking_id=r["tracking_id"],
+                report=Report.model_validate_json(r["body"]),
+                held_rows=int(r["n"]),
+            )
+            for r in rows
+        ]
 
     # -- embedded case store ---------------------------------------------------------------
 

@@ -407,15 +407,20 @@ async def test_backlog_counts_waiting_rows_by_target_and_state_with_the_oldest(
     await store.finish_outbox(
         [OutboxOutcome(forwards[0], "dead", error="400"), OutboxOutcome(acks[0], "done")]
     )
-    backlog = {(b["target"], b["state"]): b for b in await store.outbox_backlog()}
-    assert {k: b["rows"] for k, b in backlog.items()} == {
-        ("core", "pending"): 2,
-        ("core", "dead"): 1,
-        ("sms.test", "pending"): 2,
+    backlog = {b["target"]: b for b in await store.outbox_backlog()}
+    assert {t: (b["pending"], b["held"], b["dead"]) for t, b in backlog.items()} == {
+        "core": (2, 0, 1),
+        "sms.test": (2, 0, 0),
     }
-    assert all(before <= b["oldest_at"] <= after for b in backlog.values())
+    assert all(
+        b["oldest_pending_at"] is not None and before <= b["oldest_pending_at"] <= after
+        for b in backlog.values()
+    )
     await store.finish_outbox([OutboxOutcome(i, "done") for i in forwards[1:] + acks[1:]])
-    assert [(b["target"], b["state"]) for b in await store.outbox_backlog()] == [("core", "dead")]
+    left = await store.outbox_backlog()
+    assert [(b["target"], b["pending"], b["dead"], b["oldest_pending_at"]) for b in left] == [
+        ("core", 0, 1, None)
+    ]
 
 
 async def test_done_forward_stores_level3_links_with_the_report(store: Store) -> None:
@@ -492,6 +497,50 @@ async def test_list_reports_newest_first_by_status_with_limit(store: Store) -> N
     assert not listed[0]["anonymous"] and not listed[0]["confidential"]
     assert [r["tracking_id"] for r in await store.list_reports("closed", 10)] == [old]
     assert [r["tracking_id"] for r in await store.list_reports(None, 1)] == [new]
+
+
+async def test_intake_counts_per_channel_and_hour_since(store: Store) -> None:
+    hour = NOW.replace(minute=30, second=0, microsecond=0)
+    await file(store, report("lama sekali", at=hour - timedelta(hours=30)), "k0")
+    await file(store, report("satu", at=hour - timedelta(hours=2)), "k1")
+    await file(store, report("dua", at=hour - timedelta(hours=2, minutes=10)), "k2")
+    await file(store, report("tiga", at=hour), "k3")
+    counts = await store.intake_counts(hour - timedelta(hours=24))
+    h = lambda d: d.strftime("%Y-%m-%dT%H")  # noqa: E731
+    assert counts == [
+        {"channel": "sms", "hour": h(hour - timedelta(hours=2)), "count": 2},
+        {"channel": "sms", "hour": h(hour), "count": 1},
+    ]
+
+
+async def test_outbox_backlog_retrying_rows_and_held_reports(store: Store) -> None:
+    def held(r: Report, prior: list[PriorReport]) -> Plan:
+        return Plan(outbox=[OutboxRow(ForwardJob(), r.tracking_id, "held")], throttled=True)
+
+    before = time.time()
+    a = (await file(store, report("satu"), "k1")).tracking_id  # forward + ack
+    b = (await file(store, report("dua", phone="081299998888"), "k2", planner=held)).tracking_id
+    rows = {i.target: i for i in await store.due_outbox(later(), 10) if i.tracking_id == a}
+    await store.finish_outbox(
+        [OutboxOutcome(rows["core"].id, "retry", error="core 503", retry_at=later(60))]
+    )
+    await store.finish_outbox([OutboxOutcome(rows["sms.test"].id, "dead", error="rejected")])
+    backlog = {t["target"]: t for t in await store.outbox_backlog()}
+    assert sorted(backlog) == ["core", "sms.test"]
+    core = backlog["core"]
+    assert (core["pending"], core["retrying"], core["held"], core["dead"]) == (1, 1, 1, 0)
+    assert core["oldest_pending_at"] is not None and core["oldest_pending_at"] >= before - 1
+    sms = backlog["sms.test"]
+    assert (sms["pending"], sms["held"], sms["dead"], sms["oldest_pending_at"]) == (0, 0, 1, None)
+    retrying = await store.retrying_rows(10)
+    assert [(r["id"], r["attempts"], r["last_error"]) for r in retrying] == [
+        (rows["core"].id, 1, "core 503")
+    ]
+    held_reports = await store.held_reports(10)
+    assert [(h.tracking_id, h.held_rows) for h in held_reports] == [(b, 1)]
+    assert held_reports[0].report.reporter.phone == "+6281299998888"
+    await store.release_held([b])
+    assert await store.held_reports(10) == []
 
 
 async def test_unknown_tracking_id_reads_as_nothing(store: Store) -> None:

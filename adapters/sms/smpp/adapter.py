@@ -136,7 +136,7 @@ class SmppAdapter(Adapter):
         return Health(
             ok=ok,
             detail=", ".join(f"{k}: {v}" for k, v in states.items()),
-            extra=dict(self.stats),
+            extra={**self.stats, "binds": {name: b.usage() for name, b in self.binds.items()}},
             transports={name: b.bound for name, b in self.binds.items()},
         )
 

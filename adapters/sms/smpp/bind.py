@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,26 @@ class SmppBind:
         self.state = "starting"
         self.stopping = False
         self.bound_event = asyncio.Event()
+        #: when each submit_sm of the last minute went out (monotonic), for the TPS in use
+        self._sent: deque[float] = deque()
+        #: submit_sm answered ESME_RTHROTTLED or ESME_RMSGQFUL since start
+        self.throttled = 0
+
+    def usage(self, now: float | None = None) -> dict[str, Any]:
+        """State, configured ``tps``, the rate actually used over the last minute and the
+        throttling seen (the operator console's overview shows them)."""
+        t = time.monotonic() if now is None else now
+        self._forget_sends(t)
+        return {
+            "state": self.state,
+            "tps": self.config.tps,
+            "tps_1m": round(len(self._sent) / 60.0, 2),
+            "throttled": self.throttled,
+        }
+
+    def _forget_sends(self, now: float) -> None:
+        while self._sent and now - self._sent[0] > 60.0:
+            self._sent.popleft()
 
     @property
     def bound(self) -> bool:
@@ -194,6 +215,9 @@ class SmppBind:
             if link is None or not link.is_open:
                 raise SendError(f"smpp bind {cfg.name} is not bound", retryable=True)
             seq = link.next_sequence()
+            sent_at = time.monotonic()
+            self._forget_sends(sent_at)
+            self._sent.append(sent_at)
             data = encode_submit_sm(
                 seq,
                 source_addr=cfg.source_addr,
@@ -224,6 +248,7 @@ class SmppBind:
         if status == ESME_ROK:
             return text_field(getattr(resp, "message_id", None))
         if status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
+            self.throttled += 1
             self.pace.pause(THROTTLE_PAUSE_S)
         # throttling is flow control: the relay backs off with growing waits and spends no
         # attempt on it (outbox.relay), so no fixed retry_after here

@@ -57,5 +57,9 @@ async def test_sustained_throttling_delivers_the_ack_without_spending_attempts(
     assert ack["message_id"] == ok.message_id
     assert ack["attempts"] == 1, "throttled sends spent attempts"
     assert await h.gw.store.dead_letters(10) == []
+    # the health the console's overview shows: TPS in use and the throttling seen
+    usage = adapter.health().extra["binds"]["tsel"]
+    assert usage["throttled"] == len(throttled) and usage["tps"] == 200.0
+    assert usage["tps_1m"] == round(len(sim.submitted) / 60.0, 2)
     gaps = [b.at - a.at for a, b in itertools.pairwise(throttled)]
     assert gaps[-1] > gaps[0], f"waits did not grow: {gaps}"

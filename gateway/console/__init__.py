@@ -1,0 +1,8 @@
+"""The operator console at ``/console`` (README "Operator console"): overview, dead
+letters, held senders and reports, behind operator logins; mounted by :mod:`gateway.app`
+when ``[console] enabled``."""
+
+from gateway.console.app import PREFIX, build_console
+from gateway.console.host import ConsoleHost, ConsoleStore
+
+__all__ = ["PREFIX", "ConsoleHost", "ConsoleStore", "build_console"]
