@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field, ValidationError
 
-from adapters import json_intake
+from adapters import json_intake, uploads
 from adapters.callbacks import SignedWebhookAdapter
 from adapters.http import (
     HttpError,
@@ -34,7 +34,7 @@ from adapters.http import (
     read_body,
     validation_error,
 )
-from adapters.mobile import multipart, uploads
+from adapters.mobile import multipart
 from adapters.mobile.config import MobileConfig
 from gateway.adapter import AdapterContext, Route
 from normalizer import Attachment, Channel

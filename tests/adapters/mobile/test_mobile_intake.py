@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from adapters import signing
-from adapters.mobile import multipart, uploads
+from adapters import signing, uploads
+from adapters.mobile import multipart
 from tests.conftest import MOBILE_SECRET, GatewayHarness
 
 PATH = "/v1/mobile/reports"
