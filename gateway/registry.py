@@ -21,6 +21,7 @@ from adapters.open311.config import Open311Config
 from adapters.sms.config import SmsConfig
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
+from adapters.whatsapp.config import WhatsAppConfig
 from gateway.adapter import Adapter, AdapterContext
 from gateway.settings_base import Settings
 
@@ -88,6 +89,12 @@ def _twitter(ctx: AdapterContext, section: TwitterConfig) -> Adapter | None:
     return TwitterAdapter(ctx, section) if section.enabled else None
 
 
+def _whatsapp(ctx: AdapterContext, section: WhatsAppConfig) -> Adapter | None:
+    from adapters.whatsapp.adapter import WhatsAppAdapter
+
+    return WhatsAppAdapter(ctx, section) if section.enabled else None
+
+
 ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("web", WebConfig, _web),
     AdapterSpec("mobile", MobileConfig, _mobile),
@@ -95,6 +102,7 @@ ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("sms.gammu", SmsConfig, _sms_gammu, _sms_gammu_paths),
     AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
     AdapterSpec("twitter", TwitterConfig, _twitter),
+    AdapterSpec("whatsapp", WhatsAppConfig, _whatsapp),
 )
 
 

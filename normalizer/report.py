@@ -25,6 +25,7 @@ class Channel(StrEnum):
     WEB = "web"
     MOBILE = "mobile"
     OPEN311 = "open311"
+    WHATSAPP = "whatsapp"
 
 
 class _Model(BaseModel):
