@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fake_graph import FakeGraph
 from wa_harness import (
-    APP_SECRET,
     CITIZEN,
     CITIZEN2,
     NUMBER,
@@ -25,7 +24,7 @@ from wa_harness import (
     wait_for,
 )
 
-from adapters.whatsapp.webhook import PATH, signature
+from adapters.whatsapp.webhook import PATH
 from normalizer.tracking import display
 
 COMPLAINT = "Jalan di depan SDN 3 Sukamaju berlubang besar sejak sebulan, motor sering jatuh"
@@ -40,9 +39,19 @@ async def start(gateway_factory: Any, config_factory: Any, graph: FakeGraph, **e
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        pytest.param(f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444", 200, id="ok"),
-        pytest.param("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", 403, id="wrong-token"),
-        pytest.param(f"hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1", 403, id="wrong-mode"),
+        pytest.param(
+            f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444",
+            200,
+            id="ok",
+        ),
+        pytest.param(
+            "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", 403, id="wrong-token"
+        ),
+        pytest.param(
+            f"hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1",
+            403,
+            id="wrong-mode",
+        ),
         pytest.param("hub.challenge=1", 403, id="no-token"),
     ],
 )
@@ -67,8 +76,14 @@ async def test_verification_get(
     ],
 )
 async def test_bad_posts_are_refused_and_store_nothing(
-    graph: FakeGraph, config_factory, gateway_factory, db: Db,
-    sig: str | None, raw: bytes | None, status: int, code: str,
+    graph: FakeGraph,
+    config_factory,
+    gateway_factory,
+    db: Db,
+    sig: str | None,
+    raw: bytes | None,
+    status: int,
+    code: str,
 ) -> None:
     h = await start(gateway_factory, config_factory, graph)
     doc = envelope([text_msg("wamid.BAD1", COMPLAINT)])
@@ -125,12 +140,17 @@ async def test_several_entries_numbers_and_messages_in_one_post(
 ) -> None:
     h = await start(gateway_factory, config_factory, graph)
     doc = merge(
-        envelope([
-            text_msg("wamid.M1", COMPLAINT),
-            text_msg("wamid.M2", "Lampu jalan di Gang Mawar RT 04 mati total tiga minggu", CITIZEN2),
-        ]),
-        envelope([text_msg("wamid.M3", "Sampah menumpuk di pasar Cikini belum diangkut")],
-                 number=NUMBER2),
+        envelope(
+            [
+                text_msg("wamid.M1", COMPLAINT),
+                text_msg(
+                    "wamid.M2", "Lampu jalan di Gang Mawar RT 04 mati total tiga minggu", CITIZEN2
+                ),
+            ]
+        ),
+        envelope(
+            [text_msg("wamid.M3", "Sampah menumpuk di pasar Cikini belum diangkut")], number=NUMBER2
+        ),
         envelope([text_msg("wamid.M4", COMPLAINT)], number="999999"),
     )
     status, body = await post_webhook(h, doc)
@@ -162,17 +182,27 @@ async def test_malformed_items_are_skipped_the_rest_files(
         pytest.param(text_msg("wamid.T2", "Test test"), "test", id="test-twice"),
         pytest.param(text_msg("wamid.E1", "👍🙏"), "emoji", id="emoji"),
         pytest.param(
-            typed_msg("wamid.S1", "sticker", {"mime_type": "image/webp", "id": "9", "animated": False}),
-            "sticker", id="sticker",
+            typed_msg(
+                "wamid.S1", "sticker", {"mime_type": "image/webp", "id": "9", "animated": False}
+            ),
+            "sticker",
+            id="sticker",
         ),
         pytest.param(
             typed_msg("wamid.R1", "reaction", {"message_id": "wamid.OUT000001", "emoji": "❤️"}),
-            "reaction", id="reaction",
+            "reaction",
+            id="reaction",
         ),
         pytest.param(
-            {"from": CITIZEN, "id": "wamid.U1", "timestamp": str(int(time.time())), "type": "unsupported",
-             "errors": [{"code": 131051, "title": "Message type unknown"}]},
-            "unsupported", id="unsupported",
+            {
+                "from": CITIZEN,
+                "id": "wamid.U1",
+                "timestamp": str(int(time.time())),
+                "type": "unsupported",
+                "errors": [{"code": 131051, "title": "Message type unknown"}],
+            },
+            "unsupported",
+            id="unsupported",
         ),
     ],
 )
@@ -184,7 +214,9 @@ async def test_non_complaints_get_help_and_are_counted_not_filed(
     assert status == 200 and body["outcomes"] == ["non_complaint"]
     assert db.reports() == []
     await wait_for(lambda: len(graph.texts()) == 1)
-    assert "BANTUAN" in graph.texts()[0]["text"]["body"] or "CEK" in graph.texts()[0]["text"]["body"]
+    assert (
+        "BANTUAN" in graph.texts()[0]["text"]["body"] or "CEK" in graph.texts()[0]["text"]["body"]
+    )
     _, metrics = await h.get("/metrics")
     assert f'lapor_whatsapp_non_complaints_total{{reason="{reason}"}}' in metrics
 
@@ -193,9 +225,7 @@ async def test_greeting_with_a_complaint_is_filed(
     graph: FakeGraph, config_factory, gateway_factory, db: Db
 ) -> None:
     h = await start(gateway_factory, config_factory, graph)
-    status, body = await post_webhook(
-        h, envelope([text_msg("wamid.H1", "Halo min, " + COMPLAINT)])
-    )
+    _status, body = await post_webhook(h, envelope([text_msg("wamid.H1", "Halo min, " + COMPLAINT)]))
     assert body["outcomes"] == ["report"] and len(db.reports()) == 1
 
 
@@ -203,11 +233,16 @@ async def test_interactive_and_button_replies_are_text(
     graph: FakeGraph, config_factory, gateway_factory, db: Db
 ) -> None:
     h = await start(gateway_factory, config_factory, graph)
-    doc = envelope([
-        typed_msg("wamid.I1", "interactive",
-                  {"type": "button_reply", "button_reply": {"id": "b1", "title": "BANTUAN"}}),
-        typed_msg("wamid.I2", "button", {"payload": "x", "text": COMPLAINT}),
-    ])
-    status, body = await post_webhook(h, doc)
+    doc = envelope(
+        [
+            typed_msg(
+                "wamid.I1",
+                "interactive",
+                {"type": "button_reply", "button_reply": {"id": "b1", "title": "BANTUAN"}},
+            ),
+            typed_msg("wamid.I2", "button", {"payload": "x", "text": COMPLAINT}),
+        ]
+    )
+    _status, body = await post_webhook(h, doc)
     assert body["outcomes"] == ["help", "report"]
     assert db.report_docs()[0]["text"] == COMPLAINT

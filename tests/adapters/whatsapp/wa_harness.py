@@ -101,7 +101,10 @@ def merge(*docs: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_item(
-    wamid: str, state: str, recipient: str = CITIZEN, errors: list[int] | None = None,
+    wamid: str,
+    state: str,
+    recipient: str = CITIZEN,
+    errors: list[int] | None = None,
     opaque: str | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
@@ -124,7 +127,11 @@ def status_item(
 
 
 async def post_webhook(
-    h: Any, doc: Any = None, *, raw: bytes | None = None, sig: str | None = None,
+    h: Any,
+    doc: Any = None,
+    *,
+    raw: bytes | None = None,
+    sig: str | None = None,
     secret: str = APP_SECRET,
 ) -> tuple[int, Any]:
     body = raw if raw is not None else json.dumps(doc).encode()
