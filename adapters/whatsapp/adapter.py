@@ -134,8 +134,11 @@ class WhatsAppAdapter(Adapter):
             raise SendError("WhatsApp rate limit", retryable=True, retry_after=held)
         template = reply_to.mode == TEMPLATE_MODE
         if not template:
-            citizen = await state.load(self.ctx.intake, "+" + to)
-            template = not citizen.window_open(time.time(), self.config.window_s)
+            opened = await state.window_opened_at(self.ctx.intake, "+" + to)
+            closed = not state.window_open(opened, time.time(), self.config.window_s)
+            # without a template for this kind, try the text: WhatsApp's 131047 is the
+            # authority on the window, and then the row is a dead letter with that reason
+            template = closed and self.config.template_for(message.kind) is not None
         try:
             if template:
                 wamid = await self._send_template(message, number, to)
@@ -143,7 +146,7 @@ class WhatsAppAdapter(Adapter):
                 try:
                     wamid = await self._send_text(message, number, to)
                 except GraphError as exc:
-                    if exc.code != REENGAGE:
+                    if exc.code != REENGAGE or self.config.template_for(message.kind) is None:
                         raise
                     metrics.SENT.labels("text", "reengage").inc()
                     wamid = await self._send_template(message, number, to)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -64,6 +65,19 @@ def sniff(data: bytes) -> uploads.ImageKind | None:
     return uploads.sniff(data) or (PDF if data.startswith(b"%PDF-") else None)
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The citizen's window checkpoint: as stored (*opened*) and as this message moves it."""
+
+    phone: str
+    opened: float
+    at: float
+
+    @property
+    def checkpoint(self) -> tuple[str, str]:
+        return state.window_name(self.phone), repr(self.at)
+
+
 class Processor:
     """Turns :class:`~.payload.WaMessage` items into Intake calls."""
 
@@ -91,16 +105,20 @@ class Processor:
             adapter=ADAPTER_NAME, address=phone, route=msg.phone_number_id, in_reply_to=msg.wamid
         )
         now = time.time()
+        opened = await state.window_opened_at(self.intake, phone)
+        window = _Window(phone, opened, max(opened, msg.sent_at.timestamp()))
         citizen = await state.load(self.intake, phone)
-        citizen.at = max(citizen.at, msg.sent_at.timestamp())
+        before = state.asdict(citizen)
         reason = non_complaint(msg.type, msg.text)
         if reason is not None:
             metrics.NON_COMPLAINTS.labels(reason).inc()
+            await self._open(window)
             await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
             outcome = "non_complaint"
         elif msg.type == "location" and msg.location is not None:
             loc = msg.location
             place = ", ".join(p for p in (loc.name, loc.address) if p)
+            await self._open(window)
             outcome = await self._extra(
                 citizen,
                 key,
@@ -113,18 +131,24 @@ class Processor:
             outcome = "location_" + outcome
         elif msg.type in MEDIA_TYPES and not msg.text:
             attachment = await self._download(msg)
+            await self._open(window)
             outcome = await self._extra(citizen, key, reply_to, now, f"Lampiran: {attachment.url}")
             if outcome == "pending":
-                citizen.atts = [
-                    *citizen.pending_attachments(now, self.config.location_attach_s),
-                    attachment.model_dump(exclude_none=True),
-                ][-MAX_PENDING_ATTACHMENTS:]
+                pending = citizen.pending_attachments(now, self.config.location_attach_s)
+                stored = attachment.model_dump(exclude_none=True)
+                citizen.atts = [*pending, stored][-MAX_PENDING_ATTACHMENTS:]
                 citizen.atts_at = now
             outcome = "media_" + outcome
         else:
-            outcome = await self._text(msg, phone, reply_to, citizen, now)
-        await state.save(self.intake, phone, citizen)
+            outcome = await self._text(msg, phone, reply_to, citizen, window, now)
+        if state.asdict(citizen) != before:
+            await state.save(self.intake, phone, citizen)
         return outcome
+
+    async def _open(self, window: _Window) -> None:
+        """Commit the window before anything that queues a reply (see :mod:`.state`)."""
+        if window.at > window.opened:
+            await self.intake.set_checkpoint(*window.checkpoint)
 
     async def _extra(
         self, citizen: state.CitizenState, key: str, reply_to: ReplyAddress, now: float, text: str
@@ -146,12 +170,15 @@ class Processor:
         phone: str,
         reply_to: ReplyAddress,
         citizen: state.CitizenState,
+        window: _Window,
         now: float,
     ) -> str:
         key = inbound_key(msg.wamid)
         parsed = parse_keywords(
             msg.text or "", regional_prefixes={}, min_chars=self.config.min_report_chars
         )
+        if parsed.intent is not Intent.REPORT:
+            await self._open(window)
         if parsed.intent is Intent.STATUS:
             await self._status(parsed, key, reply_to)
             return "status"
@@ -188,9 +215,12 @@ class Processor:
             )
         except ValidationError as exc:
             log.warning("whatsapp message not a valid report: %s errors", exc.error_count())
+            await self._open(window)
             await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
             return "invalid"
-        result = await self.intake.submit(report, inbound_key=key)
+        # the window travels in the report's transaction: its ack may go out at once
+        checkpoint = window.checkpoint if window.at > window.opened else None
+        result = await self.intake.submit(report, inbound_key=key, checkpoint=checkpoint)
         citizen.tid, citizen.tid_at = result.tracking_id, now
         citizen.loc, citizen.atts = None, []
         return "repeat" if result.repeat else "report"

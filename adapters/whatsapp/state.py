@@ -1,42 +1,58 @@
-"""Durable per-citizen state of the WhatsApp door, one checkpoint per phone number.
+"""Durable per-citizen state of the WhatsApp door, in checkpoints keyed by phone number.
 
-``whatsapp:window:<E.164>`` holds JSON with:
+* ``whatsapp:window:<E.164>``: unix time of the citizen's last inbound message. The 24-hour
+  customer service window runs from it (free-form text inside, an approved template
+  outside). It is committed *with* the report (the submit's checkpoint) or *before* the
+  answer, never after: the outbox may send the ack the moment the report commits, and must
+  then find the window open.
+* ``whatsapp:citizen:<E.164>``: JSON with ``tid``/``tid_at`` (the citizen's last report and
+  when it was filed, so a location or photo sent right after joins it as a follow-up),
+  ``loc`` (a location shared before any complaint, waiting for the next report) and
+  ``atts`` (photos or documents sent without a caption, likewise). Written after the
+  message is handled; a crash before that write also means no 200 was sent, so Meta
+  redelivers and the write happens then.
 
-* ``at``: unix time of the citizen's last inbound message: the 24-hour customer service
-  window runs from it (free-form text inside, an approved template outside);
-* ``tid`` / ``tid_at``: the citizen's last report and when it was filed, so a location or a
-  photo sent right after a complaint joins it as a follow-up;
-* ``loc``: a location shared before any complaint, waiting to become the next report's location;
-* ``atts``: photos or documents sent without a caption before any complaint, likewise.
-
-A checkpoint survives restarts and is shared by every gateway instance on one database. It
-is written after each handled message; a crash before that write also means no 200 was
-sent, so Meta redelivers and the write happens then.
+Checkpoints survive restarts and are shared by every gateway instance on one database.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict as _asdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.adapter import CheckpointStore
 
-PREFIX = "whatsapp:window:"
+WINDOW_PREFIX = "whatsapp:window:"
+CITIZEN_PREFIX = "whatsapp:citizen:"
+
+
+def window_name(phone: str) -> str:
+    return WINDOW_PREFIX + phone
+
+
+async def window_opened_at(store: CheckpointStore, phone: str) -> float:
+    """Unix time of the citizen's last inbound message (0 when never)."""
+    raw = await store.get_checkpoint(window_name(phone))
+    try:
+        return float(raw) if raw else 0.0
+    except ValueError:
+        return 0.0
+
+
+def window_open(opened_at: float, now: float, window_s: float) -> bool:
+    return opened_at > 0 and now - opened_at < window_s
 
 
 @dataclass
 class CitizenState:
-    at: float = 0.0
     tid: str | None = None
     tid_at: float | None = None
     loc: dict[str, Any] | None = None
     #: photos/documents sent before any complaint (stored attachments, newest last)
     atts: list[dict[str, Any]] = field(default_factory=list)
     atts_at: float = 0.0
-
-    def window_open(self, now: float, window_s: float) -> bool:
-        return self.at > 0 and now - self.at < window_s
 
     def recent_report(self, now: float, within_s: float) -> str | None:
         if self.tid and self.tid_at is not None and now - self.tid_at <= within_s:
@@ -52,17 +68,12 @@ class CitizenState:
         return self.atts if self.atts and now - self.atts_at <= within_s else []
 
 
-def name(phone: str) -> str:
-    return PREFIX + phone
-
-
 def decode(raw: str | None) -> CitizenState:
     if not raw:
         return CitizenState()
     try:
         data = json.loads(raw)
         return CitizenState(
-            at=float(data.get("at") or 0),
             tid=data.get("tid") or None,
             tid_at=float(data["tid_at"]) if data.get("tid_at") is not None else None,
             loc=data.get("loc") if isinstance(data.get("loc"), dict) else None,
@@ -73,9 +84,14 @@ def decode(raw: str | None) -> CitizenState:
         return CitizenState()
 
 
+def asdict(citizen: CitizenState) -> dict[str, Any]:
+    return _asdict(citizen)
+
+
 async def load(store: CheckpointStore, phone: str) -> CitizenState:
-    return decode(await store.get_checkpoint(name(phone)))
+    return decode(await store.get_checkpoint(CITIZEN_PREFIX + phone))
 
 
 async def save(store: CheckpointStore, phone: str, state: CitizenState) -> None:
-    await store.set_checkpoint(name(phone), json.dumps(asdict(state), separators=(",", ":")))
+    value = json.dumps(_asdict(state), separators=(",", ":"))
+    await store.set_checkpoint(CITIZEN_PREFIX + phone, value)

@@ -89,13 +89,15 @@ async def test_status_update_outside_the_window_goes_as_the_template(
     assert params == [{"type": "text", "text": display(tid)}, {"type": "text", "text": "selesai"}]
 
 
-async def test_outside_the_window_without_a_template_is_a_dead_letter_not_a_loop(
+async def test_outside_the_window_without_a_template_tries_text_and_dead_letters_on_131047(
     graph: FakeGraph, config_factory, gateway_factory, db: Db
 ) -> None:
+    graph.fail("text", 400, 131047)
     h = await start(gateway_factory, config_factory, graph, templates={})
     await post_webhook(h, envelope([text_msg("wamid.OLD2", COMPLAINT, at=time.time() - 90_000)]))
     await wait_for(lambda: db.outbox()[0]["state"] == "dead")
-    assert "templates" in db.outbox()[0]["last_error"] and graph.sent == []
+    assert "131047" in db.outbox()[0]["last_error"] and graph.sent == []
+    assert graph.calls == [("text", NUMBER)]
 
 
 async def test_131047_on_the_send_sends_the_template_instead(

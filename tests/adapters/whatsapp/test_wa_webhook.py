@@ -225,7 +225,9 @@ async def test_greeting_with_a_complaint_is_filed(
     graph: FakeGraph, config_factory, gateway_factory, db: Db
 ) -> None:
     h = await start(gateway_factory, config_factory, graph)
-    _status, body = await post_webhook(h, envelope([text_msg("wamid.H1", "Halo min, " + COMPLAINT)]))
+    _status, body = await post_webhook(
+        h, envelope([text_msg("wamid.H1", "Halo min, " + COMPLAINT)])
+    )
     assert body["outcomes"] == ["report"] and len(db.reports()) == 1
 
 
