@@ -7,8 +7,9 @@ the kill, a 5xx, anything else: again). Invariants after the last restart and dr
 
 * every message exists as exactly one report (its ``wamid`` is the external id);
 * every report's citizen got at least one ack quoting their message; a second ack is the
-  documented at-least-once of the outbox (a kill between the send and marking the row
-  done), counted and printed, never more than one extra per kill.
+  documented at-least-once of the outbox (rows are marked done after the send, so a kill
+  may repeat the sends in flight: at most ``outbox.concurrency`` per kill), counted and
+  printed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.adapters.sms.smsc_sim import free_port
 from tests.system.crash_harness import GatewayProcess
 
 BATCH = 10
+OUTBOX_CONCURRENCY = 16  # the [outbox] default
 
 
 def _config(tmp: Path, graph: FakeGraph, port: int) -> Path:
@@ -150,4 +152,4 @@ async def test_sigkill_during_webhook_delivery(tmp_path: Path, graph: FakeGraph)
     assert set(acks) == expected, "every citizen acknowledged"
     extra = sum(n - 1 for n in acks.values())
     print(f"batches cut by kills: {cut}; acks sent twice: {extra}")
-    assert extra <= kills + 1
+    assert extra <= kills * OUTBOX_CONCURRENCY
