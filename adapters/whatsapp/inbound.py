@@ -21,6 +21,7 @@ one person writing by SMS and by WhatsApp is one reporter for level-2 duplicates
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -52,8 +53,10 @@ def inbound_key(wamid: str) -> str:
     return f"wa:{wamid}"
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_of(wa_id: str) -> str | None:
-    """E.164 of a ``wa_id`` (digits with the country code), or None when impossible."""
+    """E.164 of a ``wa_id`` (digits with the country code), or None when impossible.
+    Cached: a flood from one number must not cost a parse per message."""
     try:
         return to_e164("+" + wa_id.strip().lstrip("+"))
     except InvalidPhoneError:
@@ -108,7 +111,7 @@ class Processor:
         opened = await state.window_opened_at(self.intake, phone)
         window = _Window(phone, opened, max(opened, msg.sent_at.timestamp()))
         citizen = await state.load(self.intake, phone)
-        before = state.asdict(citizen)
+        before = state.encode(citizen)
         reason = non_complaint(msg.type, msg.text)
         if reason is not None:
             metrics.NON_COMPLAINTS.labels(reason).inc()
@@ -141,7 +144,7 @@ class Processor:
             outcome = "media_" + outcome
         else:
             outcome = await self._text(msg, phone, reply_to, citizen, window, now)
-        if state.asdict(citizen) != before:
+        if state.encode(citizen) != before:
             await state.save(self.intake, phone, citizen)
         return outcome
 

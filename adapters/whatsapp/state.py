@@ -18,7 +18,6 @@ Checkpoints survive restarts and are shared by every gateway instance on one dat
 from __future__ import annotations
 
 import json
-from dataclasses import asdict as _asdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,8 +83,16 @@ def decode(raw: str | None) -> CitizenState:
         return CitizenState()
 
 
-def asdict(citizen: CitizenState) -> dict[str, Any]:
-    return _asdict(citizen)
+def encode(citizen: CitizenState) -> str:
+    """The checkpoint value of *citizen* (also how a change is noticed)."""
+    doc = {
+        "tid": citizen.tid,
+        "tid_at": citizen.tid_at,
+        "loc": citizen.loc,
+        "atts": citizen.atts,
+        "atts_at": citizen.atts_at,
+    }
+    return json.dumps(doc, separators=(",", ":"))
 
 
 async def load(store: CheckpointStore, phone: str) -> CitizenState:
@@ -93,5 +100,4 @@ async def load(store: CheckpointStore, phone: str) -> CitizenState:
 
 
 async def save(store: CheckpointStore, phone: str, state: CitizenState) -> None:
-    value = json.dumps(_asdict(state), separators=(",", ":"))
-    await store.set_checkpoint(CITIZEN_PREFIX + phone, value)
+    await store.set_checkpoint(CITIZEN_PREFIX + phone, encode(state))

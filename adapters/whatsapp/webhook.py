@@ -6,24 +6,26 @@
   checked in constant time before anything is parsed (401 when missing or wrong; nothing is
   read further). Then 413 for a body over the gateway's limit, 400 for a body that is not a
   JSON object, 422 when ``object`` is not ``whatsapp_business_account``.
-* Every message and status of the document is handled in order; 200 only after all are
+* Every message and status of the document is handled, in order per citizen and citizens
+  concurrently (their commits share the store's group commit); 200 only after all are
   committed. When the store cannot commit: 503, so Meta redelivers the whole POST, and what
   was already committed is absorbed then by the inbound keys (``wa:<wamid>``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from adapters.http import HttpError, check_capacity, parse_json_object, read_body
 from adapters.whatsapp import metrics
 from adapters.whatsapp.config import WhatsAppConfig
-from adapters.whatsapp.payload import OBJECT, WaStatus, parse
+from adapters.whatsapp.payload import OBJECT, Parsed, WaMessage, WaStatus, parse
 from gateway.adapter import StoreUnavailableError
 
 PATH = "/v1/whatsapp/webhook"
@@ -46,7 +48,7 @@ class WebhookHandler:
         self,
         config: WhatsAppConfig,
         max_body_bytes: int,
-        handle_message: Callable[[Any], Awaitable[str]],
+        handle_message: Callable[[WaMessage], Awaitable[str]],
         handle_status: Callable[[WaStatus], Awaitable[str]],
         overloaded: Callable[[], float | None] = lambda: None,
     ) -> None:
@@ -88,12 +90,8 @@ class WebhookHandler:
             metrics.WEBHOOK.labels("bad_object").inc()
             raise HttpError(422, "invalid_field", f"object must be {OBJECT}", "object")
         parsed = parse(doc, self._numbers)
-        outcomes: list[str] = []
         try:
-            for message in parsed.messages:
-                outcomes.append(await self.handle_message(message))
-            for status in parsed.statuses:
-                outcomes.append(await self.handle_status(status))
+            outcomes = await self._handle_all(parsed)
         except StoreUnavailableError:
             metrics.WEBHOOK.labels("store_unavailable").inc()
             raise HttpError(
@@ -106,3 +104,33 @@ class WebhookHandler:
         return web.json_response(
             {"handled": len(outcomes), "outcomes": outcomes, "skipped": parsed.skipped}
         )
+
+    async def _handle_all(self, parsed: Parsed) -> list[str]:
+        """Every item of the POST, in order per citizen, citizens side by side (their commits
+        share the store's group commit). Outcomes come back in document order: messages,
+        then statuses. Any commit failure fails the whole POST (Meta redelivers it)."""
+        jobs: list[Callable[[], Awaitable[str]]] = []
+        jobs.extend(functools.partial(self.handle_message, m) for m in parsed.messages)
+        jobs.extend(functools.partial(self.handle_status, st) for st in parsed.statuses)
+        keys = [f"m:{m.wa_id}" for m in parsed.messages] + [
+            f"s:{st.recipient_id}" for st in parsed.statuses
+        ]
+        groups: dict[str, list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key, []).append(index)
+        outcomes = [""] * len(jobs)
+
+        async def run(indices: list[int]) -> None:
+            for index in indices:
+                outcomes[index] = await jobs[index]()
+
+        results = await asyncio.gather(
+            *(run(indices) for indices in groups.values()), return_exceptions=True
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        for error in errors:
+            if isinstance(error, StoreUnavailableError):
+                raise error
+        if errors:
+            raise errors[0]
+        return outcomes
