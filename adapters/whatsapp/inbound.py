@@ -7,7 +7,8 @@ level-1 repeat answered as before):
 1. a sender whose ``wa_id`` is not a possible phone number: skipped (nothing to answer);
 2. an obvious non-complaint (:mod:`.classify`): the help text, counted, not filed;
 3. a location: joins the citizen's report filed in the last ``location_attach_s`` as a
-   follow-up; otherwise it is kept and becomes the location of their next report;
+   follow-up (answered with the ``addendum`` text); otherwise it is kept, answered with the
+   help text, and becomes the location of their next report;
 4. a photo or document without a caption: downloaded (:meth:`Processor._download`), then
    handled like a location (follow-up, or attached to the next report);
 5. text (a body, a caption, a button or list reply's title): the same keyword rules as SMS
@@ -161,9 +162,16 @@ class Processor:
         if recent is not None:
             try:
                 await self.intake.add_followup(recent, inbound_key=key, text=text)
-                return "followup"
             except KeyError:
                 pass
+            else:
+                await self.intake.answer(
+                    inbound_key=key + ":ack",
+                    reply_to=reply_to,
+                    template="addendum",
+                    tracking_id=recent,
+                )
+                return "followup"
         await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
         return "pending"
 

@@ -264,6 +264,13 @@ async def test_location_after_the_complaint_joins_it(
     assert body["outcomes"] == ["location_followup"]
     (followup,) = db.followups()
     assert followup["tracking_id"] == tid and "-6.200000,106.800000" in followup["text"]
+    await wait_for(lambda: len(graph.sent) == 2)
+    assert "Tambahan informasi" in graph.sent[1]["text"]["body"]
+    assert display(tid) in graph.sent[1]["text"]["body"]
+    _, body = await post_webhook(h, envelope([place]))  # redelivered: no second answer
+    assert body["outcomes"] == ["location_followup"] and len(db.followups()) == 1
+    await wait_for(lambda: db.outbox()[-1]["state"] == "done")
+    assert len(graph.sent) == 2
 
 
 async def test_keywords_status_confidential_and_stop(
