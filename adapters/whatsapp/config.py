@@ -57,6 +57,9 @@ class WhatsAppConfig(Settings):
     #: a location shared this long before a complaint becomes its location; one shared this
     #: long after a complaint is attached to it as a follow-up
     location_attach_s: float = Field(default=1800.0, ge=0)
+    #: the ``[acks.templates]`` entry answered to help requests and non-complaints (``help``
+    #: when the operator removed it)
+    help_template: str = "help_whatsapp"
     #: shorter texts (after keywords) get the help text, like SMS
     min_report_chars: int = Field(default=10, ge=1)
     #: per downloaded image or document (the mobile app's photo limit)

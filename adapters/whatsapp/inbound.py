@@ -117,7 +117,7 @@ class Processor:
         if reason is not None:
             metrics.NON_COMPLAINTS.labels(reason).inc()
             await self._open(window)
-            await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
+            await self._help(key, reply_to)
             outcome = "non_complaint"
         elif msg.type == "location" and msg.location is not None:
             loc = msg.location
@@ -149,6 +149,14 @@ class Processor:
             await state.save(self.intake, phone, citizen)
         return outcome
 
+    async def _help(self, key: str, reply_to: ReplyAddress) -> None:
+        try:
+            await self.intake.answer(
+                inbound_key=key, reply_to=reply_to, template=self.config.help_template
+            )
+        except KeyError:  # not among [acks.templates]: the shared help text
+            await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
+
     async def _open(self, window: _Window) -> None:
         """Commit the window before anything that queues a reply (see :mod:`.state`)."""
         if window.at > window.opened:
@@ -172,7 +180,7 @@ class Processor:
                     tracking_id=recent,
                 )
                 return "followup"
-        await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
+        await self._help(key, reply_to)
         return "pending"
 
     async def _text(
@@ -198,7 +206,7 @@ class Processor:
             await self.intake.answer(inbound_key=key, reply_to=reply_to, template="opted_out")
             return "opt_out"
         if parsed.intent is Intent.HELP:
-            await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
+            await self._help(key, reply_to)
             return "help"
         attachments = [
             Attachment.model_validate(a)
@@ -227,7 +235,7 @@ class Processor:
         except ValidationError as exc:
             log.warning("whatsapp message not a valid report: %s errors", exc.error_count())
             await self._open(window)
-            await self.intake.answer(inbound_key=key, reply_to=reply_to, template="help")
+            await self._help(key, reply_to)
             return "invalid"
         # the window travels in the report's transaction: its ack may go out at once
         checkpoint = window.checkpoint if window.at > window.opened else None

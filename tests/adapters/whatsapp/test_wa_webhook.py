@@ -248,3 +248,22 @@ async def test_interactive_and_button_replies_are_text(
     _status, body = await post_webhook(h, doc)
     assert body["outcomes"] == ["help", "report"]
     assert db.report_docs()[0]["text"] == COMPLAINT
+
+
+async def test_help_is_the_whatsapp_text_or_the_shared_one(
+    graph: FakeGraph, config_factory, gateway_factory, db: Db
+) -> None:
+    h = await start(gateway_factory, config_factory, graph)
+    await post_webhook(h, envelope([text_msg("wamid.HP1", "BANTUAN")]))
+    await wait_for(lambda: len(graph.texts()) == 1)
+    assert "Tulis keluhan Anda di sini" in graph.texts()[0]["text"]["body"]
+
+
+async def test_unknown_help_template_falls_back_to_the_shared_help(
+    graph: FakeGraph, config_factory, gateway_factory, db: Db
+) -> None:
+    h = await start(gateway_factory, config_factory, graph, help_template="no_such_template")
+    status, _ = await post_webhook(h, envelope([text_msg("wamid.HP2", "tes")]))
+    assert status == 200
+    await wait_for(lambda: len(graph.texts()) == 1)
+    assert "kirim ke 1708" in graph.texts()[0]["text"]["body"]
