@@ -82,6 +82,52 @@ class WhatsAppAdapter(Adapter):
     async def stop(self) -> None:
         await self.graph.close()
 
+    def openapi_paths(self) -> dict[str, Any]:
+        """``GET|POST /v1/whatsapp/webhook`` for ``/openapi.json``."""
+        error = {"description": "Error {error: {code, message, field?}}"}
+        query = [
+            {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+            for n in ("hub.mode", "hub.verify_token", "hub.challenge")
+        ]
+        return {
+            PATH: {
+                "get": {
+                    "summary": "Meta's webhook verification: answers hub.challenge",
+                    "parameters": query,
+                    "responses": {
+                        "200": {
+                            "description": "hub.challenge",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "403": error,
+                    },
+                },
+                "post": {
+                    "summary": "WhatsApp Cloud API events (messages, statuses); 200 after commit",
+                    "parameters": [
+                        {
+                            "name": "X-Hub-Signature-256",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "200": {"description": "Every message and status committed"},
+                        "400": error,
+                        "401": error,
+                        "413": error,
+                        "422": error,
+                        "503": error,
+                    },
+                },
+            }
+        }
+
     # -- statuses -------------------------------------------------------------------------
 
     async def handle_status(self, status: WaStatus) -> str:

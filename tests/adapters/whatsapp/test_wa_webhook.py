@@ -267,3 +267,9 @@ async def test_unknown_help_template_falls_back_to_the_shared_help(
     assert status == 200
     await wait_for(lambda: len(graph.texts()) == 1)
     assert "kirim ke 1708" in graph.texts()[0]["text"]["body"]
+
+
+async def test_openapi_lists_the_webhook(graph: FakeGraph, config_factory, gateway_factory):
+    h = await start(gateway_factory, config_factory, graph)
+    _, spec = await h.get("/openapi.json")
+    assert set(spec["paths"][PATH]) == {"get", "post"}
