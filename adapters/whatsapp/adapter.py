@@ -142,6 +142,9 @@ class WhatsAppAdapter(Adapter):
         if sent.get("f") != "text" or phone is None:
             return "status_failed"
         kind = str(sent.get("k") or "status_update")
+        if self.config.template_for(kind) is None:
+            log.warning("whatsapp 131047 for a %s message and no template to re-engage", kind)
+            return "status_failed"
         reply_to = ReplyAddress(
             adapter=ADAPTER_NAME, address=phone, route=status.phone_number_id, mode=TEMPLATE_MODE
         )

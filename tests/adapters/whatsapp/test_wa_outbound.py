@@ -320,3 +320,17 @@ async def test_sms_and_whatsapp_of_one_number_are_one_reporter(
     assert wa["duplicate_of"] == first.tracking_id
     await wait_for(lambda: len(graph.sent) == 1)
     assert display(first.tracking_id) in graph.sent[0]["text"]["body"]
+
+
+async def test_131047_status_without_a_template_queues_nothing(
+    graph: FakeGraph, config_factory, gateway_factory, db: Db
+) -> None:
+    h = await start(gateway_factory, config_factory, graph, templates={})
+    await file_one(h, graph, db, "wamid.NT1")
+    ack = graph.sent[0]
+    failed = status_item(
+        ack["_id"], "failed", errors=[131047], opaque=ack["biz_opaque_callback_data"]
+    )
+    _, body = await post_webhook(h, envelope(statuses=[failed]))
+    assert body["outcomes"] == ["status_failed"]
+    assert len(db.outbox()) == 1 and db.outbox()[0]["delivery_state"] == "failed"
