@@ -27,6 +27,7 @@ from adapters.whatsapp import metrics, state
 from adapters.whatsapp.config import TemplateSpec, WhatsAppConfig
 from adapters.whatsapp.graph import GraphClient, GraphError
 from adapters.whatsapp.inbound import ADAPTER_NAME, Processor, phone_of
+from adapters.whatsapp.openapi import openapi_paths
 from adapters.whatsapp.payload import WaStatus
 from adapters.whatsapp.throttle import RATE_LIMITS, SendThrottle
 from adapters.whatsapp.webhook import PATH, WebhookHandler
@@ -83,50 +84,8 @@ class WhatsAppAdapter(Adapter):
         await self.graph.close()
 
     def openapi_paths(self) -> dict[str, Any]:
-        """``GET|POST /v1/whatsapp/webhook`` for ``/openapi.json``."""
-        error = {"description": "Error {error: {code, message, field?}}"}
-        query = [
-            {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
-            for n in ("hub.mode", "hub.verify_token", "hub.challenge")
-        ]
-        return {
-            PATH: {
-                "get": {
-                    "summary": "Meta's webhook verification: answers hub.challenge",
-                    "parameters": query,
-                    "responses": {
-                        "200": {
-                            "description": "hub.challenge",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        },
-                        "403": error,
-                    },
-                },
-                "post": {
-                    "summary": "WhatsApp Cloud API events (messages, statuses); 200 after commit",
-                    "parameters": [
-                        {
-                            "name": "X-Hub-Signature-256",
-                            "in": "header",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    },
-                    "responses": {
-                        "200": {"description": "Every message and status committed"},
-                        "400": error,
-                        "401": error,
-                        "413": error,
-                        "422": error,
-                        "503": error,
-                    },
-                },
-            }
-        }
+        """The webhook's ``/openapi.json`` paths (:func:`.openapi.openapi_paths`)."""
+        return openapi_paths(self.config)
 
     # -- statuses -------------------------------------------------------------------------
 

@@ -6,79 +6,16 @@ must never be swallowed. So a message is a non-complaint only when it holds *not
 * a sticker or a reaction (message types ``sticker``, ``reaction``): ``sticker`` / ``reaction``;
 * a type we cannot file (``audio``, ``video``, ``contacts``, ``unsupported``, ``system``,
   anything unknown): ``unsupported``;
-* text with no letter or digit at all (emoji, punctuation): ``emoji``;
-* text whose every word is a test word (:data:`TEST_WORDS`), optionally with digits
-  ("tes", "test 123", "coba coba"): ``test``;
-* text whose every word is a greeting or a form of address (:data:`GREETING_WORDS`)
-  ("halo", "selamat pagi min", "assalamualaikum pak"): ``greeting``.
-
-One word outside those lists ("halo, jalan rusak") makes the text a complaint candidate; the
-keyword rules (and their minimum length) decide the rest.
+* text that :func:`normalizer.non_complaint.text_non_complaint` calls ``emoji``, ``test``
+  or ``greeting`` (the word rule shared by the text doors).
 """
 
 from __future__ import annotations
 
-import re
+from normalizer.non_complaint import text_non_complaint
 
-GREETING_WORDS = frozenset(
-    {
-        "halo",
-        "hallo",
-        "helo",
-        "hello",
-        "hai",
-        "hi",
-        "hey",
-        "p",
-        "ping",
-        "permisi",
-        "salam",
-        "selamat",
-        "pagi",
-        "siang",
-        "sore",
-        "malam",
-        "assalamualaikum",
-        "assalamu",
-        "alaikum",
-        "waalaikumsalam",
-        "wr",
-        "wb",
-        "min",
-        "mimin",
-        "admin",
-        "kak",
-        "kakak",
-        "pak",
-        "bapak",
-        "bu",
-        "ibu",
-        "mas",
-        "mbak",
-        "om",
-        "gan",
-        "sis",
-        "bro",
-        "terima",
-        "kasih",
-        "makasih",
-        "thanks",
-        "thank",
-        "you",
-        "ok",
-        "oke",
-        "okay",
-        "baik",
-        "ya",
-        "iya",
-        "y",
-    }
-)
-TEST_WORDS = frozenset({"tes", "test", "testing", "tst", "coba", "cobain", "percobaan", "uji"})
 #: message types that carry text or something we can file
 FILEABLE_TYPES = frozenset({"text", "interactive", "button", "image", "document", "location"})
-
-_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def non_complaint(message_type: str, text: str | None) -> str | None:
@@ -91,14 +28,4 @@ def non_complaint(message_type: str, text: str | None) -> str | None:
         return None  # media and places without a caption are handled by the door
     if not text:
         return "empty"
-    words = [w.lower().replace("'", "") for w in _WORDS.findall(text.replace("'", ""))]
-    if not words:
-        return "emoji"
-    letters = [w for w in words if not w.isdigit()]
-    if not letters:
-        return None  # digits alone (a tracking id, a number) are for the keyword rules
-    if all(w in TEST_WORDS for w in letters):
-        return "test"
-    if all(w in GREETING_WORDS for w in letters):
-        return "greeting"
-    return None
+    return text_non_complaint(text)
