@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 #: (script, full arguments, quick arguments)
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("web_intake.py", ["--reports", "200000"], ["--seconds", "5", "--fixed-seconds", "5"]),
+    ("whatsapp_intake.py", [], ["--seconds", "5"]),
     ("smpp_intake.py", [], ["--count", "2000", "--seconds", "5"]),
     ("smpp_transport.py", [], ["--count", "2000"]),
     ("gammu_inbox.py", ["400"], ["200"]),

@@ -25,6 +25,7 @@ from adapters.sms.gammu.commands import COMMANDS as GAMMU_COMMANDS
 from adapters.telegram.config import TelegramConfig
 from adapters.twitter.config import TwitterConfig
 from adapters.web.config import WebConfig
+from adapters.whatsapp.config import WhatsAppConfig
 from gateway.adapter import Adapter, AdapterContext, Command
 from gateway.openapi import web_paths
 from gateway.settings_base import Settings
@@ -121,6 +122,18 @@ def _telegram_openapi(section: TelegramConfig) -> dict[str, Any]:
     return openapi_paths(section)
 
 
+def _whatsapp(ctx: AdapterContext, section: WhatsAppConfig) -> Adapter | None:
+    from adapters.whatsapp.adapter import WhatsAppAdapter
+
+    return WhatsAppAdapter(ctx, section) if section.enabled else None
+
+
+def _whatsapp_openapi(section: WhatsAppConfig) -> dict[str, Any]:
+    from adapters.whatsapp.openapi import openapi_paths
+
+    return openapi_paths(section)
+
+
 ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("web", WebConfig, _web, openapi=web_paths),
     AdapterSpec("mobile", MobileConfig, _mobile, openapi=_mobile_openapi),
@@ -129,6 +142,7 @@ ADAPTERS: Sequence[AdapterSpec[Any]] = (
     AdapterSpec("sms.smpp", SmsConfig, _sms_smpp),
     AdapterSpec("twitter", TwitterConfig, _twitter),
     AdapterSpec("telegram", TelegramConfig, _telegram, openapi=_telegram_openapi),
+    AdapterSpec("whatsapp", WhatsAppConfig, _whatsapp, openapi=_whatsapp_openapi),
 )
 
 

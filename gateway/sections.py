@@ -100,6 +100,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "status": "LAPOR! No {tracking_id}: status {status}. {note}",
     "status_update": "LAPOR! No {tracking_id} kini {status}. {note}",
     "help": "LAPOR! 1708: ketik keluhan Anda lalu kirim ke 1708. Cek: CEK <nomor>. Rahasia: awali RAHASIA. Anonim: ANONIM",
+    "help_whatsapp": "LAPOR! Tulis keluhan Anda di sini (boleh dengan foto dan lokasi). Cek: CEK <nomor>. Rahasia: awali RAHASIA. Anonim: ANONIM",
     "invalid_tracking_id": "LAPOR! Nomor {tracking_id} salah ketik. Periksa kembali nomor laporan Anda.",
     "not_found": "LAPOR! Nomor {tracking_id} tidak ditemukan. Periksa kembali nomor laporan Anda.",
     "opted_out": "LAPOR! Anda tidak akan menerima kabar status lagi. Kirim LAPOR untuk melapor.",

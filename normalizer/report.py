@@ -26,6 +26,7 @@ class Channel(StrEnum):
     MOBILE = "mobile"
     OPEN311 = "open311"
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
 
 
 class _Model(BaseModel):

@@ -5,8 +5,8 @@ with an :class:`InboundSms`. This module decides what the citizen meant and talk
 :class:`~gateway.adapter.Intake`; it returns only after the durable commit, so the transport
 may then acknowledge (``deliver_sm_resp``, delete from the modem).
 
-Keywords (:func:`parse_sms`, a pure function), leading, case-insensitive, tolerant of ``#``
-and punctuation:
+Keywords (:func:`~normalizer.keywords.parse_keywords`, shared with WhatsApp, imported here
+as ``parse_sms``), leading, case-insensitive, tolerant of ``#`` and punctuation:
 
 * ``CEK <id>`` / ``STATUS <id>``: status query, answered, no report. A bad check digit or a
   malformed number gets ``invalid_tracking_id``; an unknown one ``not_found``.
@@ -44,130 +44,37 @@ import contextlib
 import functools
 import hashlib
 import logging
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from adapters.sms.config import SmsConfig
 from gateway.adapter import Intake
 from normalizer import tracking
+from normalizer.keywords import Intent
+from normalizer.keywords import ParsedKeywords as ParsedSms
+from normalizer.keywords import parse_keywords as parse_sms
 from normalizer.phone import InvalidPhoneError, is_short_code, to_e164
 from normalizer.privacy import mask_phone
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
-from normalizer.text import clean_text, drop_invisible
+
+__all__ = [
+    "InboundSms",
+    "Intent",
+    "Outcome",
+    "ParsedSms",
+    "SmsConversation",
+    "inbound_key",
+    "normalize_sender",
+    "parse_sms",
+    "redelivery_key",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 20_000
 REPORT_BUCKET_S = 86_400
 QUERY_BUCKET_S = 600
-
-
-class Intent(StrEnum):
-    REPORT = "report"
-    STATUS = "status"
-    HELP = "help"
-    STOP = "stop"
-
-
-@dataclass(frozen=True)
-class ParsedSms:
-    """What the keywords of one SMS say."""
-
-    intent: Intent
-    text: str = ""
-    anonymous: bool = False
-    confidential: bool = False
-    region: str | None = None
-    tracking_raw: str | None = None
-
-
-_STATUS_WORDS = {"CEK", "STATUS"}
-_HELP_WORDS = {"BANTUAN", "INFO", "HELP"}
-_STOP_WORDS = {"STOP", "BERHENTI"}
-_DROP_WORDS = {"LAPOR"}
-# separators tolerated around keywords: spaces, '#', and common punctuation
-_SEP = re.compile(r"^[\s#.,:;!?\-*/_=+()\[\]'\"]*")
-_WORD = re.compile(r"^[^\W\d_]+", re.UNICODE)
-
-
-def _next_word(text: str) -> tuple[str, str]:
-    """(upper-cased leading word, rest of text after it) with separators skipped."""
-    text = _SEP.sub("", text, count=1)
-    match = _WORD.match(text)
-    if not match:
-        return "", text
-    return match.group(0).upper(), text[match.end() :]
-
-
-def _match_region(text: str, prefixes: Mapping[str, str]) -> tuple[str, str] | None:
-    """Longest configured regional prefix (may be several words) at the start of *text*."""
-    body = _SEP.sub("", text, count=1)
-    for key in sorted(prefixes, key=len, reverse=True):
-        words = key.upper().split()
-        rest = body
-        for word in words:
-            got, rest = _next_word(rest)
-            if got != word:
-                break
-        else:
-            return prefixes[key], rest
-    return None
-
-
-def _after_visible(text: str, count: int) -> str:
-    """*text* after its first *count* characters that :func:`drop_invisible` keeps."""
-    seen = 0
-    for i, ch in enumerate(text):
-        if seen == count:
-            return text[i:]
-        if drop_invisible(ch):
-            seen += 1
-    return ""
-
-
-def parse_sms(text: str, *, regional_prefixes: Mapping[str, str], min_chars: int) -> ParsedSms:
-    """Decide the intent of an SMS from its leading keywords. Pure; see the module docstring."""
-    cleaned = clean_text(text)
-    # keywords are read on a copy without zero-width characters (stored text keeps them);
-    # the report's text is then cut from the original at the same visible position
-    probe = drop_invisible(cleaned)
-    rest = probe
-    anonymous = confidential = False
-    region: str | None = None
-    first = True
-    while True:
-        word, after = _next_word(rest)
-        if word in _STATUS_WORDS:
-            raw_id = _SEP.sub("", after, count=1).strip()
-            if not raw_id:
-                return ParsedSms(Intent.HELP)
-            return ParsedSms(Intent.STATUS, tracking_raw=raw_id)
-        if first and word in _STOP_WORDS and not _SEP.sub("", after).strip():
-            return ParsedSms(Intent.STOP)
-        if word in _HELP_WORDS and len(_SEP.sub("", after).strip()) < min_chars:
-            return ParsedSms(Intent.HELP)
-        if word in _DROP_WORDS:
-            rest = after
-        elif word == "ANONIM":
-            anonymous, rest = True, after
-        elif word == "RAHASIA":
-            confidential, rest = True, after
-        elif region is None and (hit := _match_region(rest, regional_prefixes)) is not None:
-            region, rest = hit
-        else:
-            break
-        first = False
-    rest = _after_visible(cleaned, len(probe) - len(rest))
-    body = _SEP.sub("", rest, count=1).strip()
-    if len(body) < min_chars:
-        return ParsedSms(Intent.HELP, anonymous=anonymous, confidential=confidential)
-    return ParsedSms(
-        Intent.REPORT, text=body, anonymous=anonymous, confidential=confidential, region=region
-    )
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.telegram import metrics
-from adapters.telegram.classify import non_complaint
 from adapters.telegram.client import BotClient
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.inbound import Command, Intent, TgMessage, parse_command
 from adapters.telegram.photos import fetch_photo
 from gateway.adapter import Intake
 from normalizer import tracking
+from normalizer.non_complaint import text_non_complaint as non_complaint
 from normalizer.privacy import mask_handle
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
 

@@ -131,6 +131,7 @@ VERIFIERS = [
     pytest.param("adapters/signing.py", id="lapor-signature"),
     pytest.param("adapters/twitter/webhook.py", id="x-webhook-signature"),
     pytest.param("adapters/telegram/webhook.py", id="telegram-webhook-secret"),
+    pytest.param("adapters/whatsapp/webhook.py", id="whatsapp-webhook-signature"),
     pytest.param("adapters/open311/adapter.py", id="open311-api-key"),
 ]
 _SECRETISH = {"expected", "sig", "signature", "mac", "digest", "token", "api_key", "secret"}

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram.classify import non_complaint
 from adapters.telegram.client import _error
 from adapters.telegram.errors import (
     AuthError,
@@ -29,6 +28,7 @@ from adapters.telegram.inbound import (
 )
 from adapters.telegram.photos import pick_size
 from gateway.config import ConfigError, parse_config
+from normalizer.non_complaint import text_non_complaint as non_complaint
 
 COMPLAINT = "Jalan berlubang di Jl. Kaliurang km 5 sejak dua minggu"
 

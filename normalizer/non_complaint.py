@@ -1,9 +1,7 @@
-"""Obvious non-complaints: answered with the help text, counted, never filed (pure).
+"""Texts that are obviously not complaints, the rule every messaging door shares (pure).
 
 A flood of "tes", greetings and emoji must not bury real complaints, and a real complaint
-must never be swallowed. The rule is the WhatsApp door's (same word lists, same order), so a
-citizen is treated alike on both messengers. A text is a non-complaint only when it holds
-*nothing but*:
+must never be swallowed. So a text is a non-complaint only when it holds *nothing but*:
 
 * no letter or digit at all (emoji, punctuation): ``emoji``;
 * words that are all test words (:data:`TEST_WORDS`), optionally with digits
@@ -13,8 +11,7 @@ citizen is treated alike on both messengers. A text is a non-complaint only when
 
 One word outside those lists ("halo, jalan rusak") makes the text a complaint candidate;
 the keyword rules (and their minimum length) decide the rest. Digits alone (a tracking ID)
-are left to the keyword rules too. A photo without caption and a location alone are
-decided by the door (:mod:`.conversation`), not here.
+are left to the keyword rules too.
 """
 
 from __future__ import annotations
@@ -36,7 +33,7 @@ TEST_WORDS = frozenset({"tes", "test", "testing", "tst", "coba", "cobain", "perc
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def non_complaint(text: str) -> str | None:
+def text_non_complaint(text: str) -> str | None:
     """The reason *text* is not a complaint (see the module docstring), or None."""
     words = [w.lower() for w in _WORDS.findall(text.replace("'", ""))]
     if not words:
