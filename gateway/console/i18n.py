@@ -45,6 +45,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "modem": ("Modem", "Modem"),
     "signal": ("Sinyal", "Signal"),
     "network": ("Jaringan", "Network"),
+    "network_operator": ("Operator seluler", "Mobile operator"),
     "simulated": ("simulasi", "simulated"),
     "tps_used": ("TPS terpakai (1 mnt) / batas", "TPS in use (1 min) / limit"),
     "throttled": ("Kena throttle", "Throttled"),

@@ -63,6 +63,10 @@ class Signal:
     percent: int | None
     registered: bool | None
     network_state: str
+    #: the operator as the network names itself (``NetworkName``, else ``NetworkCode``)
+    operator: str | None = None
+    #: ``ready``, or the code the SIM waits for (``PIN``, ``PUK``, ...), or ``unknown``
+    sim: str = "unknown"
 
 
 class ModemDevice:
@@ -266,15 +270,28 @@ class ModemDevice:
         except gammu.GSMError as exc:
             if classify(exc) is not ErrorKind.UNSUPPORTED:
                 raise to_modem_error(exc) from None
+        operator: str | None = None
         try:
-            state = str(sm.GetNetworkInfo().get("State", "unknown"))
+            info = sm.GetNetworkInfo()
+            state = str(info.get("State", "unknown"))
             registered = state in ("HomeNetwork", "RoamingNetwork")
+            operator = str(info.get("NetworkName") or info.get("NetworkCode") or "") or None
+        except gammu.GSMError as exc:
+            if classify(exc) is not ErrorKind.UNSUPPORTED:
+                raise to_modem_error(exc) from None
+        sim = "unknown"
+        try:
+            # None: no code is needed, the SIM is ready; else the code it waits for
+            waiting = sm.GetSecurityStatus()
+            sim = "ready" if waiting is None else str(waiting)
         except gammu.GSMError as exc:
             if classify(exc) is not ErrorKind.UNSUPPORTED:
                 raise to_modem_error(exc) from None
         if percent is not None and percent < 0:
             percent = None
-        return Signal(percent=percent, registered=registered, network_state=state)
+        return Signal(
+            percent=percent, registered=registered, network_state=state, operator=operator, sim=sim
+        )
 
 
 def _terminate(sm: Any) -> None:

@@ -123,6 +123,8 @@ class ModemWorker:
         self.errors = 0
         self.signal_percent: int | None = None
         self.network: str = "unknown"
+        self.operator: str | None = None
+        self.sim: str = "unknown"
         self.registered: bool | None = None
         MODEM_UP.labels(modem=self.name).set(0)
 
@@ -223,6 +225,8 @@ class ModemWorker:
         signal = await self._call(self.device.signal)
         self.signal_percent = signal.percent
         self.network = signal.network_state
+        self.operator = signal.operator
+        self.sim = signal.sim
         if signal.percent is not None:
             SIGNAL_PERCENT.labels(modem=self.name).set(signal.percent)
         self.registered = signal.registered
@@ -417,6 +421,8 @@ class ModemWorker:
             "simulated": self.modem.is_dummy,
             "signal_percent": self.signal_percent,
             "network": self.network,
+            "operator": self.operator,
+            "sim": self.sim,
             "errors": self.errors,
             "last_error": self.last_error,
         }

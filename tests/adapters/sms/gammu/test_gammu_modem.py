@@ -414,6 +414,33 @@ async def test_several_modems_each_read_their_own_inbox(
     health = adapter.health()
     assert health.ok and "m1: ok" in health.detail and "(simulated)" in health.detail
     assert health.extra["modems"]["m1"]["signal_percent"] == 42
+    # read from libgammu's dummy phone: GetNetworkInfo's name, GetSecurityStatus None = ready
+    assert health.extra["modems"]["m1"]["operator"] == "GammuT3l"
+    assert health.extra["modems"]["m1"]["sim"] == "ready"
+
+
+class _SimWaitingForPuk:
+    """libgammu's dummy never locks its SIM, so a modem whose SIM waits for a PUK is
+    simulated at the state-machine calls ``ModemDevice.signal`` makes."""
+
+    def GetSignalQuality(self) -> dict[str, int]:
+        return {"SignalPercent": 61}
+
+    def GetNetworkInfo(self) -> dict[str, str]:
+        return {"State": "NoNetwork", "NetworkCode": "510 10"}
+
+    def GetSecurityStatus(self) -> str:
+        return "PUK"
+
+
+def test_a_sim_waiting_for_a_code_and_an_unnamed_network_are_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ModemDevice, "_machine", lambda self: _SimWaitingForPuk())
+    device = ModemDevice.__new__(ModemDevice)
+    assert ModemDevice.signal(device) == Signal(
+        percent=61, registered=False, network_state="NoNetwork", operator="510 10", sim="PUK"
+    )
 
 
 async def test_device_folder_disappears_and_returns(
