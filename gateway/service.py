@@ -2,8 +2,8 @@
 
 Start order: store (migrations) -> level-3 index warmed (when this process
 forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
-HTTP listening -> adapters started -> relay. Stop order (SIGTERM): stop listening and let
-in-flight requests finish their commits -> stop the relay (its batch in flight is
+HTTP listening -> adapters started -> relays. Stop order (SIGTERM): stop listening and let
+in-flight requests finish their commits -> stop the relays (their batches in flight are
 recorded) -> stop adapters (they finish in-flight commits and disconnect) -> close the
 store (queued writes commit). A start step that fails undoes the steps before it, in
 reverse, and :class:`StartError` names the config key to fix.
@@ -96,19 +96,30 @@ class Gateway:
         self.core: CoreClient | None = None if self.forwarder else core_client(config)
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
-        self.relay = Relay(
-            self.store,
-            GatewayDeliverer(
-                self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
-            ),
-            policy_for=retry_policies(config).for_item,
-            poll_interval_s=config.outbox.poll_interval_s,
-            batch_size=config.outbox.batch_size,
-            concurrency=config.outbox.concurrency,
-            observe=self._observe,
-            linger_s=config.outbox.linger_s,
-            skip_targets=frozenset({CORE_TARGET}) if self.forwarder else frozenset(),
+        deliverer = GatewayDeliverer(
+            self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
         )
+
+        def relay(only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()) -> Relay:
+            return Relay(
+                self.store,
+                deliverer,
+                policy_for=retry_policies(config).for_item,
+                poll_interval_s=config.outbox.poll_interval_s,
+                batch_size=config.outbox.batch_size,
+                concurrency=config.outbox.concurrency,
+                observe=self._observe,
+                linger_s=config.outbox.linger_s,
+                only_targets=only,
+                skip_targets=skip,
+            )
+
+        # acks never wait behind forwards: the rows bound for the core (and with them the
+        # level-3 linking) have a relay of their own, here or in the forwarder process
+        core = frozenset({CORE_TARGET})
+        #: the relay of everything but the core (acks, status updates, callbacks)
+        self.relay = relay(skip=core)
+        self.relays = [self.relay] if self.forwarder else [self.relay, relay(only=core)]
         self.pipeline.after_commit = self._committed
         self.status_api = StatusApi(
             self.pipeline,
@@ -123,7 +134,8 @@ class Gateway:
         self.port: int | None = None
 
     def _committed(self) -> None:
-        self.relay.wake()
+        for relay in self.relays:
+            relay.wake()
         if self.forwarder is not None:
             self.forwarder.wake()
 
@@ -178,8 +190,9 @@ class Gateway:
             if self.core is not None:
                 await self.core.start()
                 stack.push_async_callback(self.core.close)
-            self.relay.start()
-            stack.push_async_callback(self.relay.stop)
+            for relay in self.relays:
+                relay.start()
+                stack.push_async_callback(relay.stop)
             if self.forwarder is not None:
                 stack.push_async_callback(self.forwarder.stop)
                 await self.forwarder.start()
@@ -233,7 +246,8 @@ class Gateway:
         if self._runner is not None:
             with contextlib.suppress(Exception):
                 await self._runner.shutdown()
-        await self.relay.stop()
+        for relay in self.relays:
+            await relay.stop()
         if self.forwarder is not None:
             await self.forwarder.stop()
         for adapter in self.adapters.values():
@@ -276,8 +290,8 @@ class Gateway:
 
     async def readiness(self) -> dict[str, Any]:
         store_ok = await self.store.healthy()
-        relay_ok = self.relay.alive and time.time() - self.relay.last_loop_at < 60
-        paused = self.relay.paused_targets()
+        relay_ok = all(r.alive and time.time() - r.last_loop_at < 60 for r in self.relays)
+        paused = {t: s for r in self.relays for t, s in r.paused_targets().items()}
         if self.forwarder is not None:
             relay_ok = relay_ok and self.forwarder.healthy()
             paused.update(self.forwarder.paused_targets())
