@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -58,6 +59,8 @@ class GatewayDeliverer:
         #: receives seconds from receipt to the core's answer (the forwarder process sends
         #: it to the main process, which owns /metrics)
         self.on_forwarded = on_forwarded
+        #: forwards link one at a time, each in a turn of the loop of its own (see _to_core)
+        self._linking = asyncio.Lock()
 
     async def __call__(self, item: OutboxItem) -> Delivered:
         job = item.job
@@ -90,7 +93,13 @@ class GatewayDeliverer:
                 await self.case_store.embedded_core_addendum(job.original, document)
                 return Delivered()
             return await self.core.addendum(job.original, item.tracking_id, document)
-        links = self._link(report)
+        # the relay starts a pass's forwards together: linked back to back they would hold
+        # the loop for the whole pass (about a millisecond each), every ack, deliver_sm and
+        # commit waiting behind them. One at a time, each after a yield: I/O runs between
+        # two forwards' linking. The lock is FIFO, so reports are linked in outbox order.
+        async with self._linking:
+            await asyncio.sleep(0)
+            links = self._link(report)
         if links:
             document["similar_to"] = links
         if report.region:  # resolved from the text by the linker (gateway.linker)
