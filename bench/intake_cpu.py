@@ -101,6 +101,7 @@ async def main(args: argparse.Namespace) -> None:
                 forwarder="process" if core_url else "inline",
                 smsc_port=1,
                 tps=1000.0,
+                linger="",
             ).replace("enabled = true", "enabled = false")
             path.write_text(text, encoding="utf-8")
             config = load_config(path, env={})

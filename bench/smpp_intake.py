@@ -33,10 +33,12 @@ intake and the acks only.
 
 The gateway's flood limits ([flood], per sender and per channel) are raised in the child's
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
-flood policy instead of the ack path. Everything else is the shipped default.
+flood policy instead of the ack path. Everything else is the shipped default; ``--linger``
+sets ``[outbox] linger_s``, the relays' wait for more rows after a wake-up (the CPU per
+message against the latency of acks and forwards).
 
 Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
-       [--core-rate 50] [--core embedded|external]
+       [--core-rate 50] [--core embedded|external] [--linger S]
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ url = "{core_url}"
 [outbox]
 poll_interval_s = 0.05
 concurrency = 64
-core_forwarder = "{forwarder}"
+core_forwarder = "{forwarder}"{linger}
 
 [flood]
 sender_burst = 1000000
@@ -115,7 +117,7 @@ max_inflight = 512
 """
 
 
-async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
+async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str, linger_s: str) -> None:
     from adapters.sms.smpp import SmppAdapter
     from gateway.config import load_config
     from gateway.service import Gateway
@@ -123,6 +125,7 @@ async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
     # a file, not a dict: the forwarder process (core_forwarder = "process") reads it
     path = tmp / "bench.toml"
     forwarder = "process" if core_url else "inline"
+    linger = f"\nlinger_s = {float(linger_s)}" if linger_s else ""
     path.write_text(CHILD_CONFIG.format(**locals()), encoding="utf-8")
     config = load_config(path, env={})
     import logging
@@ -345,6 +348,7 @@ async def main(args: argparse.Namespace) -> None:
                 str(port),
                 str(args.tps),
                 core_url,
+                "" if args.linger is None else str(args.linger),
             ],
             cwd=ROOT,
         )
@@ -405,7 +409,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
+        asyncio.run(
+            serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6])
+        )
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=5000)
@@ -422,4 +428,7 @@ if __name__ == "__main__":
         help="where reports are filed (see the module docstring)",
     )
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
+    parser.add_argument(
+        "--linger", type=float, default=None, help="[outbox] linger_s (default: as shipped)"
+    )
     asyncio.run(main(parser.parse_args()))
