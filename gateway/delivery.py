@@ -93,10 +93,10 @@ class GatewayDeliverer:
                 await self.case_store.embedded_core_addendum(job.original, document)
                 return Delivered()
             return await self.core.addendum(job.original, item.tracking_id, document)
-        # the relay starts a pass's forwards together: linked back to back they would hold
-        # the loop for the whole pass (about a millisecond each), every ack, deliver_sm and
-        # commit waiting behind them. One at a time, each after a yield: I/O runs between
-        # two forwards' linking. The lock is FIFO, so reports are linked in outbox order.
+        # the relay starts a pass's forwards together: linked back to back (linking is a
+        # forward's costliest step) they would hold the loop for the whole pass, every ack,
+        # deliver_sm and commit waiting behind them. One at a time, each after a yield: I/O
+        # runs between two forwards' linking. The lock is FIFO: linked in outbox order.
         async with self._linking:
             await asyncio.sleep(0)
             links = self._link(report)

@@ -29,8 +29,8 @@ def to_e164(raw: str, region: str = "ID") -> str:
 
     A bare international form without ``+`` (``6281...``, as SMSCs send with TON=international)
     is accepted too. Results are cached per (*raw*, *region*) in a bounded LRU: parsing is
-    the costliest step of an SMS's intake, and the same number is asked for again at each
-    step (and at every message of a citizen who writes often).
+    costly, and the same number is asked for again at each step of an SMS's intake (and at
+    every message of a citizen who writes often).
     """
     if len(raw) > CACHE_MAX_CHARS:
         return _parse_e164(raw, region)

@@ -2,10 +2,10 @@
 
 Reads can be long (listings, outbox scans) and must not stall the loop; in WAL mode
 readers never block the writer and never see uncommitted data. The one read every SMS
-makes (:meth:`SqliteReader.inbound_key_age`, one row by primary key) is the exception: it
-takes about a tenth of the CPU when run on the loop's thread, on a third connection that
-never waits for a lock (busy, it falls back to aiosqlite), as the writer runs its
-statements there too (:mod:`gateway.store.writer`).
+makes (:meth:`SqliteReader.inbound_key_age`, one row by primary key) is the exception: a
+thread hop costs far more CPU than the read itself, so it runs on the loop's thread (as
+the writer's statements do, :mod:`gateway.store.writer`), on a third connection that never
+waits for a lock: busy, it falls back to aiosqlite.
 
 :class:`SqliteReader` alone is the forwarder process's store (:class:`ForwarderReader`):
 it opens the file read-only, with no writer thread and no migrations (the main process

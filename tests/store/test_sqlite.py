@@ -131,7 +131,7 @@ async def test_inbound_key_age_is_read_on_the_loop_without_a_thread_hop(
     sqlite_store: SqliteStore, sqlite_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every SMS asks for one inbound key's age: a point read on the loop's own thread,
-    not a trip through aiosqlite's thread (ten times the CPU)."""
+    not a trip through aiosqlite's thread (which costs more than the read)."""
     await sqlite_pipeline.submit(_report(), inbound_key="sms:age")
 
     async def no_thread_hop(sql: str, params: tuple[object, ...] = ()) -> list[object]:
