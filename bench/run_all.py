@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("whatsapp_intake.py", [], ["--seconds", "5"]),
     ("smpp_intake.py", [], ["--count", "2000", "--seconds", "5"]),
     ("smpp_transport.py", [], ["--count", "2000"]),
+    ("intake_cpu.py", [], ["--rounds", "3"]),
     ("gammu_inbox.py", ["400"], ["200"]),
     ("dedup_eval.py", [], []),
     ("dedup_scale.py", [], ["--sizes", "10000", "100000"]),

@@ -17,6 +17,14 @@ Phase 2, ack latency: an open-loop generator at ``--rate`` msg/s for ``--seconds
 each message, the time from sending its deliver_sm to receiving our ``submit_sm`` ack
 carrying its tracking ID (p50/p99), measured from the *scheduled* send time.
 
+Phase 3, SMS -> core latency: an open-loop generator at ``--core-rate`` msg/s (default 50)
+for ``--seconds``; for each message, the time from sending its deliver_sm (scheduled time)
+to the core receiving its forward (p50/p99). With ``--core external`` that is the arrival of
+the POST at the stub core (which notes it, see ``bench/_servers.py``); with the embedded
+core, the ``received_at`` of its row in the case store's table (written inside the forward's
+transaction, committed a group commit later). Wall-clock times (``time.time()``) of the
+same machine on both sides.
+
 ``--core embedded`` (default) files reports into the embedded case store in the gateway
 process, which also links them (similar reports) there; ``--core external`` forwards them to
 a stub core (``bench/_servers.py core``) from the second process (``core_forwarder =
@@ -25,18 +33,23 @@ intake and the acks only.
 
 The gateway's flood limits ([flood], per sender and per channel) are raised in the child's
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
-flood policy instead of the ack path. Everything else is the shipped default.
+flood policy instead of the ack path. Everything else is the shipped default; ``--linger``
+sets ``[outbox] linger_s``, the relays' wait for more rows after a wake-up (the CPU per
+message against the latency of acks and forwards).
 
 Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
-       [--core embedded|external]
+       [--core-rate 50] [--core embedded|external] [--linger S]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -79,7 +92,7 @@ url = "{core_url}"
 [outbox]
 poll_interval_s = 0.05
 concurrency = 64
-core_forwarder = "{forwarder}"
+core_forwarder = "{forwarder}"{linger}
 
 [flood]
 sender_burst = 1000000
@@ -104,7 +117,7 @@ max_inflight = 512
 """
 
 
-async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
+async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str, linger_s: str) -> None:
     from adapters.sms.smpp import SmppAdapter
     from gateway.config import load_config
     from gateway.service import Gateway
@@ -112,6 +125,7 @@ async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str) -> None:
     # a file, not a dict: the forwarder process (core_forwarder = "process") reads it
     path = tmp / "bench.toml"
     forwarder = "process" if core_url else "inline"
+    linger = f"\nlinger_s = {float(linger_s)}" if linger_s else ""
     path.write_text(CHILD_CONFIG.format(**locals()), encoding="utf-8")
     config = load_config(path, env={})
     import logging
@@ -152,7 +166,7 @@ class Smsc:
             elif isinstance(ev, smpp34.SubmitSmEvent):
                 self.n += 1
                 ev.accept(f"m{self.n}")
-                self.acks[ev.destination_addr] = time.perf_counter()
+                self.acks[ev.destination_addr] = time.time()
                 self.ack_event.set()
 
     async def deliver(self, sender: str, text: str) -> int:
@@ -213,9 +227,36 @@ async def throughput(smsc: Smsc, count: int, window: int, base: int) -> float:
 
 
 async def latency(smsc: Smsc, rate: float, seconds: float, base: int) -> list[float]:
+    """Phase 2: ms from each deliver_sm's scheduled send to our submit_sm ack."""
+    scheduled = await schedule(smsc, rate, seconds, base, "Keluhan laten: banjir")
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline and not all(m[1:] in smsc.acks for m in scheduled):
+        smsc.ack_event.clear()
+        try:
+            await asyncio.wait_for(smsc.ack_event.wait(), 1)
+        except TimeoutError:
+            pass
+    missing = [m for m in scheduled if m[1:] not in smsc.acks]
+    if missing:
+        print(f"  acks missing after 30 s: {len(missing)}")
+    return [(smsc.acks[m[1:]] - at) * 1000 for m, at in scheduled.items() if m[1:] in smsc.acks]
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """(p50, p99) of *values*."""
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def schedule(
+    smsc: Smsc, rate: float, seconds: float, base: int, text: str
+) -> dict[str, float]:
+    """Send ``rate * seconds`` deliver_sm open-loop; returns {E.164 sender: scheduled send
+    time (``time.time()``)}, once every deliver_sm_resp is in."""
     total = int(rate * seconds)
     scheduled: dict[str, float] = {}
     start = time.perf_counter() + 0.1
+    wall = time.time() - time.perf_counter()
     tasks = []
     for k in range(total):
         at = start + k / rate
@@ -223,20 +264,64 @@ async def latency(smsc: Smsc, rate: float, seconds: float, base: int) -> list[fl
         if delay > 0:
             await asyncio.sleep(delay)
         msisdn = sender(base + k)
-        scheduled[msisdn] = at
-        tasks.append(asyncio.create_task(smsc.deliver(msisdn, f"Keluhan laten {base + k}: banjir")))
+        scheduled["+" + msisdn] = at + wall
+        tasks.append(asyncio.create_task(smsc.deliver(msisdn, f"{text} {base + k}")))
     await asyncio.gather(*tasks)
+    return scheduled
+
+
+class CoreArrivals:
+    """When the core received each forward: the stub core's notes (external) or the
+    embedded case store's table, as {reporter phone: time.time()}."""
+
+    def __init__(self, core_url: str, database: Path) -> None:
+        self.record_url = core_url.rsplit("/", 1)[0] + "/_record" if core_url else ""
+        self.database = database
+
+    async def start(self) -> None:
+        if self.record_url:
+            await asyncio.to_thread(_http, "POST", self.record_url)
+
+    async def collect(self) -> dict[str, float]:
+        if self.record_url:
+            noted: dict[str, float] = json.loads(
+                await asyncio.to_thread(_http, "GET", self.record_url)
+            )
+            return noted
+        return await asyncio.to_thread(self._embedded)
+
+    def _embedded(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
+            for payload, at in db.execute("SELECT payload, received_at FROM core_cases"):
+                phone = (json.loads(payload).get("reporter") or {}).get("phone")
+                if phone:
+                    found[phone] = float(at)
+        return found
+
+
+def _http(method: str, url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as r:
+        return r.read().decode()
+
+
+async def core_latency(
+    smsc: Smsc, arrivals: CoreArrivals, rate: float, seconds: float, base: int
+) -> list[float]:
+    """Phase 3: ms from each deliver_sm's scheduled send to its forward at the core."""
+    await arrivals.start()
+    scheduled = await schedule(smsc, rate, seconds, base, "Keluhan ke inti: lampu mati")
     deadline = time.perf_counter() + 30
-    while time.perf_counter() < deadline and not all(m in smsc.acks for m in scheduled):
-        smsc.ack_event.clear()
-        try:
-            await asyncio.wait_for(smsc.ack_event.wait(), 1)
-        except TimeoutError:
-            pass
-    missing = [m for m in scheduled if m not in smsc.acks]
+    got = await arrivals.collect()
+    while time.perf_counter() < deadline and not all(m in got for m in scheduled):
+        await asyncio.sleep(0.5)
+        got = await arrivals.collect()
+    missing = [m for m in scheduled if m not in got]
     if missing:
-        print(f"  acks missing after 30 s: {len(missing)}")
-    return [(smsc.acks[m] - at) * 1000 for m, at in scheduled.items() if m in smsc.acks]
+        print(f"  forwards missing at the core after 30 s: {len(missing)}")
+    return [(got[m] - at) * 1000 for m, at in scheduled.items() if m in got]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -263,6 +348,7 @@ async def main(args: argparse.Namespace) -> None:
                 str(port),
                 str(args.tps),
                 core_url,
+                "" if args.linger is None else str(args.linger),
             ],
             cwd=ROOT,
         )
@@ -295,14 +381,24 @@ async def main(args: argparse.Namespace) -> None:
             smsc.acks.clear()
             lat = await latency(smsc, args.rate, args.seconds, 50_000_000)
             if lat:
-                lat.sort()
-                p50 = statistics.median(lat)
-                p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+                p50, p99 = percentiles(lat)
                 print(
                     f"ack latency deliver_sm -> submit_sm at {args.rate:.0f} msg/s for "
                     f"{args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
                     f"({len(lat)} acks)"
                 )
+            if args.core_rate > 0:
+                await asyncio.sleep(1)
+                arrivals = CoreArrivals(core_url, Path(tmp) / "lapor.db")
+                fwd = await core_latency(smsc, arrivals, args.core_rate, args.seconds, 70_000_000)
+                if fwd:
+                    p50, p99 = percentiles(fwd)
+                    where = "stub core" if core_url else "embedded core"
+                    print(
+                        f"SMS -> core latency deliver_sm -> forward at the {where}, "
+                        f"{args.core_rate:.0f} msg/s for {args.seconds:.0f} s: p50 {p50:.1f} ms, "
+                        f"p99 {p99:.1f} ms ({len(fwd)} forwards)"
+                    )
         finally:
             await stop_gateway(child, runner, smsc)
             if core is not None:
@@ -313,7 +409,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
+        asyncio.run(
+            serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6])
+        )
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=5000)
@@ -321,10 +419,16 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
+        "--core-rate", type=float, default=50.0, help="phase 3 msg/s (0: skip phase 3)"
+    )
+    parser.add_argument(
         "--core",
         choices=("embedded", "external"),
         default="embedded",
         help="where reports are filed (see the module docstring)",
     )
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
+    parser.add_argument(
+        "--linger", type=float, default=None, help="[outbox] linger_s (default: as shipped)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -58,6 +59,8 @@ class GatewayDeliverer:
         #: receives seconds from receipt to the core's answer (the forwarder process sends
         #: it to the main process, which owns /metrics)
         self.on_forwarded = on_forwarded
+        #: forwards link one at a time, each in a turn of the loop of its own (see _link)
+        self._linking = asyncio.Lock()
 
     async def __call__(self, item: OutboxItem) -> Delivered:
         job = item.job
@@ -90,7 +93,7 @@ class GatewayDeliverer:
                 await self.case_store.embedded_core_addendum(job.original, document)
                 return Delivered()
             return await self.core.addendum(job.original, item.tracking_id, document)
-        links = self._link(report)
+        links = await self._link(report)
         if links:
             document["similar_to"] = links
         if report.region:  # resolved from the text by the linker (gateway.linker)
@@ -104,11 +107,18 @@ class GatewayDeliverer:
         self.on_forwarded(max(0.0, time.time() - report.received_at.timestamp()))
         return dataclasses.replace(delivered, similar_to=links) if links else delivered
 
-    def _link(self, report: Report) -> list[dict[str, Any]]:
-        """Level-3 links of a report about to be forwarded, as JSON objects."""
+    async def _link(self, report: Report) -> list[dict[str, Any]]:
+        """Level-3 links of a report about to be forwarded, as JSON objects.
+
+        The relay starts a pass's forwards together: linked back to back (linking is a
+        forward's costliest step) they would hold the loop for the whole pass, every ack,
+        deliver_sm and commit waiting behind them. So one at a time, each after a yield: I/O
+        runs between two forwards' linking. The lock is FIFO: linked in outbox order."""
         if self.linker is None:
             return []
-        return [link.model_dump(mode="json") for link in self.linker.link(report)]
+        async with self._linking:
+            await asyncio.sleep(0)
+            return [link.model_dump(mode="json") for link in self.linker.link(report)]
 
     async def _to_adapter(self, item: OutboxItem, job: AckJob | StatusUpdateJob) -> Delivered:
         adapter = self.adapters.get(item.target)

@@ -3,10 +3,10 @@
 Start order: store (migrations) -> level-3 index warmed (when this process
 forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
 HTTP listening -> adapters started -> core client -> forwarder process -> background loops
-(relay, gauges, forwarder supervision) in one task group. Stop order (SIGTERM) is the
+(the relays, gauges, forwarder supervision) in one task group. Stop order (SIGTERM) is the
 reverse, with the listener first: gauges stop -> stop listening and let in-flight requests
-finish their commits -> the forwarder process exits -> the relay stops (its batch in flight
-is recorded) -> core client closed -> adapters stop (they finish in-flight commits and
+finish their commits -> the forwarder process exits -> the relays stop (their batches in
+flight are recorded) -> core client closed -> adapters stop (they finish in-flight commits and
 disconnect) -> close the store (queued writes commit). A start step that fails undoes the
 steps before it, in reverse, and :class:`StartError` names the config key to fix.
 """
@@ -100,19 +100,30 @@ class Gateway:
         self.core: CoreClient | None = None if self.forwarder else core_client(config)
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
-        self.relay = Relay(
-            self.store,
-            GatewayDeliverer(
-                self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
-            ),
-            policy_for=retry_policies(config).for_item,
-            poll_interval_s=config.outbox.poll_interval_s,
-            batch_size=config.outbox.batch_size,
-            concurrency=config.outbox.concurrency,
-            observe=self._observe,
-            linger_s=config.outbox.linger_s,
-            skip_targets=frozenset({CORE_TARGET}) if self.forwarder else frozenset(),
+        deliverer = GatewayDeliverer(
+            self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
         )
+
+        def relay(only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()) -> Relay:
+            return Relay(
+                self.store,
+                deliverer,
+                policy_for=retry_policies(config).for_item,
+                poll_interval_s=config.outbox.poll_interval_s,
+                batch_size=config.outbox.batch_size,
+                concurrency=config.outbox.concurrency,
+                observe=self._observe,
+                linger_s=config.outbox.linger_s,
+                only_targets=only,
+                skip_targets=skip,
+            )
+
+        # acks never wait behind forwards: the rows bound for the core (and with them the
+        # level-3 linking) have a relay of their own, here or in the forwarder process
+        core = frozenset({CORE_TARGET})
+        #: the relay of everything but the core (acks, status updates, callbacks)
+        self.relay = relay(skip=core)
+        self.relays = [self.relay] if self.forwarder else [self.relay, relay(only=core)]
         self.pipeline.after_commit = self._committed
         self.status_api = StatusApi(
             self.pipeline,
@@ -133,7 +144,8 @@ class Gateway:
         self.port: int | None = None
 
     def _committed(self) -> None:
-        self.relay.wake()
+        for relay in self.relays:
+            relay.wake()
         if self.forwarder is not None:
             self.forwarder.wake()
 
@@ -196,7 +208,8 @@ class Gateway:
             if self.core is not None:
                 await stack.enter_async_context(self.core)
             # the loops below run in the task group; their stop() waits for them to end
-            stack.push_async_callback(self.relay.stop)
+            for relay in self.relays:
+                stack.push_async_callback(relay.stop)
             if self.forwarder is not None:
                 await stack.enter_async_context(self.forwarder)
             # unwound first: stop listening and let in-flight requests finish their commits
@@ -221,7 +234,8 @@ class Gateway:
         outside its own error handling, the others are cancelled and :attr:`failed` says
         why, so the process exits (non-zero) instead of serving without a relay."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.relay.run(), name="outbox-relay")
+            for n, relay in enumerate(self.relays):
+                group.create_task(relay.run(), name=f"outbox-relay-{n}")
             group.create_task(self._monitor.run(), name="gauges")
             if self.forwarder is not None:
                 group.create_task(self.forwarder.supervise(), name="forwarder-supervisor")
@@ -321,8 +335,8 @@ class Gateway:
 
     def _readiness(self, store_ok: bool) -> dict[str, Any]:
         """The ``/readyz`` report, given whether the store answers."""
-        relay_ok = self.relay.alive and time.time() - self.relay.last_loop_at < 60
-        paused = self.relay.paused_targets()
+        relay_ok = all(r.alive and time.time() - r.last_loop_at < 60 for r in self.relays)
+        paused = {t: s for r in self.relays for t, s in r.paused_targets().items()}
         if self.forwarder is not None:
             relay_ok = relay_ok and self.forwarder.healthy()
             paused.update(self.forwarder.paused_targets())

@@ -8,7 +8,16 @@ countries and for numbers with national trunk prefixes, so we use ``phonenumbers
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
+
+#: distinct numbers whose E.164 form (or rejection) is remembered; one SMS asks for its
+#: sender's number two or three times (the transport, the report's validation, the forward)
+CACHE_SIZE = 8192
+#: longer input (a web form's garbage) is parsed without being remembered: the cache's
+#: memory stays bounded by its size times this
+CACHE_MAX_CHARS = 40
 
 
 class InvalidPhoneError(ValueError):
@@ -19,8 +28,29 @@ def to_e164(raw: str, region: str = "ID") -> str:
     """Return *raw* as an E.164 string (``+6281234567890``) or raise :class:`InvalidPhoneError`.
 
     A bare international form without ``+`` (``6281...``, as SMSCs send with TON=international)
-    is accepted too.
+    is accepted too. Results are cached per (*raw*, *region*) in a bounded LRU: parsing is
+    costly, and the same number is asked for again at each step of an SMS's intake (and at
+    every message of a citizen who writes often).
     """
+    if len(raw) > CACHE_MAX_CHARS:
+        return _parse_e164(raw, region)
+    e164, problem = _e164_cached(raw, region)
+    if e164 is None:
+        raise InvalidPhoneError(problem)
+    return e164
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _e164_cached(raw: str, region: str) -> tuple[str | None, str]:
+    """(E.164, "") or (None, why not): :func:`to_e164` without the exception, so that a
+    rejection is cached too."""
+    try:
+        return _parse_e164(raw, region), ""
+    except InvalidPhoneError as exc:
+        return None, str(exc)
+
+
+def _parse_e164(raw: str, region: str) -> str:
     candidate = raw.strip()
     digits = "".join(ch for ch in candidate if ch.isdigit())
     if not digits or len(digits) > 17:

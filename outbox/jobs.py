@@ -123,8 +123,9 @@ _JOBS: TypeAdapter[ForwardJob | AddendumJob | AckJob | StatusUpdateJob] = TypeAd
 
 
 def job_payload(job: Job) -> str:
-    """The ``payload`` column of *job* (its ``kind`` column is ``job.row_kind``)."""
-    return json.dumps(job.model_dump(mode="json", exclude={"job"}))
+    """The ``payload`` column of *job* (its ``kind`` column is ``job.row_kind``): JSON
+    written by pydantic's serializer straight from the model, with no dict in between."""
+    return job.model_dump_json(exclude={"job"})
 
 
 def read_job(kind: str, payload: str) -> Job:

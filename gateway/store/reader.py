@@ -1,7 +1,11 @@
 """Reads of the SQLite store, through aiosqlite on a connection of their own.
 
 Reads can be long (listings, outbox scans) and must not stall the loop; in WAL mode
-readers never block the writer and never see uncommitted data.
+readers never block the writer and never see uncommitted data. The one read every SMS
+makes (:meth:`SqliteReader.inbound_key_age`, one row by primary key) is the exception: a
+thread hop costs far more CPU than the read itself, so it runs on the loop's thread (as
+the writer's statements do, :mod:`gateway.store.writer`), on a third connection that never
+waits for a lock: busy, it falls back to aiosqlite.
 
 :class:`SqliteReader` alone is the forwarder process's store (:class:`ForwarderReader`):
 it opens the file read-only, with no writer thread and no migrations (the main process
@@ -53,6 +57,8 @@ class SqliteReader:
         self.path = path
         self.read_only = read_only
         self._reader: aiosqlite.Connection | None = None
+        #: point reads on the loop's thread (see the module docstring)
+        self._point: sqlite3.Connection | None = None
 
     async def open(self) -> None:
         if self.read_only:
@@ -62,9 +68,15 @@ class SqliteReader:
             self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute("PRAGMA busy_timeout=5000")
         self._reader.row_factory = aiosqlite.Row
+        point_uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        self._point = sqlite3.connect(point_uri, uri=True, isolation_level=None)
+        self._point.execute("PRAGMA busy_timeout=0")
 
     async def close(self) -> None:
-        """Close the connection. Idempotent."""
+        """Close the connections. Idempotent."""
+        if self._point is not None:
+            self._point.close()
+            self._point = None
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await self._reader.close()
@@ -90,8 +102,19 @@ class SqliteReader:
         return bool(rows)
 
     async def inbound_key_age(self, key: str) -> float | None:
-        rows = await self._read("SELECT created_at FROM inbound_keys WHERE key = ?", (key,))
-        return max(0.0, time.time() - float(rows[0]["created_at"])) if rows else None
+        sql = "SELECT created_at FROM inbound_keys WHERE key = ?"
+        created_at: float | None = None
+        try:
+            if self._point is None:
+                raise StoreUnavailableError("store is closed")
+            found = self._point.execute(sql, (key,)).fetchone()
+            created_at = None if found is None else float(found[0])
+        except sqlite3.OperationalError:  # busy (a checkpoint restarting the WAL): wait there
+            rows = await self._read(sql, (key,))
+            created_at = float(rows[0]["created_at"]) if rows else None
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"read failed: {exc}") from exc
+        return None if created_at is None else max(0.0, time.time() - created_at)
 
     async def expired_fragment_groups(self, older_than_s: float) -> dict[str, list[Fragment]]:
         cutoff = time.time() - older_than_s

@@ -53,6 +53,50 @@ def test_phone_rejects(raw: str) -> None:
         to_e164(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("+6281299990001", "+6281299990001", id="valid"),
+        pytest.param("1234", None, id="rejected"),
+    ],
+)
+def test_phone_parsed_once_per_number(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: str | None
+) -> None:
+    """The transport, the report's validation and the forward each ask for the sender's
+    E.164 form: phonenumbers parses it once, a rejection included."""
+    import phonenumbers
+
+    calls: list[str] = []
+    real_parse = phonenumbers.parse
+
+    def counting_parse(number: str, region: str | None = None) -> phonenumbers.PhoneNumber:
+        calls.append(number)
+        return real_parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    first: int | None = None
+    for _ in range(3):
+        if expected is None:
+            with pytest.raises(InvalidPhoneError, match="not a possible phone number"):
+                to_e164(raw)
+        else:
+            assert to_e164(raw) == expected
+            assert Reporter(phone=raw).phone == expected
+        first = len(calls) if first is None else first
+    assert first and len(calls) == first
+
+
+def test_long_phone_input_is_not_cached() -> None:
+    """Garbage longer than a phone number is rejected without growing the cache."""
+    from normalizer import phone
+
+    before = phone._e164_cached.cache_info().currsize
+    with pytest.raises(InvalidPhoneError):
+        to_e164("9" * 5000)
+    assert phone._e164_cached.cache_info().currsize == before
+
+
 def test_empty_text_after_cleanup_is_rejected() -> None:
     with pytest.raises(ValidationError):
         Report(channel=Channel.WEB, transport="http", text=" \x00\u200b ")

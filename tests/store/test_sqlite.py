@@ -125,3 +125,39 @@ async def test_reader_cannot_write_and_never_creates_or_migrates(
             await empty.get_checkpoint("a")
     finally:
         await empty.close()
+
+
+async def test_inbound_key_age_is_read_on_the_loop_without_a_thread_hop(
+    sqlite_store: SqliteStore, sqlite_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every SMS asks for one inbound key's age: a point read on the loop's own thread,
+    not a trip through aiosqlite's thread (which costs more than the read)."""
+    await sqlite_pipeline.submit(_report(), inbound_key="sms:age")
+
+    async def no_thread_hop(sql: str, params: tuple[object, ...] = ()) -> list[object]:
+        raise AssertionError("read through aiosqlite")
+
+    monkeypatch.setattr(sqlite_store, "_read", no_thread_hop)
+    age = await sqlite_store.inbound_key_age("sms:age")
+    assert age is not None and 0.0 <= age < 60
+    assert await sqlite_store.inbound_key_age("sms:other") is None
+
+
+async def test_inbound_key_age_waits_through_aiosqlite_when_sqlite_is_busy(
+    sqlite_store: SqliteStore, sqlite_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The point read never waits for a lock on the loop: busy, it asks aiosqlite, which
+    may wait (busy_timeout) off the loop."""
+    await sqlite_pipeline.submit(_report(), inbound_key="sms:busy")
+
+    class Busy:
+        def execute(self, sql: str, params: tuple[object, ...]) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(sqlite_store, "_point", Busy())
+    age = await sqlite_store.inbound_key_age("sms:busy")
+    assert age is not None and 0.0 <= age < 60
+    assert await sqlite_store.inbound_key_age("sms:other") is None

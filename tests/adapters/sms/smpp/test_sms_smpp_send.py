@@ -208,3 +208,30 @@ async def test_send_when_unbound_is_retryable(
     with pytest.raises(SendError) as err:
         await adapter.send(message("halo"))
     assert err.value.retryable is True
+
+
+async def test_acks_do_not_wait_for_forwards_to_the_core(
+    sim: SmscSim, tmp_path: Path, gateway_factory: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """A forward that takes long (level-3 linking, a slow core) holds back no citizen's
+    ack: the rows bound for the core have a relay of their own."""
+    harness, _ = await start_gateway(gateway_factory, tmp_path, sim.port)
+    store = harness.gw.store
+    receive = store.embedded_core_receive
+    release = asyncio.Event()
+
+    async def slow_receive(tracking_id: str, payload: dict[str, Any]) -> str:
+        await release.wait()
+        return await receive(tracking_id, payload)
+
+    monkeypatch.setattr(store, "embedded_core_receive", slow_receive)
+    try:
+        assert await sim.deliver(COMPLAINT, source_addr="6281200000001") == 0
+        await sim.wait_submitted(1)
+        assert await sim.deliver(COMPLAINT, source_addr="6281200000002") == 0
+        acks = await sim.wait_submitted(2, wait_s=3)
+        assert [a.destination_addr for a in acks] == ["6281200000001", "6281200000002"]
+        assert Db(tmp_path).rows("SELECT * FROM core_cases") == []
+    finally:
+        release.set()
+    await eventually(lambda: len(Db(tmp_path).rows("SELECT * FROM core_cases")) == 2)
