@@ -96,9 +96,9 @@ async def _check_config(config: Config, args: argparse.Namespace) -> int:
 
 async def _with_pipeline(config: Config, fn: Callable[[Any], Awaitable[int]]) -> int:
     from gateway.pipeline import Pipeline
-    from gateway.store.sqlite import SqliteStore
+    from gateway.store.backends import store_for
 
-    store = SqliteStore(config.gateway.database_path)
+    store = store_for(config.gateway)
     await store.open()
     try:
         return await fn(Pipeline(store, config))

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway import metrics
-from gateway.adapter import Adapter, AdapterContext
+from gateway.adapter import Adapter, AdapterContext, StoreUnavailableError
 from gateway.app import build_app
 from gateway.config import Config
 from gateway.dedup import Deduplicator
@@ -35,8 +35,8 @@ from gateway.linker import Linker
 from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters
 from gateway.status_api import StatusApi
+from gateway.store.backends import store_for
 from gateway.store.interfaces import Store
-from gateway.store.sqlite import SqliteStore
 from outbox.core_client import CoreClient
 from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxState
 from outbox.relay import Relay
@@ -58,7 +58,7 @@ def _step(key: str) -> Iterator[None]:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise StartError(f"{key}: {where}{exc.strerror or exc}") from exc
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreUnavailableError) as exc:
         raise StartError(f"{key}: {exc}") from exc
 
 
@@ -67,7 +67,7 @@ class Gateway:
         """*config_path* is needed only with ``outbox.core_forwarder = "process"`` (the
         forwarder process reads the same file)."""
         self.config = config
-        self.store: Store = SqliteStore(config.gateway.database_path)
+        self.store: Store = store_for(config.gateway)
         self.flood = FloodControl(config.flood)
         self.pipeline = Pipeline(
             self.store, config, dedup=Deduplicator(config.dedup), flood=self.flood

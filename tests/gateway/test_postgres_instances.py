@@ -1,0 +1,68 @@
+"""Two gateway instances in one process, each with its own port and data folder, on one
+PostgreSQL database (the session's throwaway cluster, tests/pg.py): what one instance
+commits, the other honours."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.config import Config
+from tests.conftest import GatewayHarness, make_config
+from tests.pg import PgCluster
+
+TEXT = "Selokan di Jl. Cibiru Raya no 45 mampet, kalau hujan air meluap ke jalan."
+
+
+async def two_instances(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, pg_cluster: PgCluster
+) -> tuple[GatewayHarness, GatewayHarness]:
+    dsn = pg_cluster.new_database()
+    a, b = (make_config(tmp_path / name, {"gateway": {"database": dsn}}) for name in ("a", "b"))
+    return await gateway_factory(a), await gateway_factory(b)
+
+
+async def test_one_reporters_repeat_sent_to_both_instances_at_once_opens_one_case(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    a, b = await two_instances(gateway_factory, tmp_path, pg_cluster)
+    phones = [f"0812340000{n:02d}" for n in range(8)]
+    answers = await asyncio.gather(
+        *(
+            h.post_signed("/v1/web/reports", {"text": text, "reporter": {"phone": phone}})
+            for phone in phones
+            for h, text in ((a, TEXT), (b, TEXT.lower()))  # two messages, one complaint
+        )
+    )
+    assert all(status == 201 for status, _ in answers), answers
+    for n in range(len(phones)):
+        (_, one), (_, two) = answers[2 * n], answers[2 * n + 1]
+        originals = [r for r in (one, two) if r["duplicate_of"] is None]
+        # the level-2 decisions for one reporter ran one after the other, across instances
+        assert len(originals) == 1, (one, two)
+        repeat = two if originals[0] is one else one
+        assert repeat["duplicate_of"] == originals[0]["tracking_id"]
+
+
+async def test_one_idempotency_key_sent_to_both_instances_at_once_is_one_report(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    a, b = await two_instances(gateway_factory, tmp_path, pg_cluster)
+    answers = await asyncio.gather(
+        *(
+            h.post_signed(
+                "/v1/web/reports",
+                {"text": f"laporan {n}: jalan berlubang"},
+                headers={"Idempotency-Key": f"key-{n}"},
+            )
+            for n in range(8)
+            for h in (a, b)
+        )
+    )
+    for n in range(8):
+        (s1, one), (s2, two) = answers[2 * n], answers[2 * n + 1]
+        assert sorted((s1, s2)) == [200, 201], (one, two)  # one filed it, one saw the repeat
+        assert one["tracking_id"] == two["tracking_id"]
+    assert len(await a.gw.store.list_reports(None, 100)) == 8
