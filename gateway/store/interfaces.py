@@ -16,6 +16,7 @@ protocol                   consumer
 :class:`CheckpointStore`   through the pipeline's :class:`gateway.adapter.Intake`
 :class:`ReportReader`      delivery (report body), the pipeline (status, events)
 :class:`DueRows`,          the outbox relay (:class:`outbox.relay.OutboxQueue`)
+:class:`ClaimRows`,        (claims when several instances share the database)
 :class:`OutboxStore`       and the operator's outbox commands
 :class:`HeldRows`          flood control's release (the pipeline)
 :class:`CaseStore`         the embedded core case store (:mod:`gateway.delivery`)
@@ -56,6 +57,7 @@ from outbox.jobs import OutboxItem, OutboxOutcome
 __all__ = [
     "CaseStore",
     "CheckpointStore",
+    "ClaimRows",
     "DueRows",
     "ForwarderReader",
     "FragmentStore",
@@ -151,7 +153,26 @@ class HeldRows(Protocol):
         ...
 
 
-class OutboxStore(DueRows, HeldRows, Protocol):
+class ClaimRows(Protocol):
+    """Taking due rows for one deliverer among several (instances sharing a database)."""
+
+    async def claim_outbox(
+        self,
+        claimer: str,
+        now: float,
+        limit: int,
+        lease_s: float,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
+    ) -> list[OutboxItem]:
+        """The due rows of :meth:`DueRows.due_outbox` that no other claim holds, claimed
+        for *claimer* until ``now + lease_s``: no other claimer gets them until
+        :meth:`OutboxStore.finish_outbox` records their outcome (which ends the claim) or
+        the lease runs out (the claimer died: another takes the row over)."""
+        ...
+
+
+class OutboxStore(DueRows, ClaimRows, HeldRows, Protocol):
     """The outbox: the relay's queue and outcomes, and the operator's commands on it."""
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
