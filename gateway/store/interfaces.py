@@ -22,6 +22,7 @@ protocol                   consumer
 :class:`CaseStore`         the embedded core case store (:mod:`gateway.delivery`)
 :class:`ReadModel`         operator views (``lapor-gateway case ...``)
 :class:`WarmupSource`      the level-3 index warm-up (:mod:`gateway.linker`)
+:class:`LeaseStore`        singletons under a leader lease (the X pollers)
 :class:`ForwarderReader`   the forwarder process (reads only)
 :class:`PipelineStore`     what :class:`gateway.pipeline.Pipeline` is built on
 :class:`Store`             the whole backend, opened and closed by the wiring
@@ -63,6 +64,7 @@ __all__ = [
     "FragmentStore",
     "HeldRows",
     "IntakeStore",
+    "LeaseStore",
     "OutboxStore",
     "PipelineStore",
     "ReadModel",
@@ -254,7 +256,27 @@ class PipelineStore(IntakeStore, FragmentStore, CheckpointStore, ReportReader, H
     passes through, status reads and flood release."""
 
 
-class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, WarmupSource, Protocol):
+class LeaseStore(Protocol):
+    """Leader leases: at most one holder of a named singleton (the X pollers) at a time.
+
+    A lease runs for ``ttl_s`` from each acquire or renew; a holder that dies stops
+    renewing and another takes the lease over once it has run out. A backend that serves
+    one instance only (SQLite) grants every request: there is nobody to share with."""
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take *name* for *holder* when it is free, run out or already *holder*'s."""
+        ...
+
+    async def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Extend *holder*'s lease; False when another holder has taken it over."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up at once (a clean stop), so nobody waits for it to run out."""
+        ...
+
+
+class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, WarmupSource, LeaseStore, Protocol):
     """A whole backend. ``open`` creates or migrates the schema; ``close`` finishes queued
     writes; ``healthy`` is True when a write can commit now."""
 

@@ -142,6 +142,17 @@ class SqliteStore(SqliteReader):
     async def release_held(self, tracking_ids: list[str] | None) -> int:
         return await self.write(lambda c: q.release_held(c, tracking_ids))
 
+    # -- leader leases: one instance per SQLite file, so every request is granted ----------
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return True
+
+    async def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        return None
+
     # -- embedded case store ---------------------------------------------------------------
 
     async def embedded_core_receive(self, tracking_id: str, payload: dict[str, Any]) -> str:

@@ -601,3 +601,16 @@ async def test_an_outcome_ends_the_claim(store: Store) -> None:
     assert again.id == item.id and again.attempts == 1
     await store.finish_outbox([OutboxOutcome(item.id, "done")])
     assert await store.claim_outbox("c", retry_at + 7200, 10, lease_s=60) == []
+
+
+# -- leader leases ---------------------------------------------------------------------------
+
+
+async def test_a_lease_is_acquired_renewed_and_released_by_its_holder(store: Store) -> None:
+    assert await store.acquire_lease("x-pollers", "a", ttl_s=10)
+    assert await store.acquire_lease("x-pollers", "a", ttl_s=10)  # its own: extended
+    assert await store.renew_lease("x-pollers", "a", ttl_s=10)
+    await store.release_lease("x-pollers", "a")
+    assert await store.acquire_lease("x-pollers", "b", ttl_s=10)  # free again at once
+    await store.release_lease("x-pollers", "nobody")  # not the holder: nothing happens
+    await store.release_lease("never-held", "a")
