@@ -1,7 +1,8 @@
 """``lapor-gateway``: run the gateway and operate it.
 
 Subcommands: ``run``, ``check-config``, ``outbox dead-letters|replay|release``,
-``case list|show|set-status``. Operator commands open the same SQLite file as the running
+``case list|show|set-status``, ``store migrate`` (SQLite to PostgreSQL, no config file
+needed). Operator commands open the same SQLite file as the running
 gateway (WAL allows it) and go through the same code paths (``case set-status`` is the
 same event path as ``POST /v1/core/events``).
 """
@@ -326,6 +327,33 @@ async def _sms_sent(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _store_migrate(args: argparse.Namespace) -> int:
+    """``store migrate``: exit 0 once every row is verified in PostgreSQL, 2 for a wrong
+    URL, 1 when the copy failed (nothing is lost: the run can be repeated)."""
+    from gateway.sections import GatewaySection
+    from gateway.store.copy import CopyError, copy_store, summary
+
+    try:
+        source = GatewaySection(database=args.source)
+        target = GatewaySection(database=args.target)
+    except ValueError as exc:
+        print(f"store migrate: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if source.is_postgresql or not target.is_postgresql:
+        print("store migrate: --from sqlite:///PATH --to postgresql://...", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        copied = await copy_store(source.database_path, target.database)
+    except (CopyError, OSError) as exc:
+        print(f"store migrate: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the database refused: say which error, never the URL
+        print(f"store migrate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(summary(copied))
+    return 0
+
+
 def _sms_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     sms = sub.add_parser("sms", help="SMS test tools (libgammu dummy modem)").add_subparsers(
         dest="sub", required=True
@@ -389,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note")
     p.add_argument("--agency")
 
+    store = sub.add_parser("store", help="the database").add_subparsers(dest="sub", required=True)
+    p = store.add_parser("migrate", help="copy a SQLite database into PostgreSQL")
+    p.add_argument("--from", dest="source", required=True, help="sqlite:///PATH")
+    p.add_argument("--to", dest="target", required=True, help="postgresql://...")
+    p.set_defaults(free_fn=_store_migrate)
+
     for register in EXTRA_COMMANDS:
         register(sub, add)
     return parser
@@ -402,6 +436,9 @@ EXTRA_COMMANDS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], Non
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "free_fn", None) is not None:  # names its databases itself
+        free: int = asyncio.run(args.free_fn(args))
+        return free
     config = _load(args.config)
     code: int = asyncio.run(args.fn(config, args))
     return code

@@ -27,8 +27,8 @@ from normalizer import Report
 from outbox.jobs import OutboxItem
 
 T = TypeVar("T")
-#: a connection as the pool lends it (what every query function takes)
-Conn: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
+#: a connection, as the pool lends it or opened alone (what every query function takes)
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 #: what a lost, refused or read-only database raises through asyncpg
 DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
