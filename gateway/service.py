@@ -26,6 +26,7 @@ from aiohttp import web
 from gateway import metrics
 from gateway.adapter import Adapter, AdapterContext, StoreUnavailableError
 from gateway.app import build_app
+from gateway.claims import ClaimingQueue, instance_name
 from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
@@ -39,7 +40,7 @@ from gateway.store.backends import store_for
 from gateway.store.interfaces import Store
 from outbox.core_client import CoreClient
 from outbox.jobs import CORE_TARGET, Attempt, OutboxItem, OutboxState
-from outbox.relay import Relay
+from outbox.relay import OutboxQueue, Relay
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,14 @@ class Gateway:
         self.core: CoreClient | None = None if self.forwarder else core_client(config)
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
+        #: this instance's name in outbox claims and leases
+        self.instance = instance_name()
+        # several instances on one PostgreSQL database claim rows; one on SQLite reads them
+        queue: OutboxQueue = (
+            ClaimingQueue(self.store, self.instance) if config.gateway.is_postgresql else self.store
+        )
         self.relay = Relay(
-            self.store,
+            queue,
             GatewayDeliverer(
                 self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
             ),

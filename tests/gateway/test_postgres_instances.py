@@ -66,3 +66,34 @@ async def test_one_idempotency_key_sent_to_both_instances_at_once_is_one_report(
         assert sorted((s1, s2)) == [200, 201], (one, two)  # one filed it, one saw the repeat
         assert one["tracking_id"] == two["tracking_id"]
     assert len(await a.gw.store.list_reports(None, 100)) == 8
+
+
+async def test_each_outbox_row_is_sent_by_one_instance(
+    gateway_factory: Callable[[Config], Any],
+    tmp_path: Path,
+    pg_cluster: PgCluster,
+    fake_core: Any,
+) -> None:
+    dsn = pg_cluster.new_database()
+    fake_core.state.delay_s = 0.05  # deliveries overlap: both relays see the same due rows
+    configs = [
+        make_config(tmp_path / name, {"gateway": {"database": dsn}, "core": {"url": fake_core.url}})
+        for name in ("a", "b")
+    ]
+    a, b = [await gateway_factory(c) for c in configs]
+    answers = await asyncio.gather(
+        *(
+            h.post_signed("/v1/web/reports", {"text": f"laporan nomor {n}: pohon tumbang"})
+            for n in range(20)
+            for h in ((a, b)[n % 2],)
+        )
+    )
+    assert all(status == 201 for status, _ in answers)
+    for _ in range(200):
+        if len(fake_core.state.cases) == 20:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # a second send would have arrived by now
+    assert len(fake_core.state.cases) == 20
+    assert len(fake_core.state.requests) == 20  # none sent twice
+    assert (await a.gw.store.outbox_depth()).get("done") == 20
