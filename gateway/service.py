@@ -82,8 +82,14 @@ class Gateway:
         )
         self.adapters: dict[str, Adapter] = {}
         self.forwarder: ForwarderProcess | None = None
-        # with the embedded case store forwarding is a local write: it stays here
-        if config.outbox.core_forwarder == "process" and config.core.url:
+        # with the embedded case store forwarding is a local write: it stays here; on
+        # PostgreSQL the relay of each instance forwards what it claims (a forwarder process
+        # reads only, so it cannot claim): check-config warns about the setting
+        if (
+            config.outbox.core_forwarder == "process"
+            and config.core.url
+            and not config.gateway.is_postgresql
+        ):
             if config_path is None:
                 raise ValueError("core_forwarder = 'process' needs the config file's path")
             self.forwarder = ForwarderProcess(

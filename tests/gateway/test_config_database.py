@@ -61,3 +61,12 @@ def test_unset_password_variable_names_the_key() -> None:
     assert err.value.problems == ["gateway.database: environment variable PG_UNSET is not set"], (
         err.value.problems
     )
+
+
+def test_check_config_warns_that_a_forwarder_process_is_not_used_on_postgresql() -> None:
+    from gateway.config_check import database_warnings
+
+    doc = {"gateway": {"database": "postgresql://u@h/db"}, "outbox": {"core_forwarder": "process"}}
+    (warning,) = database_warnings(parse_config(doc, env={}))
+    assert warning.startswith("outbox.core_forwarder: ")
+    assert database_warnings(parse_config({"outbox": {"core_forwarder": "process"}}, env={})) == []
