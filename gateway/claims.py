@@ -14,11 +14,6 @@ import socket
 from gateway.store.interfaces import ClaimRows, OutboxStore
 from outbox.jobs import OutboxItem, OutboxOutcome
 
-#: how long a claimed row is this instance's: longer than any one delivery attempt (core
-#: and adapter timeouts), and the delay before the rows of a dead instance are sent by
-#: another
-CLAIM_LEASE_S = 60.0
-
 
 def instance_name() -> str:
     """This process's name in claims and leases: host and process id."""
@@ -28,7 +23,10 @@ def instance_name() -> str:
 class ClaimingQueue:
     """:class:`outbox.relay.OutboxQueue` over claims; outcomes end the claims."""
 
-    def __init__(self, store: OutboxStore, claimer: str, *, lease_s: float = CLAIM_LEASE_S) -> None:
+    def __init__(self, store: OutboxStore, claimer: str, *, lease_s: float) -> None:
+        """*lease_s* (``outbox.claim_lease_s``): how long a claimed row stays this
+        instance's; longer than one delivery attempt, and the wait before the rows of a
+        dead instance go out from another."""
         self.store: OutboxStore = store
         self.claims: ClaimRows = store
         self.claimer = claimer

@@ -123,6 +123,9 @@ class OutboxSection(Settings):
     #: "process": reports go to the core from a second process (its own CPU core; see
     #: gateway/forwarder.py); "inline": from the main process (one process in all)
     core_forwarder: Literal["inline", "process"] = "inline"
+    #: on a postgresql database: how long a row an instance claimed stays its own; longer
+    #: than one delivery attempt, and how long the rows of a dead instance wait for another
+    claim_lease_s: float = Field(default=60.0, ge=1, le=3600)
     #: acks and callbacks give up (dead letter) after this many attempts
     max_attempts: int = Field(default=12, ge=1)
     #: a peer that throttles us (SMPP ESME_RTHROTTLED) is flow control, not failure: such a

@@ -107,7 +107,9 @@ class Gateway:
         self.instance = instance_name()
         # several instances on one PostgreSQL database claim rows; one on SQLite reads them
         queue: OutboxQueue = (
-            ClaimingQueue(self.store, self.instance) if config.gateway.is_postgresql else self.store
+            ClaimingQueue(self.store, self.instance, lease_s=config.outbox.claim_lease_s)
+            if config.gateway.is_postgresql
+            else self.store
         )
         self.relay = Relay(
             queue,
