@@ -614,3 +614,25 @@ async def test_a_lease_is_acquired_renewed_and_released_by_its_holder(store: Sto
     assert await store.acquire_lease("x-pollers", "b", ttl_s=10)  # free again at once
     await store.release_lease("x-pollers", "nobody")  # not the holder: nothing happens
     await store.release_lease("never-held", "a")
+
+
+async def test_parts_filed_at_once_through_two_handles_complete_once(
+    backend: Backend, store: Store
+) -> None:
+    """The last two parts of a message arrive on two instances at the same moment: exactly
+    one of them completes the message."""
+    other = backend.new_store()
+    await other.open()
+    try:
+        groups = [f"g{n}" for n in range(20)]
+        done = await asyncio.gather(
+            *(
+                s.store_fragment(g, part, 2, b"x", {})
+                for g in groups
+                for s, part in ((store, 1), (other, 2))
+            )
+        )
+    finally:
+        await other.close()
+    completed = [parts is not None for parts in done]
+    assert [sum(completed[2 * n : 2 * n + 2]) for n in range(len(groups))] == [1] * len(groups)

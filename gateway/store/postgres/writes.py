@@ -25,6 +25,8 @@ from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, job_payload
 #: first key of the two-key advisory locks that serialize one reporter's dedup decisions
 #: ("LP" in ASCII); the second is the hash of the identity
 IDENTITY_LOCK_SPACE = 0x4C50
+#: the same for the parts of one multipart message ("LF")
+FRAGMENT_LOCK_SPACE = 0x4C46
 
 
 async def _repeat(c: Conn, req: FileRequest) -> IntakeResult | None:
@@ -246,6 +248,11 @@ async def delivery_receipt(c: Conn, target: str, message_id: str, state: str) ->
 async def store_fragment(
     c: Conn, group: str, part: int, total: int, data: bytes, meta: dict[str, Any]
 ) -> list[Fragment] | None:
+    """Store a part; all parts once this one completes the group. Parts of one group
+    are filed one after the other (an advisory lock on the group): two instances filing
+    the last two parts at once would each see the other's uncommitted part missing, and
+    neither would complete the message."""
+    await c.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", FRAGMENT_LOCK_SPACE, group)
     await c.execute(
         "INSERT INTO fragments (grp, part, total, data, meta, created_at) "
         "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
