@@ -32,6 +32,7 @@ from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, retry_policies
+from gateway.leadership import Leadership
 from gateway.linker import Linker
 from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters
@@ -73,12 +74,19 @@ class Gateway:
         self.pipeline = Pipeline(
             self.store, config, dedup=Deduplicator(config.dedup), flood=self.flood
         )
+        #: this instance's name in outbox claims and leases
+        self.instance = instance_name()
+        # singletons (the X pollers) under leader leases when instances share a database
+        self.leadership: Leadership | None = (
+            Leadership(self.store, self.instance) if config.gateway.is_postgresql else None
+        )
         self.ctx = AdapterContext(
             intake=self.pipeline,
             data_dir=config.gateway.data_dir,
             country=config.gateway.country,
             max_body_bytes=config.gateway.max_body_bytes,
             overloaded=self.overloaded,
+            **({"leader": self.leadership.holds} if self.leadership else {}),
         )
         self.adapters: dict[str, Adapter] = {}
         self.forwarder: ForwarderProcess | None = None
@@ -103,8 +111,6 @@ class Gateway:
         self.core: CoreClient | None = None if self.forwarder else core_client(config)
         # level-3 links are made by whoever forwards to the core (gateway.linker)
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
-        #: this instance's name in outbox claims and leases
-        self.instance = instance_name()
         # several instances on one PostgreSQL database claim rows; one on SQLite reads them
         queue: OutboxQueue = (
             ClaimingQueue(self.store, self.instance, lease_s=config.outbox.claim_lease_s)
@@ -168,6 +174,8 @@ class Gateway:
             stack.push_async_callback(self.store.close)
             with _step("gateway.database"):
                 await self.store.open()
+            if self.leadership is not None:  # gives up the leases adapters took, on failure
+                stack.push_async_callback(self.leadership.stop)
             if self.linker is not None:
                 await self.linker.warm(self.store)
             self.adapters.update(build_adapters(self.ctx, self.config.adapters))
@@ -253,6 +261,8 @@ class Gateway:
             await self.forwarder.stop()
         for adapter in self.adapters.values():
             await self._stop_adapter(adapter)
+        if self.leadership is not None:  # after the adapters: their singletons have stopped
+            await self.leadership.stop()
         await self._cleanup_runner()
         if self.core is not None:
             await self.core.close()
@@ -312,6 +322,11 @@ class Gateway:
                 **({"forwarder_restarts": self.forwarder.restarts} if self.forwarder else {}),
             },
             "outbox_pending": self._pending,
+            "instance": {
+                "name": self.instance,
+                "database": "postgresql" if self.config.gateway.is_postgresql else "sqlite",
+                "leases": self.leadership.held() if self.leadership else None,
+            },
             "flood": {**self.flood.stats(), "retry_after": self.overloaded()},
             "adapters": adapters,
         }
