@@ -113,7 +113,12 @@ class Gateway:
         self.linker: Linker | None = None if self.forwarder else Linker(config.dedup)
         # several instances on one PostgreSQL database claim rows; one on SQLite reads them
         queue: OutboxQueue = (
-            ClaimingQueue(self.store, self.instance, lease_s=config.outbox.claim_lease_s)
+            ClaimingQueue(
+                self.store,
+                self.instance,
+                lease_s=config.outbox.claim_lease_s,
+                serves=lambda: frozenset({CORE_TARGET, *self.adapters}),
+            )
             if config.gateway.is_postgresql
             else self.store
         )

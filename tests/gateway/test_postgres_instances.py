@@ -5,6 +5,7 @@ commits, the other honours."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,32 @@ async def test_each_outbox_row_is_sent_by_one_instance(
     assert len(fake_core.state.cases) == 20
     assert len(fake_core.state.requests) == 20  # none sent twice
     assert (await a.gw.store.outbox_depth()).get("done") == 20
+
+
+async def test_an_instance_leaves_acks_for_a_door_it_does_not_serve(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    dsn = pg_cluster.new_database()
+    a = await gateway_factory(make_config(tmp_path / "a", {"gateway": {"database": dsn}}))
+    b = await gateway_factory(
+        make_config(
+            tmp_path / "b", {"gateway": {"database": dsn}, "adapters": {"web": {"enabled": False}}}
+        )
+    )
+    await a.gw.relay.stop()  # only b relays: it serves the core, not the web door
+    status, body = await a.post_signed(
+        "/v1/web/reports",
+        {"text": "sampah menumpuk di pasar", "callback_url": "http://127.0.0.1:9/cb"},
+    )
+    assert status == 201
+    tid = body["tracking_id"]
+    for _ in range(100):
+        rows = {r["kind"]: r for r in await b.gw.store.outbox_rows(tid)}
+        if rows["forward"]["state"] == "done":
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # several more relay passes of b
+    rows = {r["kind"]: r for r in await b.gw.store.outbox_rows(tid)}
+    assert rows["forward"]["state"] == "done"  # b forwarded to the (embedded) core
+    assert (rows["ack"]["state"], rows["ack"]["attempts"]) == ("pending", 0)  # untouched
+    assert (await b.gw.store.claim_outbox("probe", time.time(), 10, 1)) != []  # still free
