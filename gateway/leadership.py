@@ -60,6 +60,10 @@ class Leadership:
         now = time.monotonic()
         return sorted(name for name, until in self._until.items() if until > now)
 
+    def asked(self) -> list[str]:
+        """Every lease asked for, held or not."""
+        return sorted(self._until)
+
     async def stop(self) -> None:
         """Stop renewing and give up every lease held, so another instance takes over at
         once instead of waiting for them to run out."""

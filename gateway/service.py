@@ -277,6 +277,12 @@ class Gateway:
     # -- health ----------------------------------------------------------------------------
 
     async def refresh_gauges(self) -> None:
+        database = "postgresql" if self.config.gateway.is_postgresql else "sqlite"
+        metrics.INSTANCE.labels(self.instance, database).set(1)
+        if self.leadership is not None:
+            held = self.leadership.held()
+            for name in self.leadership.asked():
+                metrics.LEASE_HELD.labels(name).set(1 if name in held else 0)
         depth = await self.store.outbox_depth()
         for state in OutboxState:
             metrics.OUTBOX_DEPTH.labels(state.value).set(depth.get(state, 0))

@@ -127,3 +127,20 @@ async def test_an_instance_leaves_acks_for_a_door_it_does_not_serve(
     assert rows["forward"]["state"] == "done"  # b forwarded to the (embedded) core
     assert (rows["ack"]["state"], rows["ack"]["attempts"]) == ("pending", 0)  # untouched
     assert (await b.gw.store.claim_outbox("probe", time.time(), 10, 1)) != []  # still free
+
+
+async def test_readyz_and_metrics_name_the_instance_and_its_database(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    dsn = pg_cluster.new_database()
+    h = await gateway_factory(make_config(tmp_path, {"gateway": {"database": dsn}}))
+    assert await h.gw.leadership.holds("x-pollers")  # type: ignore[union-attr]
+    status, ready = await h.get("/readyz")
+    assert status == 200 and ready["store"]["ok"]
+    assert ready["instance"]["database"] == "postgresql"
+    assert ready["instance"]["leases"] == ["x-pollers"]
+    await h.gw.refresh_gauges()
+    _, text = await h.get("/metrics")
+    name = ready["instance"]["name"]
+    assert f'lapor_instance_info{{database="postgresql",instance="{name}"}} 1.0' in text
+    assert 'lapor_lease_held{lease="x-pollers"} 1.0' in text
