@@ -144,3 +144,31 @@ async def test_readyz_and_metrics_name_the_instance_and_its_database(
     name = ready["instance"]["name"]
     assert f'lapor_instance_info{{database="postgresql",instance="{name}"}} 1.0' in text
     assert 'lapor_lease_held{lease="x-pollers"} 1.0' in text
+
+
+async def test_web_intake_answers_retry_while_postgresql_restarts(
+    gateway_factory: Callable[[Config], Any], tmp_path: Path
+) -> None:
+    """The database goes away under an instance: requests get 503 (the client retries),
+    none is told "received" for a report that was not committed, and intake resumes on
+    its own once the server is back."""
+    with PgCluster() as own:  # its own server: the session's is shared by other tests
+        h = await gateway_factory(
+            make_config(tmp_path, {"gateway": {"database": own.create_database("lapor")}})
+        )
+        status, first = await h.post_signed("/v1/web/reports", {"text": "laporan sebelum"})
+        assert status == 201
+        own.stop("immediate")
+        status, body = await h.post_signed("/v1/web/reports", {"text": "laporan saat mati"})
+        assert status == 503, body
+        own.restart()
+        for _ in range(100):
+            status, body = await h.post_signed("/v1/web/reports", {"text": "laporan saat mati"})
+            if status != 503:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 201, body
+        reports = await h.gw.store.list_reports(None, 10)
+        assert sorted(r["tracking_id"] for r in reports) == sorted(
+            [first["tracking_id"], body["tracking_id"]]
+        )
