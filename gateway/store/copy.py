@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 
+from gateway.store.postgres.reader import setup_connection
 from gateway.store.postgres.schema import migrate
 
 
@@ -110,6 +111,7 @@ async def copy_store(source: Path, dsn: str, *, batch: int = 500) -> list[Copied
     src = _open_source(source)
     conn = await asyncpg.connect(dsn)
     try:
+        await setup_connection(conn)  # NUL in SQLite text: U+FFFD, as the backend writes it
         await migrate(conn)
         copied = []
         for table in TABLES:

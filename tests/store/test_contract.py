@@ -636,3 +636,20 @@ async def test_parts_filed_at_once_through_two_handles_complete_once(
         await other.close()
     completed = [parts is not None for parts in done]
     assert [sum(completed[2 * n : 2 * n + 2]) for n in range(len(groups))] == [1] * len(groups)
+
+
+async def test_nul_characters_from_a_transport_never_block_a_filing(store: Store) -> None:
+    """A NUL in what a transport sent (a raw payload, a follow-up, a core's note) is stored
+    like any other character or as U+FFFD: the message is filed, never refused for ever."""
+    r = report("lampu mati").model_copy(update={"raw": {"pdu": "ab\x00cd", "ok": "\\u0000"}})
+    tid = (await file(store, r, "sms:\x00nul")).tracking_id
+    found = await store.get_report(tid)
+    assert found is not None
+    assert found[0].raw["pdu"] in ("ab\x00cd", "ab\ufffdcd") and found[0].raw["ok"] == "\\u0000"
+    assert (await file(store, r, "sms:\x00nul")).repeat
+    assert await store.add_followup(tid, "sms:f\x00", "foto\x00nya")
+    assert [t.replace("\ufffd", "\x00") for t in await store.followups(tid)] == ["foto\x00nya"]
+    event = CoreEvent(tid, "in_progress", datetime.now(UTC), note="ke\x00dinas")
+    assert (await store.apply_event(event, lambda rep, s: [])).applied
+    await store.set_checkpoint("x.since_id", "1\x002")
+    assert await store.get_checkpoint("x.since_id") in ("1\x002", "1\ufffd2")

@@ -12,6 +12,7 @@ restarting, or read-only after a failover, and the caller answers "retry".
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -59,6 +60,7 @@ class PostgresReader:
                 server_settings=settings,
                 timeout=10,
                 command_timeout=30,
+                init=setup_connection,
             )
         except DB_ERRORS as exc:
             raise StoreUnavailableError(f"cannot connect: {_describe(exc)}") from exc
@@ -256,6 +258,30 @@ class PostgresReader:
     async def core_cases(self) -> list[CoreCase]:
         rows = await self._read("SELECT tracking_id, case_id, received_at FROM core_cases")
         return [cast(CoreCase, dict(r)) for r in rows]
+
+
+#: ``\u0000`` in a JSON document (not preceded by an escaping backslash)
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _text_without_nul(value: str) -> str:
+    return value.replace("\x00", "\ufffd")
+
+
+def _json_without_nul(value: str) -> str:
+    return _JSON_NUL.sub(r"\1\\ufffd", value)
+
+
+async def setup_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite can): a NUL a transport sent (a raw PDU, a
+    follow-up) would make the filing fail, and the transport retry it for ever. Every text
+    and JSON value this backend writes has NUL replaced by U+FFFD instead."""
+    await conn.set_type_codec(
+        "text", schema="pg_catalog", encoder=_text_without_nul, decoder=str, format="text"
+    )
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_json_without_nul, decoder=str, format="text"
+    )
 
 
 def outbox_item(r: asyncpg.Record) -> OutboxItem:

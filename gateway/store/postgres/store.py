@@ -183,7 +183,7 @@ class PostgresStore(PostgresReader):
 async def _probe(conn: Conn) -> None:
     """A write-capable transaction: fails on a standby or a read-only database."""
     async with conn.transaction():
-        await conn.execute("SELECT pg_current_xact_id()")
+        await conn.execute("SELECT txid_current()")
 
 
 if TYPE_CHECKING:  # mypy proves the backend implements every interface
