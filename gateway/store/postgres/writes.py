@@ -55,33 +55,44 @@ async def _repeat(c: Conn, req: FileRequest) -> IntakeResult | None:
 
 
 async def file_report(c: Conn, req: FileRequest) -> IntakeResult:
-    """Persist a new report, or answer a repeat of a known inbound key (as SQLite does)."""
-    known = await _repeat(c, req)
-    if known is not None:
-        return known
+    """Persist a new report, or answer a repeat of a known inbound key (as SQLite does).
+
+    Round trips are the cost here (each one is client and server CPU), so a new report
+    takes six: the reporter's locks, the key claim (with the tracking ID drawn up front),
+    the prior reports, the report, identities with the first history row, the outbox."""
     report = req.report
     identities = sorted(set(report.reporter.identity_keys()))
-    # one reporter's decisions one at a time, across instances; sorted, so two transactions
-    # locking the same identities never deadlock
-    for identity in identities:
+    if identities:
+        # one reporter's decisions one at a time, across instances; in sorted order, so two
+        # transactions locking the same identities never deadlock
         await c.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", IDENTITY_LOCK_SPACE, identity
+            "SELECT pg_advisory_xact_lock($1, hashtext(i)) FROM unnest($2::text[]) AS i",
+            IDENTITY_LOCK_SPACE,
+            identities,
         )
     now = time.time()
+    tracking_id = req.new_tracking_id()
     claimed = await c.fetchval(
         "INSERT INTO inbound_keys (key, tracking_id, body_hash, created_at) "
-        "VALUES ($1, NULL, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING 1",
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING 1",
         req.inbound_key,
+        tracking_id,
         req.body_hash,
         now,
     )
-    if claimed is None:  # another instance filed the same message and committed meanwhile
+    if claimed is None:  # a repeat (filed before, or by another instance meanwhile)
         known = await _repeat(c, req)
         assert known is not None
         return known
     prior = await prior_reports(c, identities, req)
-    for _ in range(10):
-        tracking_id = req.new_tracking_id()
+    for draw in range(10):
+        if draw:  # the ID was taken (1 in 10^11 per stored report): draw again
+            tracking_id = req.new_tracking_id()
+            await c.execute(
+                "UPDATE inbound_keys SET tracking_id = $2 WHERE key = $1",
+                req.inbound_key,
+                tracking_id,
+            )
         drafted = report.model_copy(update={"tracking_id": tracking_id})
         plan = req.planner(drafted, prior)
         drafted = drafted.model_copy(
@@ -117,17 +128,12 @@ async def file_report(c: Conn, req: FileRequest) -> IntakeResult:
     else:
         raise RuntimeError("could not draw an unused tracking ID")
     await c.execute(
-        "UPDATE inbound_keys SET tracking_id = $2 WHERE key = $1", req.inbound_key, tracking_id
-    )
-    await c.executemany(
-        "INSERT INTO report_identities (identity, received_at, tracking_id) VALUES ($1,$2,$3) "
-        "ON CONFLICT DO NOTHING",
-        [(identity, drafted.received_at, tracking_id) for identity in identities],
-    )
-    await c.execute(
-        "INSERT INTO status_history (tracking_id, at, status, created_at) VALUES ($1,$2,$3,$4)",
-        tracking_id,
+        "WITH identities AS (INSERT INTO report_identities (identity, received_at, tracking_id) "
+        "  SELECT i, $2, $3 FROM unnest($1::text[]) AS i ON CONFLICT DO NOTHING) "
+        "INSERT INTO status_history (tracking_id, at, status, created_at) VALUES ($3,$2,$4,$5)",
+        identities,
         drafted.received_at,
+        tracking_id,
         plan.status,
         now,
     )
