@@ -3,9 +3,11 @@ domain values of :mod:`gateway.store.base`.
 
 A consumer is typed with the narrowest protocol it calls, so what it may do to the
 database is visible in its signature, and a backend is known to be complete when it
-satisfies :class:`Store`, the union. The SQLite backend (:mod:`gateway.store.sqlite`)
-implements them all; its read-only half (:class:`gateway.store.reader.SqliteReader`)
-implements :class:`ForwarderReader`. Every backend passes the one contract suite in
+satisfies :class:`Store`, the union. The SQLite backend (:mod:`gateway.store.sqlite`) and
+the PostgreSQL backend (:mod:`gateway.store.postgres`) implement them all; their read-only
+halves (:class:`gateway.store.reader.SqliteReader`,
+:class:`gateway.store.postgres.PostgresReader`) implement :class:`ForwarderReader`. Every
+backend passes the one contract suite in
 ``tests/store/``, which fixes the behaviour behind each method.
 
 =========================  ====================================================

@@ -2,8 +2,9 @@
 
 A backend is a :class:`Backend`: how to open its store (:class:`Store`) and its
 forwarder's read-only reader (:class:`ForwarderReader`) on fresh storage. Every test in
-this folder that takes the ``store`` fixture runs once per entry of :data:`BACKENDS`; a new
-backend (PostgreSQL) joins the suite by adding one entry.
+this folder that takes the ``store`` fixture runs once per entry of :data:`BACKENDS`:
+SQLite on a file in the test's temporary directory, PostgreSQL on a new database of the
+session's throwaway cluster (``tests/pg.py``).
 """
 
 from __future__ import annotations
