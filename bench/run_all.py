@@ -33,6 +33,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("dedup_scale.py", [], ["--sizes", "10000", "100000"]),
     ("dedup_memory.py", [], ["--reports", "20000"]),
     ("outbox_drain.py", [], []),
+    ("scale_out.py", [], ["--seconds", "5"]),
     ("crash_long.py", [], ["--messages", "500", "--kills", "8"]),
 ]
 

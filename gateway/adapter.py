@@ -251,6 +251,10 @@ class Health:
     transports: dict[str, bool] = field(default_factory=dict)
 
 
+async def _sole_instance() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class AdapterContext:
     """Everything an adapter receives from the gateway at start."""
@@ -262,6 +266,10 @@ class AdapterContext:
     #: global back-pressure: seconds a webhook should ask clients to wait (503 +
     #: Retry-After) when the store or outbox lags, else None
     overloaded: Callable[[], float | None] = field(default=lambda: None)
+    #: ``await leader(name)``: True while this instance holds the leader lease *name*, for
+    #: work that must run on one instance at a time (several instances share a database;
+    #: alone, an instance holds every lease)
+    leader: Callable[[str], Awaitable[bool]] = field(default=lambda name: _sole_instance())
 
 
 class Adapter:

@@ -1,7 +1,8 @@
 """``lapor-gateway``: run the gateway and operate it.
 
 Subcommands: ``run``, ``check-config``, ``outbox dead-letters|replay|release``,
-``case list|show|set-status``. Operator commands open the same SQLite file as the running
+``case list|show|set-status``, ``store migrate`` (SQLite to PostgreSQL, no config file
+needed). Operator commands open the same SQLite file as the running
 gateway (WAL allows it) and go through the same code paths (``case set-status`` is the
 same event path as ``POST /v1/core/events``).
 """
@@ -104,9 +105,9 @@ async def _check_config(config: Config, args: argparse.Namespace) -> int:
 
 async def _with_pipeline(config: Config, fn: Callable[[Any], Awaitable[int]]) -> int:
     from gateway.pipeline import Pipeline
-    from gateway.store.sqlite import SqliteStore
+    from gateway.store.backends import store_for
 
-    store = SqliteStore(config.gateway.database_path)
+    store = store_for(config.gateway)
     await store.open()
     try:
         return await fn(Pipeline(store, config))
@@ -358,6 +359,37 @@ def _operator_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_migrate(args: argparse.Namespace) -> int:
+    return asyncio.run(_migrate(args))
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    """``store migrate``: exit 0 once every row is verified in PostgreSQL, 2 for a wrong
+    URL, 1 when the copy failed (nothing is lost: the run can be repeated)."""
+    from gateway.sections import GatewaySection
+    from gateway.store.copy import CopyError, copy_store, summary
+
+    try:
+        source = GatewaySection(database=args.source)
+        target = GatewaySection(database=args.target)
+    except ValueError as exc:
+        print(f"store migrate: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if source.is_postgresql or not target.is_postgresql:
+        print("store migrate: --from sqlite:///PATH --to postgresql://...", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        copied = await copy_store(source.database_path, target.database)
+    except (CopyError, OSError) as exc:
+        print(f"store migrate: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the database refused: say which error, never the URL
+        print(f"store migrate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(summary(copied))
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -420,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(offline=_operator_add)
 
+    store = sub.add_parser("store", help="the database").add_subparsers(dest="sub", required=True)
+    p = store.add_parser("migrate", help="copy a SQLite database into PostgreSQL")
+    p.add_argument("--from", dest="source", required=True, help="sqlite:///PATH")
+    p.add_argument("--to", dest="target", required=True, help="postgresql://...")
+    p.set_defaults(offline=_store_migrate)
+
     _door_commands(sub, add)
     return parser
 
@@ -427,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     offline: Callable[[argparse.Namespace], int] | None = getattr(args, "offline", None)
-    if offline is not None:  # needs no config file
+    if offline is not None:  # needs no config file (names its inputs itself)
         return offline(args)
     config = _load(args.config)
     code: int = asyncio.run(args.fn(config, args))

@@ -121,8 +121,10 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     ``resolve_paths``), made absolute against *base*."""
     gw = config.gateway
     data_dir = gw.data_dir if gw.data_dir.is_absolute() else (base / gw.data_dir).resolve()
-    db = gw.database_path
-    db = db if db.is_absolute() else (base / db).resolve()
-    new_gw = gw.model_copy(update={"data_dir": data_dir, "database": f"sqlite:///{db}"})
+    database = gw.database
+    if not gw.is_postgresql:
+        db = gw.database_path
+        database = f"sqlite:///{db if db.is_absolute() else (base / db).resolve()}"
+    new_gw = gw.model_copy(update={"data_dir": data_dir, "database": database})
     adapters = registry.resolve_paths(config.adapters, base)
     return config.model_copy(update={"gateway": new_gw, "adapters": adapters})

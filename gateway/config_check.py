@@ -62,4 +62,15 @@ def config_warnings(config: Config, path: Path | None = None) -> list[str]:
         *(file_warnings(path) if path is not None else []),
         *door_warnings(config),
         *template_warnings(config),
+        *database_warnings(config),
     ]
+
+
+def database_warnings(config: Config) -> list[str]:
+    """Settings that a PostgreSQL database (several instances) makes moot."""
+    if config.gateway.is_postgresql and config.outbox.core_forwarder == "process":
+        return [
+            "outbox.core_forwarder: 'process' is not used with a postgresql database: each "
+            "instance's relay forwards the rows it claims (README, Running several instances)"
+        ]
+    return []

@@ -15,8 +15,8 @@ process wakes the forwarder when rows were committed; the forwarder sends back t
 verdicts of its attempts, which the main process commits through its own group commit,
 with what ``/metrics`` counts, and a heartbeat every second, for readiness.
 
-The forwarder only reads the database, through a read-only
-:class:`~gateway.store.reader.SqliteReader` (no writer thread, no migrations): two writers
+The forwarder only reads the database, through a read-only reader
+(:func:`gateway.store.backends.reader_for`: no writer thread, no migrations): two writers
 on one SQLite file would fight for the write lock and stall the intake's commits. With one
 writer there is nothing to fight over. With the embedded case store (no ``core.url``)
 forwarding *is* a local write, so it stays in the main process.
@@ -48,8 +48,8 @@ from gateway.linker import Linker
 from gateway.resilience.backoff import Backoff, exponential
 from gateway.resilience.periodic import Periodic
 from gateway.sections import GatewayConfig
+from gateway.store.backends import reader_for
 from gateway.store.interfaces import DueRows
-from gateway.store.reader import SqliteReader
 from outbox import link
 from outbox.backoff import RetryPolicy
 from outbox.core_client import CoreClient
@@ -362,7 +362,7 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
     if core is None:  # the main process forwards itself to the embedded case store
         log.error("the core forwarder process needs core.url")
         return 2
-    store = SqliteReader(config.gateway.database_path)
+    store = reader_for(config.gateway)
     await store.open()  # reads only, see the module docstring
     reader, writer = await asyncio.open_unix_connection(sock=socket.socket(fileno=link_fd))
 

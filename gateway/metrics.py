@@ -31,6 +31,14 @@ COMMIT_LATENCY = Histogram(
     "Time from submit to durable commit",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+INSTANCE = Gauge(
+    "lapor_instance_info",
+    "1 for this instance (host:pid) and its database kind; join on it to tell instances apart",
+    ["instance", "database"],
+)
+LEASE_HELD = Gauge(
+    "lapor_lease_held", "1 while this instance holds the leader lease (PostgreSQL)", ["lease"]
+)
 OUTBOX_DEPTH = Gauge("lapor_outbox_rows", "Outbox rows by state", ["state"])
 OUTBOX_TARGET_ROWS = Gauge(
     "lapor_outbox_target_rows",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -28,10 +29,18 @@ class GatewaySection(Settings):
 
     @field_validator("database")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
-            raise ValueError("only sqlite:///PATH is supported")
-        return value
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            if value == "sqlite:///":
+                raise ValueError("sqlite:/// needs a file path")
+            return value
+        if value.startswith(POSTGRESQL_SCHEMES):
+            _check_postgresql_url(value)
+            return value
+        raise ValueError(
+            "sqlite:///PATH (one instance) or postgresql://USER:PASSWORD@HOST:PORT/DBNAME "
+            "(several instances sharing one database)"
+        )
 
     @field_validator("log_level")
     @classmethod
@@ -41,8 +50,36 @@ class GatewaySection(Settings):
         return value.upper()
 
     @property
+    def is_postgresql(self) -> bool:
+        return self.database.startswith(POSTGRESQL_SCHEMES)
+
+    @property
     def database_path(self) -> Path:
+        """The SQLite file (only for a ``sqlite:///`` database)."""
+        if self.is_postgresql:
+            raise ValueError("gateway.database is PostgreSQL, not a file")
         return Path(self.database.removeprefix("sqlite:///"))
+
+
+#: the URL schemes of a PostgreSQL ``database`` (libpq accepts both)
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _check_postgresql_url(value: str) -> None:
+    """A PostgreSQL URL names a host and a database; the message never repeats the URL
+    (it may carry the password)."""
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        raise ValueError(
+            "not a valid postgresql:// URL (a special character in the "
+            "password must be percent-encoded, e.g. @ as %40)"
+        ) from None
+    if not url.hostname:
+        raise ValueError("postgresql:// URL without a host")
+    if not url.path.strip("/"):
+        raise ValueError("postgresql:// URL without a database name (…/DBNAME)")
 
 
 class HttpSection(Settings):
@@ -86,6 +123,9 @@ class OutboxSection(Settings):
     #: "process": reports go to the core from a second process (its own CPU core; see
     #: gateway/forwarder.py); "inline": from the main process (one process in all)
     core_forwarder: Literal["inline", "process"] = "inline"
+    #: on a postgresql database: how long a row an instance claimed stays its own; longer
+    #: than one delivery attempt, and how long the rows of a dead instance wait for another
+    claim_lease_s: float = Field(default=60.0, ge=1, le=3600)
     #: acks and callbacks give up (dead letter) after this many attempts
     max_attempts: int = Field(default=12, ge=1)
     #: a peer that throttles us (SMPP ESME_RTHROTTLED) is flow control, not failure: such a

@@ -26,24 +26,26 @@ from typing import Any
 from aiohttp import web
 
 from gateway import metrics
-from gateway.adapter import Adapter, AdapterContext
+from gateway.adapter import Adapter, AdapterContext, StoreUnavailableError
 from gateway.app import build_app
+from gateway.claims import ClaimingQueue, instance_name
 from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
 from gateway.flood import FloodControl, retry_after_for
 from gateway.forwarder import ForwarderProcess, core_client, retry_policies
+from gateway.leadership import Leadership
 from gateway.linker import Linker
 from gateway.outbox_gauges import BacklogGauges
 from gateway.pipeline import Pipeline
 from gateway.registry import build_adapters, openapi_paths
 from gateway.resilience.periodic import Periodic
 from gateway.status_api import StatusApi
+from gateway.store.backends import store_for
 from gateway.store.interfaces import Store
-from gateway.store.sqlite import SqliteStore
 from outbox.core_client import CoreClient
 from outbox.jobs import CORE_TARGET, AckJob, Attempt, OutboxItem, OutboxState
-from outbox.relay import Relay
+from outbox.relay import OutboxQueue, Relay
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def _step(key: str) -> Iterator[None]:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise StartError(f"{key}: {where}{exc.strerror or exc}") from exc
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreUnavailableError) as exc:
         raise StartError(f"{key}: {exc}") from exc
 
 
@@ -71,10 +73,16 @@ class Gateway:
         """*config_path* is needed only with ``outbox.core_forwarder = "process"`` (the
         forwarder process reads the same file)."""
         self.config = config
-        self.store: Store = SqliteStore(config.gateway.database_path)
+        self.store: Store = store_for(config.gateway)
         self.flood = FloodControl(config.flood)
         self.pipeline = Pipeline(
             self.store, config, dedup=Deduplicator(config.dedup), flood=self.flood
+        )
+        #: this instance's name in outbox claims and leases
+        self.instance = instance_name()
+        # singletons (the X pollers) under leader leases when instances share a database
+        self.leadership: Leadership | None = (
+            Leadership(self.store, self.instance) if config.gateway.is_postgresql else None
         )
         self.ctx = AdapterContext(
             intake=self.pipeline,
@@ -82,11 +90,18 @@ class Gateway:
             country=config.gateway.country,
             max_body_bytes=config.gateway.max_body_bytes,
             overloaded=self.overloaded,
+            **({"leader": self.leadership.holds} if self.leadership else {}),
         )
         self.adapters: dict[str, Adapter] = {}
         self.forwarder: ForwarderProcess | None = None
-        # with the embedded case store forwarding is a local write: it stays here
-        if config.outbox.core_forwarder == "process" and config.core.url:
+        # with the embedded case store forwarding is a local write: it stays here; on
+        # PostgreSQL the relay of each instance forwards what it claims (a forwarder process
+        # reads only, so it cannot claim): check-config warns about the setting
+        if (
+            config.outbox.core_forwarder == "process"
+            and config.core.url
+            and not config.gateway.is_postgresql
+        ):
             if config_path is None:
                 raise ValueError("core_forwarder = 'process' needs the config file's path")
             self.forwarder = ForwarderProcess(
@@ -103,10 +118,21 @@ class Gateway:
         deliverer = GatewayDeliverer(
             self.store, self.adapters, self.core, case_store=self.store, linker=self.linker
         )
+        # several instances on one PostgreSQL database claim rows; one on SQLite reads them
+        queue: OutboxQueue = (
+            ClaimingQueue(
+                self.store,
+                self.instance,
+                lease_s=config.outbox.claim_lease_s,
+                serves=lambda: frozenset({CORE_TARGET, *self.adapters}),
+            )
+            if config.gateway.is_postgresql
+            else self.store
+        )
 
         def relay(only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()) -> Relay:
             return Relay(
-                self.store,
+                queue,
                 deliverer,
                 policy_for=retry_policies(config).for_item,
                 poll_interval_s=config.outbox.poll_interval_s,
@@ -184,6 +210,8 @@ class Gateway:
                 self.config.gateway.data_dir.mkdir(parents=True, exist_ok=True)
             with _step("gateway.database"):
                 await stack.enter_async_context(self.store)
+            if self.leadership is not None:  # gives up the leases adapters took, on failure
+                stack.push_async_callback(self.leadership.stop)
             if self.linker is not None:
                 await self.linker.warm(self.store)
             self.adapters.update(build_adapters(self.ctx, self.config.adapters))
@@ -302,6 +330,12 @@ class Gateway:
             for transport, up in (health.transports or {name: health.ok}).items():
                 metrics.TRANSPORT_UP.labels(name, transport).set(1 if up else 0)
         metrics.READY.set(1 if self._readiness(self._store_ok)["ready"] else 0)
+        database = "postgresql" if self.config.gateway.is_postgresql else "sqlite"
+        metrics.INSTANCE.labels(self.instance, database).set(1)
+        if self.leadership is not None:
+            held = self.leadership.held()
+            for name in self.leadership.asked():
+                metrics.LEASE_HELD.labels(name).set(1 if name in held else 0)
         depth = await self.store.outbox_depth()
         for state in OutboxState:
             metrics.OUTBOX_DEPTH.labels(state.value).set(depth.get(state, 0))
@@ -356,6 +390,11 @@ class Gateway:
                 **({"forwarder_restarts": self.forwarder.restarts} if self.forwarder else {}),
             },
             "outbox_pending": self._pending,
+            "instance": {
+                "name": self.instance,
+                "database": "postgresql" if self.config.gateway.is_postgresql else "sqlite",
+                "leases": self.leadership.held() if self.leadership else None,
+            },
             "flood": {**self.flood.stats(), "retry_after": self.overloaded()},
             "adapters": adapters,
         }

@@ -4,7 +4,7 @@ ephemeral 127.0.0.1 port, and a real local core case store."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from gateway.pipeline import Pipeline
 from gateway.service import Gateway
 from gateway.store.sqlite import SqliteStore
 from tests.fakes.core import FakeCore
+from tests.pg import PgCluster
 
 WEB_SECRET = "test-web-secret"
 MOBILE_SECRET = "test-mobile-secret"
@@ -45,6 +46,14 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _merge(base[key], value)
         else:
             base[key] = value
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL server for the whole session (tests/pg.py); each test takes
+    a database of its own with ``pg_cluster.new_database()``."""
+    with PgCluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

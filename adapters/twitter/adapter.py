@@ -6,6 +6,10 @@ Inbound: the mentions poller and the DM poller run as periodic jobs
 soon as something arrives), and/or the Account Activity webhook. All three feed one
 :class:`~.processor.Processor`.
 
+With several instances on one database the pollers poll only on the holder of the leader
+lease ``x-pollers`` (:attr:`gateway.adapter.AdapterContext.leader`); the cursors are in
+the database, so the instance that takes over goes on from the last committed one.
+
 Failures never escape a job (a dead job would silently stop intake). Each endpoint family
 (mentions, DMs, writes) has its own :class:`~.ratelimit.Backoff`: while it is blocked, the
 job returns at once. 401/403 on reads (and 401 on writes) mark the adapter unhealthy
@@ -59,6 +63,9 @@ log = logging.getLogger(__name__)
 MENTIONS = "mentions"
 DMS = "dm"
 DM_MAX_CHARS = 10_000
+#: the leader lease under which the pollers run: with several instances on one database,
+#: only its holder polls (another takes over when it dies)
+POLLERS_LEASE = "x-pollers"
 
 
 class TwitterAdapter(Adapter):
@@ -132,6 +139,8 @@ class TwitterAdapter(Adapter):
         """One scheduled poll of *family*; never raises. Returns the number of new items,
         or None when it did not poll (backing off, stopping, or failed)."""
         if self._stopping or self.backoff[family].remaining_s() > 0:
+            return None
+        if not await self.ctx.leader(POLLERS_LEASE):  # another instance polls
             return None
         lock = self._locks[family]
         if lock.locked():
@@ -263,4 +272,3 @@ class TwitterAdapter(Adapter):
                 ok=False, detail=f"X refuses the credentials: {self.auth_problem}", extra=extra
             )
         return Health(ok=True, extra=extra)
-

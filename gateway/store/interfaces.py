@@ -3,9 +3,11 @@ domain values of :mod:`gateway.store.base`.
 
 A consumer is typed with the narrowest protocol it calls, so what it may do to the
 database is visible in its signature, and a backend is known to be complete when it
-satisfies :class:`Store`, the union. The SQLite backend (:mod:`gateway.store.sqlite`)
-implements them all; its read-only half (:class:`gateway.store.reader.SqliteReader`)
-implements :class:`ForwarderReader`. Every backend passes the one contract suite in
+satisfies :class:`Store`, the union. The SQLite backend (:mod:`gateway.store.sqlite`) and
+the PostgreSQL backend (:mod:`gateway.store.postgres`) implement them all; their read-only
+halves (:class:`gateway.store.reader.SqliteReader`,
+:class:`gateway.store.postgres.PostgresReader`) implement :class:`ForwarderReader`. Every
+backend passes the one contract suite in
 ``tests/store/``, which fixes the behaviour behind each method.
 
 =========================  ====================================================
@@ -16,12 +18,14 @@ protocol                   consumer
 :class:`CheckpointStore`   through the pipeline's :class:`gateway.adapter.Intake`
 :class:`ReportReader`      delivery (report body), the pipeline (status, events)
 :class:`DueRows`,          the outbox relay (:class:`outbox.relay.OutboxQueue`)
+:class:`ClaimRows`,        (claims when several instances share the database)
 :class:`OutboxStore`       and the operator's outbox commands
 :class:`HeldRows`          flood control's release (the pipeline)
 :class:`CaseStore`         the embedded core case store (:mod:`gateway.delivery`)
 :class:`ReadModel`         operator views (``lapor-gateway case ...``)
 :class:`OpsView`           the operator console's overview (:mod:`gateway.console`)
 :class:`WarmupSource`      the level-3 index warm-up (:mod:`gateway.linker`)
+:class:`LeaseStore`        singletons under a leader lease (the X pollers)
 :class:`ForwarderReader`   the forwarder process (reads only)
 :class:`PipelineStore`     what :class:`gateway.pipeline.Pipeline` is built on
 :class:`Store`             the whole backend, opened and closed by the wiring
@@ -61,11 +65,13 @@ from outbox.jobs import OutboxItem, OutboxOutcome
 __all__ = [
     "CaseStore",
     "CheckpointStore",
+    "ClaimRows",
     "DueRows",
     "ForwarderReader",
     "FragmentStore",
     "HeldRows",
     "IntakeStore",
+    "LeaseStore",
     "OpsView",
     "OutboxStore",
     "PipelineStore",
@@ -157,7 +163,26 @@ class HeldRows(Protocol):
         ...
 
 
-class OutboxStore(DueRows, HeldRows, Protocol):
+class ClaimRows(Protocol):
+    """Taking due rows for one deliverer among several (instances sharing a database)."""
+
+    async def claim_outbox(
+        self,
+        claimer: str,
+        now: float,
+        limit: int,
+        lease_s: float,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
+    ) -> list[OutboxItem]:
+        """The due rows of :meth:`DueRows.due_outbox` that no other claim holds, claimed
+        for *claimer* until ``now + lease_s``: no other claimer gets them until
+        :meth:`OutboxStore.finish_outbox` records their outcome (which ends the claim) or
+        the lease runs out (the claimer died: another takes the row over)."""
+        ...
+
+
+class OutboxStore(DueRows, ClaimRows, HeldRows, Protocol):
     """The outbox: the relay's queue and outcomes, and the operator's commands on it."""
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
@@ -261,7 +286,29 @@ class PipelineStore(IntakeStore, FragmentStore, CheckpointStore, ReportReader, H
     passes through, status reads and flood release."""
 
 
-class Store(PipelineStore, OutboxStore, CaseStore, ReadModel, OpsView, WarmupSource, Protocol):
+class LeaseStore(Protocol):
+    """Leader leases: at most one holder of a named singleton (the X pollers) at a time.
+
+    A lease runs for ``ttl_s`` from each acquire or renew; a holder that dies stops
+    renewing and another takes the lease over once it has run out. A backend that serves
+    one instance only (SQLite) grants every request: there is nobody to share with."""
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take *name* for *holder* when it is free, run out or already *holder*'s."""
+        ...
+
+    async def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Extend *holder*'s lease; False when another holder has taken it over."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up at once (a clean stop), so nobody waits for it to run out."""
+        ...
+
+
+class Store(
+    PipelineStore, OutboxStore, CaseStore, ReadModel, OpsView, WarmupSource, LeaseStore, Protocol
+):
     """A whole backend. ``open`` creates or migrates the schema; ``close`` finishes queued
     writes; ``healthy`` is True when a write can commit now. ``async with store:`` opens
     and closes it (a failed open closes what it had opened)."""

@@ -24,6 +24,7 @@ from gateway.store.base import (
     Plan,
     PriorReport,
 )
+from gateway.store.reader import target_filter
 from normalizer import Report
 from outbox.jobs import Attempt, OutboxOutcome, job_payload
 
@@ -301,7 +302,8 @@ def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
         if o.state == Attempt.DONE:
             c.execute(
                 "UPDATE outbox SET state = 'done', attempts = attempts + 1, message_id = ?, "
-                "last_error = NULL, updated_at = ? WHERE id = ?",
+                "last_error = NULL, updated_at = ?, claimed_by = NULL, lease_until = NULL "
+                "WHERE id = ?",
                 (o.message_id, now, o.id),
             )
             if o.core_case_id:
@@ -319,15 +321,42 @@ def finish_outbox(c: sqlite3.Connection, outcomes: list[OutboxOutcome]) -> None:
         elif o.state in (Attempt.RETRY, Attempt.DEFERRED):  # a deferral spends no attempt
             c.execute(
                 "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, "
-                "updated_at = ? WHERE id = ?",
+                "updated_at = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?",
                 (int(o.state == Attempt.RETRY), o.retry_at, o.error, now, o.id),
             )
         else:
             c.execute(
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, "
-                "updated_at = ? WHERE id = ?",
+                "updated_at = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?",
                 (o.error, now, o.id),
             )
+
+
+def claim_outbox(
+    c: sqlite3.Connection,
+    claimer: str,
+    now: float,
+    limit: int,
+    lease_s: float,
+    exclude_targets: frozenset[str],
+    only_targets: frozenset[str] | None,
+) -> list[int]:
+    """Claim due, unclaimed (or lease-expired) rows for *claimer*; their ids, oldest first.
+    The writer's transaction is the only one, so no row can be claimed twice."""
+    skip, params = target_filter(exclude_targets, only_targets)
+    ids = [
+        int(r[0])
+        for r in c.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            f"AND (lease_until IS NULL OR lease_until <= ?){skip} ORDER BY id LIMIT ?",
+            (now, now, *params, limit),
+        )
+    ]
+    c.executemany(
+        "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?",
+        [(claimer, now + lease_s, i) for i in ids],
+    )
+    return ids
 
 
 def replay(c: sqlite3.Connection, ids: list[int] | None) -> int:

@@ -239,35 +239,21 @@ class SqliteReader:
     ) -> list[OutboxItem]:
         """Due rows, oldest first; *exclude_targets* (paused, or served by another process)
         are skipped, and with *only_targets* nothing else is returned."""
-        skip = ""
-        params: list[Any] = [now]
-        if exclude_targets:
-            skip = " AND target NOT IN (" + ",".join("?" * len(exclude_targets)) + ")"
-            params += sorted(exclude_targets)
-        if only_targets is not None:
-            skip += " AND target IN (" + ",".join("?" * len(only_targets)) + ")"
-            params += sorted(only_targets)
-        # rows bound for the core carry the report body, read in the same query: one read
-        # per relay pass instead of one per forwarded report
+        skip, params = target_filter(exclude_targets, only_targets)
         rows = await self._read(
-            "SELECT o.id, o.kind, o.tracking_id, o.target, o.payload, o.attempts, o.created_at, "
-            "CASE WHEN o.kind IN ('forward', 'addendum') THEN r.body END AS body "
-            "FROM outbox o LEFT JOIN reports r ON r.tracking_id = o.tracking_id "
-            f"WHERE o.state = 'pending' AND o.next_attempt_at <= ?{skip} ORDER BY o.id LIMIT ?",
-            (*params, limit),
+            f"{_ITEM_SELECT} WHERE o.state = 'pending' AND o.next_attempt_at <= ?{skip} "
+            "ORDER BY o.id LIMIT ?",
+            (now, *params, limit),
         )
-        return [
-            OutboxItem(
-                id=r["id"],
-                job=_job(r["kind"], r["payload"]),
-                tracking_id=r["tracking_id"],
-                target=r["target"],
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                report_json=r["body"],
-            )
-            for r in rows
-        ]
+        return _items(rows)
+
+    async def outbox_items(self, ids: list[int]) -> list[OutboxItem]:
+        """The rows *ids* as the relay takes them, oldest first (after a claim)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._read(f"{_ITEM_SELECT} WHERE o.id IN ({marks}) ORDER BY o.id", tuple(ids))
+        return _items(rows)
 
     async def outbox_depth(self) -> dict[str, int]:
         rows = await self._read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
@@ -350,6 +336,46 @@ class SqliteReader:
     async def core_cases(self) -> list[CoreCase]:
         rows = await self._read("SELECT tracking_id, case_id, received_at FROM core_cases")
         return [cast(CoreCase, dict(r)) for r in rows]
+
+
+def target_filter(
+    exclude_targets: frozenset[str], only_targets: frozenset[str] | None
+) -> tuple[str, list[str]]:
+    """The SQL condition (`` AND ...``, or empty) and parameters that skip rows of
+    *exclude_targets* and, with *only_targets*, keep only theirs."""
+    sql = ""
+    params: list[str] = []
+    if exclude_targets:
+        sql = " AND target NOT IN (" + ",".join("?" * len(exclude_targets)) + ")"
+        params += sorted(exclude_targets)
+    if only_targets is not None:
+        sql += " AND target IN (" + ",".join("?" * len(only_targets)) + ")"
+        params += sorted(only_targets)
+    return sql, params
+
+
+#: an outbox row with, for rows bound for the core, the report body: read in the same query,
+#: one read per relay pass instead of one per forwarded report
+_ITEM_SELECT = (
+    "SELECT o.id, o.kind, o.tracking_id, o.target, o.payload, o.attempts, o.created_at, "
+    "CASE WHEN o.kind IN ('forward', 'addendum') THEN r.body END AS body "
+    "FROM outbox o LEFT JOIN reports r ON r.tracking_id = o.tracking_id"
+)
+
+
+def _items(rows: list[aiosqlite.Row]) -> list[OutboxItem]:
+    return [
+        OutboxItem(
+            id=r["id"],
+            job=_job(r["kind"], r["payload"]),
+            tracking_id=r["tracking_id"],
+            target=r["target"],
+            attempts=r["attempts"],
+            created_at=r["created_at"],
+            report_json=r["body"],
+        )
+        for r in rows
+    ]
 
 
 def _job(kind: str, payload: str) -> Job | UnreadableJob:

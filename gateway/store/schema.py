@@ -125,6 +125,11 @@ MIGRATIONS: list[str] = [
         received_at  REAL NOT NULL
     );
     """,
+    # 1 -> 2: outbox claims (ClaimRows), the same columns as the PostgreSQL backend's
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN lease_until REAL;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -24,7 +24,7 @@ from gateway.store.base import (
 from gateway.store.reader import SqliteReader
 from gateway.store.writer import GroupCommitWriter
 from normalizer import Report
-from outbox.jobs import OutboxOutcome
+from outbox.jobs import OutboxItem, OutboxOutcome
 
 if TYPE_CHECKING:
     import sqlite3
@@ -134,11 +134,36 @@ class SqliteStore(SqliteReader):
         if outcomes:
             await self.write(lambda c: q.finish_outbox(c, outcomes))
 
+    async def claim_outbox(
+        self,
+        claimer: str,
+        now: float,
+        limit: int,
+        lease_s: float,
+        exclude_targets: frozenset[str] = frozenset(),
+        only_targets: frozenset[str] | None = None,
+    ) -> list[OutboxItem]:
+        ids = await self.write(
+            lambda c: q.claim_outbox(c, claimer, now, limit, lease_s, exclude_targets, only_targets)
+        )
+        return await self.outbox_items(ids)
+
     async def replay(self, ids: list[int] | None) -> int:
         return await self.write(lambda c: q.replay(c, ids))
 
     async def release_held(self, tracking_ids: list[str] | None) -> int:
         return await self.write(lambda c: q.release_held(c, tracking_ids))
+
+    # -- leader leases: one instance per SQLite file, so every request is granted ----------
+
+    async def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return True
+
+    async def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        return None
 
     # -- embedded case store ---------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 A backend is a :class:`Backend`: how to open its store (:class:`Store`) and its
 forwarder's read-only reader (:class:`ForwarderReader`) on fresh storage. Every test in
-this folder that takes the ``store`` fixture runs once per entry of :data:`BACKENDS`; a new
-backend (PostgreSQL) joins the suite by adding one entry.
+this folder that takes the ``store`` fixture runs once per entry of :data:`BACKENDS`:
+SQLite on a file in the test's temporary directory, PostgreSQL on a new database of the
+session's throwaway cluster (``tests/pg.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from gateway.store.interfaces import ForwarderReader, Store
+from gateway.store.postgres import PostgresReader, PostgresStore
 from gateway.store.reader import SqliteReader
 from gateway.store.sqlite import SqliteStore
+from tests.pg import PgCluster
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,28 @@ class Backend:
     new_reader: Callable[[], ForwarderReader]
 
 
-def _sqlite(tmp_path: Path) -> Backend:
-    path = tmp_path / "contract.db"
+def _sqlite(request: pytest.FixtureRequest) -> Backend:
+    path: Path = request.getfixturevalue("tmp_path") / "contract.db"
     return Backend(new_store=lambda: SqliteStore(path), new_reader=lambda: SqliteReader(path))
 
 
-#: backend name -> factory on a fresh temporary directory
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
+def _postgresql(request: pytest.FixtureRequest) -> Backend:
+    """A fresh database on the session's throwaway cluster (tests/pg.py)."""
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    dsn = cluster.new_database()
+    return Backend(new_store=lambda: PostgresStore(dsn), new_reader=lambda: PostgresReader(dsn))
+
+
+#: backend name -> factory on fresh storage (a test's temporary directory, a new database)
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgresql,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    return BACKENDS[request.param](tmp_path)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return BACKENDS[request.param](request)
 
 
 @pytest.fixture

@@ -619,3 +619,110 @@ async def test_forwarder_reader_sees_what_the_store_committed(
     assert await reader.status_view(tid) is not None
     await store.finish_outbox([OutboxOutcome(due[0].id, "done")])
     assert [r[0] for r in await reader.dedup_rows(NOW - timedelta(days=1))] == [tid]
+
+
+# -- outbox claims (several instances on one database) ----------------------------------------
+
+
+async def test_two_claimers_never_get_the_same_row(backend: Backend, store: Store) -> None:
+    for n in range(30):
+        await file(store, report(f"laporan {n}", phone=None), f"k{n}")  # 60 rows
+    other = backend.new_store()  # a second instance: its own connections
+    await other.open()
+    try:
+        now = later()
+        got: dict[str, list[int]] = {"a": [], "b": []}
+
+        async def claim(name: str, s: Store) -> None:
+            while batch := await s.claim_outbox(name, now, 4, lease_s=60):
+                got[name] += [i.id for i in batch]
+
+        await asyncio.gather(claim("a", store), claim("b", other), claim("a", store))
+    finally:
+        await other.close()
+    every = got["a"] + got["b"]
+    assert len(every) == len(set(every)) == 60
+    assert await store.claim_outbox("c", now, 10, lease_s=60) == []  # all held
+
+
+async def test_claimed_rows_carry_what_due_rows_carry_and_honour_filters(store: Store) -> None:
+    tid = (await file(store, report(), "k1")).tracking_id
+    acks = await store.claim_outbox("a", later(), 10, 60, exclude_targets=frozenset({"core"}))
+    assert [(i.kind, i.tracking_id, i.report_json) for i in acks] == [("ack", tid, None)]
+    (fwd,) = await store.claim_outbox("b", later(), 10, 60, only_targets=frozenset({"core"}))
+    assert fwd.kind == "forward" and fwd.report_json is not None and fwd.attempts == 0
+    assert await store.claim_outbox("c", later(), 10, 60, only_targets=frozenset()) == []
+
+
+async def test_an_expired_lease_is_taken_over(store: Store) -> None:
+    await file(store, report(reply=False), "k1")
+    now = later()
+    (first,) = await store.claim_outbox("dead-instance", now, 10, lease_s=30)
+    assert await store.claim_outbox("b", now + 29, 10, lease_s=30) == []
+    (taken,) = await store.claim_outbox("b", now + 30, 10, lease_s=30)
+    assert taken.id == first.id
+    assert await store.claim_outbox("a", now + 31, 10, lease_s=30) == []  # b holds it now
+
+
+async def test_an_outcome_ends_the_claim(store: Store) -> None:
+    await file(store, report(reply=False), "k1")
+    now = later()
+    (item,) = await store.claim_outbox("a", now, 10, lease_s=3600)
+    retry_at = now + 5
+    await store.finish_outbox([OutboxOutcome(item.id, "retry", error="503", retry_at=retry_at)])
+    (again,) = await store.claim_outbox("b", retry_at, 10, lease_s=3600)  # not held an hour
+    assert again.id == item.id and again.attempts == 1
+    await store.finish_outbox([OutboxOutcome(item.id, "done")])
+    assert await store.claim_outbox("c", retry_at + 7200, 10, lease_s=60) == []
+
+
+# -- leader leases ---------------------------------------------------------------------------
+
+
+async def test_a_lease_is_acquired_renewed_and_released_by_its_holder(store: Store) -> None:
+    assert await store.acquire_lease("x-pollers", "a", ttl_s=10)
+    assert await store.acquire_lease("x-pollers", "a", ttl_s=10)  # its own: extended
+    assert await store.renew_lease("x-pollers", "a", ttl_s=10)
+    await store.release_lease("x-pollers", "a")
+    assert await store.acquire_lease("x-pollers", "b", ttl_s=10)  # free again at once
+    await store.release_lease("x-pollers", "nobody")  # not the holder: nothing happens
+    await store.release_lease("never-held", "a")
+
+
+async def test_parts_filed_at_once_through_two_handles_complete_once(
+    backend: Backend, store: Store
+) -> None:
+    """The last two parts of a message arrive on two instances at the same moment: exactly
+    one of them completes the message."""
+    other = backend.new_store()
+    await other.open()
+    try:
+        groups = [f"g{n}" for n in range(20)]
+        done = await asyncio.gather(
+            *(
+                s.store_fragment(g, part, 2, b"x", {})
+                for g in groups
+                for s, part in ((store, 1), (other, 2))
+            )
+        )
+    finally:
+        await other.close()
+    completed = [parts is not None for parts in done]
+    assert [sum(completed[2 * n : 2 * n + 2]) for n in range(len(groups))] == [1] * len(groups)
+
+
+async def test_nul_characters_from_a_transport_never_block_a_filing(store: Store) -> None:
+    """A NUL in what a transport sent (a raw payload, a follow-up, a core's note) is stored
+    like any other character or as U+FFFD: the message is filed, never refused for ever."""
+    r = report("lampu mati").model_copy(update={"raw": {"pdu": "ab\x00cd", "ok": "\\u0000"}})
+    tid = (await file(store, r, "sms:\x00nul")).tracking_id
+    found = await store.get_report(tid)
+    assert found is not None
+    assert found[0].raw["pdu"] in ("ab\x00cd", "ab\ufffdcd") and found[0].raw["ok"] == "\\u0000"
+    assert (await file(store, r, "sms:\x00nul")).repeat
+    assert await store.add_followup(tid, "sms:f\x00", "foto\x00nya")
+    assert [t.replace("\ufffd", "\x00") for t in await store.followups(tid)] == ["foto\x00nya"]
+    event = CoreEvent(tid, "in_progress", datetime.now(UTC), note="ke\x00dinas")
+    assert (await store.apply_event(event, lambda rep, s: [])).applied
+    await store.set_checkpoint("x.since_id", "1\x002")
+    assert await store.get_checkpoint("x.since_id") in ("1\x002", "1\ufffd2")
