@@ -18,7 +18,8 @@ from typing import Any
 
 from gateway.adapter import Fragment, IntakeResult
 from gateway.store.base import CoreEvent, EventResult, FileRequest, OutboxRow, PriorReport
-from gateway.store.postgres.reader import Conn, outbox_item
+from gateway.store.postgres.reader import Conn
+from gateway.store.rows import outbox_item
 from normalizer import Report
 from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, job_payload
 
