@@ -30,6 +30,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.auth_state import AuthState
 from adapters.telegram import metrics
 from adapters.telegram.client import BotClient
 from adapters.telegram.config import TelegramConfig
@@ -81,7 +82,7 @@ class TelegramAdapter(Adapter):
         self.bucket = TokenBucket.full(
             max(1.0, config.send_rate_per_s), config.send_rate_per_s, time.monotonic()
         )
-        self.problem: str | None = None
+        self.auth = AuthState(log, "telegram Bot API accepts the bot again", gauge=metrics.AUTH_OK)
         self._job: Periodic | None = None
         self._stopping = False
 
@@ -122,7 +123,7 @@ class TelegramAdapter(Adapter):
             self._schedule(self._failed(exc))
             return None
         self.backoff.reset()
-        self._ok()
+        self.auth.accepted()
         self._schedule(self.config.poll_interval_s)
         return handled
 
@@ -137,10 +138,10 @@ class TelegramAdapter(Adapter):
             wait, kind = exc.retry_after, "rate_limited"
         elif isinstance(exc, AuthError):
             kind = "auth"
-            self._unhealthy(f"the Bot API refuses the token ({exc.status})")
+            self.auth.refused(f"the Bot API refuses the token ({exc.status})")
         elif isinstance(exc, ConflictError):
             kind = "conflict"
-            self._unhealthy(
+            self.auth.refused(
                 'getUpdates conflicts: a webhook is set (deleteWebhook, or mode = "webhook") '
                 "or another instance polls with this token"
             )
@@ -156,16 +157,6 @@ class TelegramAdapter(Adapter):
         metrics.API_ERRORS.labels("getUpdates", kind).inc()
         log.warning("telegram poll failed (%s): %s; next try in %.1f s", kind, exc, wait)
         return wait
-
-    def _unhealthy(self, detail: str) -> None:
-        self.problem = detail
-        metrics.AUTH_OK.set(0)
-
-    def _ok(self) -> None:
-        if self.problem is not None:
-            log.info("telegram Bot API accepts the bot again")
-        self.problem = None
-        metrics.AUTH_OK.set(1)
 
     # -- outbound -------------------------------------------------------------------------
 
@@ -203,7 +194,7 @@ class TelegramAdapter(Adapter):
             return SendError(f"{exc} (chat {mask_id(chat)})", retryable=False)
         metrics.SENT.labels("error").inc()
         if isinstance(exc, AuthError):
-            self._unhealthy(f"the Bot API refuses the token ({exc.status})")
+            self.auth.refused(f"the Bot API refuses the token ({exc.status})")
             return SendError(str(exc), retryable=True, retry_after=self.config.backoff_floor_s)
         if isinstance(exc, TransientError):
             return SendError(str(exc), retryable=True)
@@ -233,6 +224,4 @@ class TelegramAdapter(Adapter):
             extra["backoff_failures"] = self.backoff.failures
             if self.poller.last_poll_at is not None:
                 extra["last_poll_at"] = self.poller.last_poll_at.isoformat()
-        if self.problem is not None:
-            return Health(ok=False, detail=self.problem, extra=extra)
-        return Health(ok=True, extra=extra)
+        return self.auth.health(extra)

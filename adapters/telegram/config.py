@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from adapters.api_settings import ApiBaseUrl
 from gateway.settings_base import Settings
 
 #: ``<bot id>:<secret>`` as BotFather issues it
@@ -36,7 +37,7 @@ class TelegramConfig(Settings):
     #: ``X-Telegram-Bot-Api-Secret-Token`` Telegram sends with every webhook call
     webhook_secret: SecretStr = SecretStr("")
     #: the Bot API server (a self-hosted ``telegram-bot-api`` or a test server works too)
-    api_base_url: str = "https://api.telegram.org"
+    api_base_url: ApiBaseUrl = "https://api.telegram.org"
     #: long-poll ``timeout`` of ``getUpdates`` (seconds Telegram holds an empty request)
     poll_timeout_s: int = Field(default=30, ge=0, le=50)
     #: pause between two polls (0: the long poll itself is the wait)
@@ -63,14 +64,6 @@ class TelegramConfig(Settings):
     max_send_wait_s: float = Field(default=5.0, ge=0)
     #: the answer to /start, /bantuan, greetings and "tes" (replaces the SMS help template)
     help_text: str = Field(default=DEFAULT_HELP, min_length=1, max_length=4096)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
 
     @field_validator("allowed_updates")
     @classmethod

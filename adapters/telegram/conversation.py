@@ -28,10 +28,11 @@ from pathlib import Path
 from adapters.telegram import metrics
 from adapters.telegram.client import BotClient
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.inbound import Command, Intent, TgMessage, parse_command
+from adapters.telegram.inbound import TgMessage, parse_command
 from adapters.telegram.photos import fetch_photo
 from gateway.adapter import Intake
 from normalizer import tracking
+from normalizer.keywords import Intent, ParsedKeywords
 from normalizer.non_complaint import text_non_complaint as non_complaint
 from normalizer.privacy import mask_handle
 from normalizer.report import Channel, Location, ReplyAddress, Report, Reporter
@@ -110,7 +111,7 @@ class Conversation:
         if command.intent is Intent.HELP:
             return await self._answer(msg, "help", "help", checkpoint)
         if command.intent is Intent.STATUS:
-            outcome = await self._status(msg, command.tracking_raw)
+            outcome = await self._status(msg, command.tracking_raw or "")
             return await self._advance(outcome, checkpoint)
         if command.intent is Intent.STOP:
             await self.intake.set_opt_out(
@@ -186,7 +187,7 @@ class Conversation:
         self,
         msg: TgMessage,
         text: str,
-        command: Command,
+        command: ParsedKeywords,
         checkpoint: tuple[str, str] | None,
     ) -> Outcome:
         raw = dict(msg.raw)

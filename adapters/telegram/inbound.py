@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
+from normalizer.keywords import Intent, ParsedKeywords
 from normalizer.text import clean_text
 
 
@@ -156,24 +156,6 @@ def _photos(value: Any) -> tuple[PhotoSize, ...]:
     return tuple(sorted(sizes, key=lambda s: (s.file_size or 0, s.width * s.height)))
 
 
-class Intent(StrEnum):
-    REPORT = "report"
-    STATUS = "status"
-    HELP = "help"
-    STOP = "stop"
-
-
-@dataclass(frozen=True)
-class Command:
-    """What the leading keywords of a message ask for."""
-
-    intent: Intent
-    text: str = ""
-    anonymous: bool = False
-    confidential: bool = False
-    tracking_raw: str = ""
-
-
 _HELP = {"START", "BANTUAN", "HELP", "INFO"}
 _STATUS = {"CEK", "STATUS"}
 _STOP = {"STOP", "BERHENTI"}
@@ -181,14 +163,20 @@ _STOP = {"STOP", "BERHENTI"}
 _LEAD = re.compile(r"^\s*[/#]?(?P<word>[A-Za-z]+)(?:@\w+)?[\s:,.!]*", re.UNICODE)
 
 
-def parse_command(text: str, *, min_chars: int) -> Command:
+def parse_command(text: str, *, min_chars: int) -> ParsedKeywords:
     """The intent of *text* from its leading keywords (with or without ``/``, any case).
 
     ``/start``, ``/bantuan`` (``/help``, ``INFO``) without a complaint after them: help.
     ``/cek <id>`` / ``CEK <id>``: status (bare ``/cek``: help). ``STOP``/``BERHENTI``
     alone: opt out ("stop pungli di kelurahan" is a complaint). ``/rahasia`` and
     ``/anonim`` (either order, also as plain words) flag the complaint that follows.
-    Anything else is a complaint, or help when shorter than *min_chars*."""
+    Anything else is a complaint, or help when shorter than *min_chars*.
+
+    The answer is the text doors' :class:`~normalizer.keywords.ParsedKeywords` (no region:
+    a bot has no regional prefixes), but the reading is the bot's own, not
+    :func:`~normalizer.keywords.parse_keywords`: slash commands with a bot name
+    (``/cek@lapor1708bot``), ``/start`` before a complaint, ``CEK`` only as the first word,
+    and the flags kept on a help answer."""
     rest = clean_text(text)
     anonymous = confidential = False
     first = True
@@ -199,12 +187,12 @@ def parse_command(text: str, *, min_chars: int) -> Command:
         if word in _STATUS and first:
             raw_id = after.strip()
             if not raw_id:
-                return Command(Intent.HELP)
-            return Command(Intent.STATUS, tracking_raw=raw_id[:40])
+                return ParsedKeywords(Intent.HELP)
+            return ParsedKeywords(Intent.STATUS, tracking_raw=raw_id[:40])
         if word in _STOP and first and not after.strip(" .!"):
-            return Command(Intent.STOP)
+            return ParsedKeywords(Intent.STOP)
         if word in _HELP and len(after.strip()) < min_chars:
-            return Command(Intent.HELP, anonymous=anonymous, confidential=confidential)
+            return ParsedKeywords(Intent.HELP, anonymous=anonymous, confidential=confidential)
         if word == "RAHASIA":
             confidential, rest = True, after
         elif word in {"ANONIM", "ANONYMOUS"}:
@@ -216,5 +204,5 @@ def parse_command(text: str, *, min_chars: int) -> Command:
         first = False
     body = rest.strip()
     if len(body) < min_chars:
-        return Command(Intent.HELP, anonymous=anonymous, confidential=confidential)
-    return Command(Intent.REPORT, text=body, anonymous=anonymous, confidential=confidential)
+        return ParsedKeywords(Intent.HELP, anonymous=anonymous, confidential=confidential)
+    return ParsedKeywords(Intent.REPORT, text=body, anonymous=anonymous, confidential=confidential)

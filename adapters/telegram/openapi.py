@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.webhook import PATH, SECRET_HEADER
+from adapters.webhook_doc import webhook_post
 
 
 def openapi_paths(config: TelegramConfig) -> dict[str, Any]:
@@ -15,27 +16,12 @@ def openapi_paths(config: TelegramConfig) -> dict[str, Any]:
     error = {"description": "Error {error: {code, message}}"}
     return {
         PATH: {
-            "post": {
-                "summary": "An update from the Telegram Bot API (setWebhook secret_token)",
-                "parameters": [
-                    {
-                        "name": SECRET_HEADER,
-                        "in": "header",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "responses": {
-                    "200": {"description": "Committed {handled, outcome, repeat}"},
-                    "400": error,
-                    "401": error,
-                    "413": error,
-                    "503": error,
-                },
-            }
+            "post": webhook_post(
+                "An update from the Telegram Bot API (setWebhook secret_token)",
+                SECRET_HEADER,
+                "Committed {handled, outcome, repeat}",
+                error,
+                ("400", "401", "413", "503"),
+            )
         }
     }

@@ -30,6 +30,7 @@ import functools
 import logging
 from typing import Any
 
+from adapters.auth_state import AuthState
 from adapters.twitter import metrics
 from adapters.twitter.client import XClient
 from adapters.twitter.config import TwitterConfig
@@ -91,7 +92,12 @@ class TwitterAdapter(Adapter):
             for family in (MENTIONS, DMS, "write")
         }
         self.pacer = ReplyPacer(config.reply_rate_per_min)
-        self.auth_problem: str | None = None
+        self.auth = AuthState(
+            log,
+            "x credentials accepted again",
+            gauge=metrics.AUTH_OK,
+            detail_prefix="X refuses the credentials: ",
+        )
         self._locks = {family: asyncio.Lock() for family in (MENTIONS, DMS)}
         self._empty = {MENTIONS: 0, DMS: 0}
         self._idle = {MENTIONS: False, DMS: False}
@@ -152,7 +158,7 @@ class TwitterAdapter(Adapter):
                 self._failed(family, exc)
                 return None
         self.backoff[family].on_success()
-        self._auth_ok()
+        self.auth.accepted()
         self._track_idle(family, fresh)
         return fresh
 
@@ -164,7 +170,7 @@ class TwitterAdapter(Adapter):
         elif isinstance(exc, AuthError):
             wait = backoff.on_transient()
             kind = "auth"
-            self._auth_failed(str(exc))
+            self.auth.refused(str(exc))
         elif isinstance(exc, XApiError):
             wait = backoff.on_transient()
             kind = "transient" if isinstance(exc, TransientError) else "client"
@@ -190,16 +196,6 @@ class TwitterAdapter(Adapter):
         if job is not None and not self._stopping:
             job.reschedule(interval)
         log.info("x %s polling every %.0f s", family, interval)
-
-    def _auth_failed(self, detail: str) -> None:
-        self.auth_problem = detail
-        metrics.AUTH_OK.set(0)
-
-    def _auth_ok(self) -> None:
-        if self.auth_problem is not None:
-            log.info("x credentials accepted again")
-        self.auth_problem = None
-        metrics.AUTH_OK.set(1)
 
     # -- outbound -------------------------------------------------------------------------
 
@@ -247,7 +243,7 @@ class TwitterAdapter(Adapter):
             wait = self.backoff["write"].on_rate_limited(exc.headers)
             return SendError(str(exc), retryable=True, retry_after=wait)
         if isinstance(exc, AuthError):
-            self._auth_failed(str(exc))
+            self.auth.refused(str(exc))
             return SendError(str(exc), retryable=True, retry_after=self.config.backoff_floor_s)
         if isinstance(exc, TransientError):
             return SendError(str(exc), retryable=True)
@@ -267,8 +263,4 @@ class TwitterAdapter(Adapter):
             if isinstance(poller, MentionsPoller) and poller.last_poll_at is not None:
                 extra[family]["last_poll_at"] = poller.last_poll_at.isoformat()
             extra[family]["idle"] = self._idle.get(family, False)
-        if self.auth_problem is not None:
-            return Health(
-                ok=False, detail=f"X refuses the credentials: {self.auth_problem}", extra=extra
-            )
-        return Health(ok=True, extra=extra)
+        return self.auth.health(extra)

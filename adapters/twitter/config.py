@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from adapters.api_settings import ApiBaseUrl
 from gateway.settings_base import Settings
 
 
 class TwitterConfig(Settings):
     enabled: bool = False
     #: default the real API; point it at any compatible server (tests use a local one)
-    api_base_url: str = "https://api.x.com"
+    api_base_url: ApiBaseUrl = "https://api.x.com"
     user_id: str = ""
     screen_name: str = "lapor1708"
     consumer_key: SecretStr = SecretStr("")
@@ -57,14 +58,6 @@ class TwitterConfig(Settings):
     backoff_max_s: float = Field(default=900.0, gt=0)
     #: ``send`` waits at most this long for a reply slot, else asks the outbox to retry later
     max_send_wait_s: float = Field(default=5.0, ge=0)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
 
     @field_validator("hashtag")
     @classmethod

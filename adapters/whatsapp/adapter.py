@@ -23,6 +23,7 @@ import logging
 import time
 from typing import Any
 
+from adapters.auth_state import AuthState
 from adapters.whatsapp import metrics, state
 from adapters.whatsapp.config import TemplateSpec, WhatsAppConfig
 from adapters.whatsapp.graph import GraphClient, GraphError
@@ -72,7 +73,11 @@ class WhatsAppAdapter(Adapter):
             overloaded=ctx.overloaded,
         )
         self.throttle = SendThrottle(config.backoff_floor_s, config.backoff_max_s)
-        self.auth_problem: str | None = None
+        self.auth = AuthState(
+            log,
+            "whatsapp access token accepted again",
+            detail_prefix="WhatsApp refuses the access token: ",
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -161,9 +166,7 @@ class WhatsAppAdapter(Adapter):
         except GraphError as exc:
             raise self._send_error(exc, number, to) from None
         self.throttle.succeeded(number, to)
-        if self.auth_problem is not None:
-            log.info("whatsapp access token accepted again")
-        self.auth_problem = None
+        self.auth.accepted()
         return SendResult(message_id=wamid or None)
 
     def _opaque(self, message: OutboundMessage, form: str) -> str:
@@ -255,7 +258,7 @@ class WhatsAppAdapter(Adapter):
             return SendError(str(exc), retryable=True, retry_after=wait)
         metrics.SENT.labels("any", "error").inc()
         if exc.code in AUTH_CODES or exc.status == 401:
-            self.auth_problem = str(exc)
+            self.auth.refused(str(exc))
             return SendError(str(exc), retryable=True, retry_after=self.config.backoff_max_s)
         return SendError(str(exc), retryable=exc.retryable, retry_after=exc.retry_after)
 
@@ -267,13 +270,7 @@ class WhatsAppAdapter(Adapter):
             "held_rate_limits": self.throttle.held(),
             "templates": sorted(self.config.templates),
         }
-        if self.auth_problem is not None:
-            return Health(
-                ok=False,
-                detail=f"WhatsApp refuses the access token: {self.auth_problem}",
-                extra=extra,
-            )
-        return Health(ok=True, extra=extra)
+        return self.auth.health(extra)
 
 
 def _opaque(raw: str | None) -> dict[str, Any]:

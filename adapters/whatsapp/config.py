@@ -16,6 +16,7 @@ import re
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from adapters.api_settings import ApiBaseUrl
 from gateway.settings_base import Settings
 
 #: placeholders a template parameter may name (filled from the outbound message)
@@ -49,7 +50,7 @@ class WhatsAppConfig(Settings):
     access_token: SecretStr = SecretStr("")
     phone_number_ids: list[str] = Field(default_factory=list)
     #: default the real Graph API; tests point it at a local fake
-    api_base_url: str = "https://graph.facebook.com"
+    api_base_url: ApiBaseUrl = "https://graph.facebook.com"
     api_version: str = "v21.0"
     templates: dict[str, TemplateSpec] = Field(default_factory=dict)
     #: the customer service window is 24 h; stop free-form sends this much earlier
@@ -68,14 +69,6 @@ class WhatsAppConfig(Settings):
     #: back-off after a rate-limit error (130429, 131056) without its own delay
     backoff_floor_s: float = Field(default=2.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
 
     @field_validator("api_version")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.webhook_doc import webhook_post
 from adapters.whatsapp.config import WhatsAppConfig
 from adapters.whatsapp.webhook import PATH
 
@@ -34,28 +35,12 @@ def openapi_paths(section: WhatsAppConfig) -> dict[str, Any]:
                     "403": error,
                 },
             },
-            "post": {
-                "summary": "WhatsApp Cloud API events (messages, statuses); 200 after commit",
-                "parameters": [
-                    {
-                        "name": "X-Hub-Signature-256",
-                        "in": "header",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "responses": {
-                    "200": {"description": "Every message and status committed"},
-                    "400": error,
-                    "401": error,
-                    "413": error,
-                    "422": error,
-                    "503": error,
-                },
-            },
+            "post": webhook_post(
+                "WhatsApp Cloud API events (messages, statuses); 200 after commit",
+                "X-Hub-Signature-256",
+                "Every message and status committed",
+                error,
+                ("400", "401", "413", "422", "503"),
+            ),
         }
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypedDict
 
+from gateway.adapter import IntakeResult
 from normalizer import PossibleDuplicate, Report
 from outbox.jobs import Job, OutboxState
 
@@ -65,6 +66,43 @@ class FileRequest:
     planner: Planner
     new_tracking_id: Callable[[], str]
 
+    def plan(
+        self, report: Report, tracking_id: str, prior: list[PriorReport]
+    ) -> tuple[Plan, Report]:
+        """The planner's plan for *report* filed as *tracking_id*, and the report as it is
+        stored: with that ID and the plan's duplicate links and throttled flag."""
+        report = report.model_copy(update={"tracking_id": tracking_id})
+        plan = self.planner(report, prior)
+        report = report.model_copy(
+            update={
+                "duplicate_of": plan.duplicate_of,
+                "possible_duplicate_of": plan.possible_duplicate_of,
+                "throttled": plan.throttled,
+            }
+        )
+        return plan, report
+
+    def repeat(
+        self,
+        tracking_id: str | None,
+        body_hash: str | None,
+        first_status: str | None,
+        duplicate_of: str | None,
+    ) -> IntakeResult:
+        """The answer to a repeat of a known inbound key: the original result (the status
+        it was filed with, not where the core has moved it since; ``answered`` for a key
+        that filed no report), and a conflict when the stored body hash differs."""
+        conflict = (
+            self.body_hash is not None and body_hash is not None and body_hash != self.body_hash
+        )
+        return IntakeResult(
+            tracking_id=tracking_id or "",
+            status=first_status or "answered",
+            repeat=True,
+            duplicate_of=duplicate_of,
+            conflict=conflict,
+        )
+
 
 @dataclass(frozen=True)
 class CoreEvent:
@@ -74,6 +112,13 @@ class CoreEvent:
     note: str | None = None
     agency: str | None = None
     event_key: str | None = None
+
+    @property
+    def history_key(self) -> str:
+        """The key of the event's status history row, unique per report: the core's
+        ``event_key``, else the status and its UTC time (a repeat records nothing)."""
+        key = self.event_key or f"{self.status}|{self.at.astimezone(UTC).isoformat()}"
+        return f"{self.tracking_id}|{key}"
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,8 @@ def file_report(c: sqlite3.Connection, req: FileRequest) -> IntakeResult:
         (req.inbound_key,),
     ).fetchone()
     if row is not None:
-        tracking_id, body_hash, status, duplicate_of = row
-        conflict = (
-            req.body_hash is not None and body_hash is not None and body_hash != req.body_hash
-        )
-        return IntakeResult(
-            tracking_id=tracking_id or "",
-            status=status or "answered",
-            repeat=True,
-            duplicate_of=duplicate_of,
-            conflict=conflict,
-        )
+        tracking_id, body_hash, first_status, duplicate_of = row
+        return req.repeat(tracking_id, body_hash, first_status, duplicate_of)
 
     report = req.report
     identities = report.reporter.identity_keys()
@@ -95,15 +86,7 @@ def _insert_report(
     """Plan and insert the report under *tracking_id*; ``False`` on an ID collision (1 in
     10^11 per stored report), in which case the caller draws again. The primary key, not a
     prior SELECT, is what guarantees uniqueness."""
-    report = report.model_copy(update={"tracking_id": tracking_id})
-    plan = req.planner(report, prior)
-    report = report.model_copy(
-        update={
-            "duplicate_of": plan.duplicate_of,
-            "possible_duplicate_of": plan.possible_duplicate_of,
-            "throttled": plan.throttled,
-        }
-    )
+    plan, report = req.plan(report, tracking_id, prior)
     received = report.received_at.isoformat()
     try:
         c.execute(
@@ -268,7 +251,6 @@ def apply_event(
     # stored in UTC: the history is ordered by this text, which is chronological only when
     # every row has the same offset (a core may send +07:00 one day and Z the next)
     at = event.at.astimezone(UTC).isoformat()
-    key = event.event_key or f"{event.status}|{at}"
     cur = c.execute(
         "INSERT OR IGNORE INTO status_history (tracking_id, at, status, note, agency, event_key, "
         "created_at) VALUES (?,?,?,?,?,?,?)",
@@ -278,7 +260,7 @@ def apply_event(
             event.status,
             event.note,
             event.agency,
-            f"{event.tracking_id}|{key}",
+            event.history_key,
             time.time(),
         ),
     )

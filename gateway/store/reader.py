@@ -16,7 +16,6 @@ owns both, and has migrated the file before it starts a forwarder). :class:`Sqli
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 import time
@@ -26,7 +25,8 @@ from typing import Any, cast
 
 import aiosqlite
 
-from gateway.adapter import Fragment, StatusEntry, StatusView, StoreUnavailableError
+from gateway.adapter import Fragment, StatusView, StoreUnavailableError
+from gateway.store import rows as m
 from gateway.store.base import (
     CoreCase,
     DeadLetter,
@@ -39,7 +39,7 @@ from gateway.store.base import (
     TargetBacklog,
 )
 from normalizer import Report
-from outbox.jobs import Job, OutboxItem, UnreadableJob, read_job
+from outbox.jobs import OutboxItem
 
 # aiosqlite logs every statement *with its parameters* at DEBUG: phone numbers, e-mails and
 # report text would reach the logs of anyone who turns on debug logging. Its INFO and above
@@ -124,12 +124,7 @@ class SqliteReader:
             "ORDER BY grp, part",
             (cutoff,),
         )
-        groups: dict[str, list[Fragment]] = {}
-        for row in rows:
-            groups.setdefault(row["grp"], []).append(
-                Fragment(part=row["part"], data=bytes(row["data"]), meta=json.loads(row["meta"]))
-            )
-        return groups
+        return m.fragment_groups(rows)
 
     async def get_checkpoint(self, name: str) -> str | None:
         rows = await self._read("SELECT value FROM checkpoints WHERE name = ?", (name,))
@@ -141,9 +136,7 @@ class SqliteReader:
         rows = await self._read(
             "SELECT body, status FROM reports WHERE tracking_id = ?", (tracking_id,)
         )
-        if not rows:
-            return None
-        return Report.model_validate_json(rows[0]["body"]), str(rows[0]["status"])
+        return m.report_and_status(rows[0]) if rows else None
 
     async def status_view(self, tracking_id: str) -> StatusView | None:
         rows = await self._read(
@@ -157,19 +150,7 @@ class SqliteReader:
             "SELECT at, status, note FROM status_history WHERE tracking_id = ? ORDER BY at, id",
             (tracking_id,),
         )
-        row = rows[0]
-        return StatusView(
-            tracking_id=tracking_id,
-            status=row["status"],
-            channel=row["channel"],
-            received_at=datetime.fromisoformat(row["received_at"]),
-            agency=row["agency"],
-            category=row["category"],
-            history=[
-                StatusEntry(at=datetime.fromisoformat(h["at"]), status=h["status"], note=h["note"])
-                for h in history
-            ],
-        )
+        return m.status_view(tracking_id, rows[0], history)
 
     async def list_reports(self, status: str | None, limit: int) -> list[ReportSummary]:
         sql = (
@@ -183,7 +164,7 @@ class SqliteReader:
             params = (status,)
         sql += " ORDER BY received_at DESC LIMIT ?"
         rows = await self._read(sql, (*params, limit))
-        return [cast(ReportSummary, dict(r)) for r in rows]
+        return [m.report_summary(r) for r in rows]
 
     async def followups(self, tracking_id: str) -> list[str]:
         rows = await self._read(
@@ -215,17 +196,9 @@ class SqliteReader:
             (since.isoformat(),),
         )
         return [
-            (
-                r[0],
-                r[1] or "",
-                identities.get(r[0], []),
-                datetime.fromisoformat(r[2]),
-                r[3],
-                r[4],
-                r[5],
-            )
+            m.dedup_row(r, identities.get(r["tracking_id"], []))
             for r in rows
-            if r[0] not in skip
+            if r["tracking_id"] not in skip
         ]
 
     # -- outbox ----------------------------------------------------------------------------
@@ -245,7 +218,7 @@ class SqliteReader:
             "ORDER BY o.id LIMIT ?",
             (now, *params, limit),
         )
-        return _items(rows)
+        return [m.outbox_item(r) for r in rows]
 
     async def outbox_items(self, ids: list[int]) -> list[OutboxItem]:
         """The rows *ids* as the relay takes them, oldest first (after a claim)."""
@@ -253,7 +226,7 @@ class SqliteReader:
             return []
         marks = ",".join("?" * len(ids))
         rows = await self._read(f"{_ITEM_SELECT} WHERE o.id IN ({marks}) ORDER BY o.id", tuple(ids))
-        return _items(rows)
+        return [m.outbox_item(r) for r in rows]
 
     async def outbox_depth(self) -> dict[str, int]:
         rows = await self._read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
@@ -322,14 +295,7 @@ class SqliteReader:
             "JOIN reports r ON r.tracking_id = h.tracking_id ORDER BY h.first LIMIT ?",
             (limit,),
         )
-        return [
-            HeldReport(
-                tracking_id=r["tracking_id"],
-                report=Report.model_validate_json(r["body"]),
-                held_rows=int(r["n"]),
-            )
-            for r in rows
-        ]
+        return [m.held_report(r) for r in rows]
 
     # -- embedded case store ---------------------------------------------------------------
 
@@ -361,26 +327,3 @@ _ITEM_SELECT = (
     "CASE WHEN o.kind IN ('forward', 'addendum') THEN r.body END AS body "
     "FROM outbox o LEFT JOIN reports r ON r.tracking_id = o.tracking_id"
 )
-
-
-def _items(rows: list[aiosqlite.Row]) -> list[OutboxItem]:
-    return [
-        OutboxItem(
-            id=r["id"],
-            job=_job(r["kind"], r["payload"]),
-            tracking_id=r["tracking_id"],
-            target=r["target"],
-            attempts=r["attempts"],
-            created_at=r["created_at"],
-            report_json=r["body"],
-        )
-        for r in rows
-    ]
-
-
-def _job(kind: str, payload: str) -> Job | UnreadableJob:
-    """The row's job, or why it cannot be read (the relay dead-letters that row alone)."""
-    try:
-        return read_job(kind, payload)
-    except ValueError as exc:
-        return UnreadableJob(kind, str(exc))

@@ -8,12 +8,11 @@ the statements they run are in :mod:`gateway.store.queries`. Reads are those of
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gateway.adapter import Fragment, IntakeResult, StoreUnavailableError
+from gateway.adapter import Fragment, IntakeResult
 from gateway.store import queries as q
 from gateway.store.base import (
     CoreEvent,
@@ -21,6 +20,7 @@ from gateway.store.base import (
     FileRequest,
     OutboxRow,
 )
+from gateway.store.health import CommitHealth
 from gateway.store.reader import SqliteReader
 from gateway.store.writer import GroupCommitWriter
 from normalizer import Report
@@ -34,15 +34,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class SqliteStore(SqliteReader):
+class SqliteStore(SqliteReader, CommitHealth):
     """Every store interface (:class:`gateway.store.interfaces.Store`) on one SQLite file."""
 
     def __init__(self, path: Path, *, max_batch: int = 256) -> None:
         super().__init__(path, read_only=False)
         self.writer = GroupCommitWriter(path, max_batch=max_batch)
-        #: how long a failed commit keeps :meth:`healthy` false; a probe alone cannot tell
-        #: a full disk (an empty transaction commits fine), so a real failure is remembered
-        self.failure_memory_s = 5.0
 
     @property
     def batches(self) -> int:
@@ -80,17 +77,12 @@ class SqliteStore(SqliteReader):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def healthy(self) -> bool:
-        """True when a write transaction can commit (disk writable, file not locked) and no
-        real commit failed within ``failure_memory_s``."""
-        failed_at = self.writer.failed_at
-        if failed_at is not None and time.monotonic() - failed_at < self.failure_memory_s:
-            return False
-        try:
-            await self.write(lambda c: c.execute("SELECT 1").fetchone())
-        except StoreUnavailableError:
-            return False
-        return True
+    def last_commit_failure(self) -> float | None:
+        return self.writer.failed_at
+
+    async def probe_write(self) -> None:
+        """Fails when the disk is not writable or the file is locked."""
+        await self.write(lambda c: c.execute("SELECT 1").fetchone())
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run *fn* inside a group-committed transaction; return after the commit."""

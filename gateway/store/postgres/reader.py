@@ -11,7 +11,6 @@ restarting, or read-only after a failover, and the caller answers "retry".
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,8 @@ from typing import Any, TypeAlias, TypeVar, cast
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from gateway.adapter import Fragment, StatusEntry, StatusView, StoreUnavailableError
+from gateway.adapter import Fragment, StatusView, StoreUnavailableError
+from gateway.store import rows as m
 from gateway.store.base import (
     CoreCase,
     DeadLetter,
@@ -33,7 +33,6 @@ from gateway.store.base import (
     RetryingRow,
     TargetBacklog,
 )
-from gateway.store.reader import _job
 from normalizer import Report
 from outbox.jobs import OutboxItem
 
@@ -121,12 +120,7 @@ class PostgresReader:
             "ORDER BY grp, part",
             time.time() - older_than_s,
         )
-        groups: dict[str, list[Fragment]] = {}
-        for row in rows:
-            groups.setdefault(row["grp"], []).append(
-                Fragment(part=row["part"], data=bytes(row["data"]), meta=json.loads(row["meta"]))
-            )
-        return groups
+        return m.fragment_groups(rows)
 
     async def get_checkpoint(self, name: str) -> str | None:
         rows = await self._read("SELECT value FROM checkpoints WHERE name = $1", name)
@@ -138,9 +132,7 @@ class PostgresReader:
         rows = await self._read(
             "SELECT body::text AS body, status FROM reports WHERE tracking_id = $1", tracking_id
         )
-        if not rows:
-            return None
-        return Report.model_validate_json(rows[0]["body"]), str(rows[0]["status"])
+        return m.report_and_status(rows[0]) if rows else None
 
     async def status_view(self, tracking_id: str) -> StatusView | None:
         rows = await self._read(
@@ -154,16 +146,7 @@ class PostgresReader:
             "SELECT at, status, note FROM status_history WHERE tracking_id = $1 ORDER BY at, id",
             tracking_id,
         )
-        row = rows[0]
-        return StatusView(
-            tracking_id=tracking_id,
-            status=row["status"],
-            channel=row["channel"],
-            received_at=row["received_at"],
-            agency=row["agency"],
-            category=row["category"],
-            history=[StatusEntry(at=h["at"], status=h["status"], note=h["note"]) for h in history],
-        )
+        return m.status_view(tracking_id, rows[0], history)
 
     async def list_reports(self, status: str | None, limit: int) -> list[ReportSummary]:
         rows = await self._read(
@@ -175,12 +158,7 @@ class PostgresReader:
             status or None,
             limit,
         )
-        summaries = []
-        for r in rows:
-            summary = dict(r)
-            summary["received_at"] = r["received_at"].isoformat()
-            summaries.append(cast(ReportSummary, summary))
-        return summaries
+        return [m.report_summary(r) for r in rows]
 
     async def followups(self, tracking_id: str) -> list[str]:
         rows = await self._read(
@@ -202,18 +180,7 @@ class PostgresReader:
             "ORDER BY r.received_at",
             since,
         )
-        return [
-            (
-                r["tracking_id"],
-                r["text"] or "",
-                list(r["identities"]),
-                r["received_at"],
-                r["region"],
-                r["category"],
-                r["address"],
-            )
-            for r in rows
-        ]
+        return [m.dedup_row(r, list(r["identities"])) for r in rows]
 
     # -- outbox ----------------------------------------------------------------------------
 
@@ -236,7 +203,7 @@ class PostgresReader:
             None if only_targets is None else sorted(only_targets),
             limit,
         )
-        return [outbox_item(r) for r in rows]
+        return [m.outbox_item(r) for r in rows]
 
     async def outbox_depth(self) -> dict[str, int]:
         rows = await self._read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
@@ -304,14 +271,7 @@ class PostgresReader:
             "JOIN reports r ON r.tracking_id = h.tracking_id ORDER BY h.first LIMIT $1",
             limit,
         )
-        return [
-            HeldReport(
-                tracking_id=r["tracking_id"],
-                report=Report.model_validate_json(r["body"]),
-                held_rows=int(r["n"]),
-            )
-            for r in rows
-        ]
+        return [m.held_report(r) for r in rows]
 
     # -- embedded case store ---------------------------------------------------------------
 
@@ -350,19 +310,6 @@ async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     advisory locks) is one more round trip per operation; this backend changes no session
     setting, listens to nothing and takes advisory locks per transaction only (the
     migration's session lock is released by the migration)."""
-
-
-def outbox_item(r: asyncpg.Record) -> OutboxItem:
-    """An outbox row as the relay takes it (the report JSON for rows bound for the core)."""
-    return OutboxItem(
-        id=r["id"],
-        job=_job(r["kind"], r["payload"]),
-        tracking_id=r["tracking_id"],
-        target=r["target"],
-        attempts=r["attempts"],
-        created_at=r["created_at"],
-        report_json=r["body"],
-    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.adapter import Fragment, IntakeResult, StoreUnavailableError
 from gateway.store.base import CoreEvent, EventResult, FileRequest, OutboxRow
+from gateway.store.health import CommitHealth
 from gateway.store.postgres import writes as w
 from gateway.store.postgres.reader import DB_ERRORS, Conn, PostgresReader
 from gateway.store.postgres.schema import migrate
@@ -34,13 +35,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class PostgresStore(PostgresReader):
+class PostgresStore(PostgresReader, CommitHealth):
     """Every store interface (:class:`gateway.store.interfaces.Store`) on PostgreSQL."""
 
     def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
         super().__init__(dsn, read_only=False, pool_size=pool_size)
-        #: how long a failed commit keeps :meth:`healthy` false (as in the SQLite store)
-        self.failure_memory_s = 5.0
         self.failed_at: float | None = None
 
     async def open(self) -> None:
@@ -59,16 +58,12 @@ class PostgresStore(PostgresReader):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def healthy(self) -> bool:
-        """True when a write transaction can commit now and none failed lately."""
-        failed_at = self.failed_at
-        if failed_at is not None and time.monotonic() - failed_at < self.failure_memory_s:
-            return False
-        try:
-            await self._with(_probe)
-        except StoreUnavailableError:
-            return False
-        return True
+    def last_commit_failure(self) -> float | None:
+        return self.failed_at
+
+    async def probe_write(self) -> None:
+        """Fails on a standby, a read-only database or one that cannot be reached."""
+        await self._with(_probe)
 
     async def write(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
         """Run *fn* in one transaction; return after its COMMIT. A driver or server error

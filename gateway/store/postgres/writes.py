@@ -18,7 +18,8 @@ from typing import Any
 
 from gateway.adapter import Fragment, IntakeResult
 from gateway.store.base import CoreEvent, EventResult, FileRequest, OutboxRow, PriorReport
-from gateway.store.postgres.reader import Conn, outbox_item
+from gateway.store.postgres.reader import Conn
+from gateway.store.rows import outbox_item
 from normalizer import Report
 from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, job_payload
 
@@ -40,18 +41,7 @@ async def _repeat(c: Conn, req: FileRequest) -> IntakeResult | None:
     )
     if row is None:
         return None
-    conflict = (
-        req.body_hash is not None
-        and row["body_hash"] is not None
-        and row["body_hash"] != req.body_hash
-    )
-    return IntakeResult(
-        tracking_id=row["tracking_id"] or "",
-        status=row["status"] or "answered",
-        repeat=True,
-        duplicate_of=row["duplicate_of"],
-        conflict=conflict,
-    )
+    return req.repeat(row["tracking_id"], row["body_hash"], row["status"], row["duplicate_of"])
 
 
 async def file_report(c: Conn, req: FileRequest) -> IntakeResult:
@@ -93,15 +83,7 @@ async def file_report(c: Conn, req: FileRequest) -> IntakeResult:
                 req.inbound_key,
                 tracking_id,
             )
-        drafted = report.model_copy(update={"tracking_id": tracking_id})
-        plan = req.planner(drafted, prior)
-        drafted = drafted.model_copy(
-            update={
-                "duplicate_of": plan.duplicate_of,
-                "possible_duplicate_of": plan.possible_duplicate_of,
-                "throttled": plan.throttled,
-            }
-        )
+        plan, drafted = req.plan(report, tracking_id, prior)
         inserted = await c.fetchval(
             "INSERT INTO reports (tracking_id, channel, transport, external_id, received_at, "
             "status, status_at, anonymous, confidential, throttled, duplicate_of, region, "
@@ -292,7 +274,6 @@ async def apply_event(
     if row is None:
         return EventResult(known=False, applied=False, current=False)
     at = event.at.astimezone(UTC)
-    key = event.event_key or f"{event.status}|{at.isoformat()}"
     inserted = await c.fetchval(
         "INSERT INTO status_history (tracking_id, at, status, note, agency, event_key, "
         "created_at) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (event_key) DO NOTHING RETURNING 1",
@@ -301,7 +282,7 @@ async def apply_event(
         event.status,
         event.note,
         event.agency,
-        f"{event.tracking_id}|{key}",
+        event.history_key,
         time.time(),
     )
     if inserted is None:

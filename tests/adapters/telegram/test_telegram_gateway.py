@@ -243,7 +243,7 @@ async def test_rejected_token_shows_in_readyz(
     other = "987654321:AAH-another_token_the_fake_refuses_x"
     h = await start(gateway_factory, config_factory, bot_api, bot_token=other)
     await wait_for(
-        lambda: len(bot_api.calls) == 0 and h.gw.adapters["telegram"].problem is not None
+        lambda: len(bot_api.calls) == 0 and h.gw.adapters["telegram"].auth.problem is not None
     )
     status, ready = await h.get("/readyz")
     assert status == 503 and ready["adapters"]["telegram"]["ok"] is False

@@ -18,8 +18,6 @@ from adapters.telegram.errors import (
     TransientError,
 )
 from adapters.telegram.inbound import (
-    Command,
-    Intent,
     PhotoSize,
     TgMessage,
     Unhandled,
@@ -28,6 +26,7 @@ from adapters.telegram.inbound import (
 )
 from adapters.telegram.photos import pick_size
 from gateway.config import ConfigError, parse_config
+from normalizer.keywords import Intent, ParsedKeywords
 from normalizer.non_complaint import text_non_complaint as non_complaint
 
 COMPLAINT = "Jalan berlubang di Jl. Kaliurang km 5 sejak dua minggu"
@@ -36,53 +35,57 @@ COMPLAINT = "Jalan berlubang di Jl. Kaliurang km 5 sejak dua minggu"
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("/start", Command(Intent.HELP), id="start"),
-        pytest.param("/bantuan", Command(Intent.HELP), id="bantuan"),
-        pytest.param("/help@lapor1708bot", Command(Intent.HELP), id="help-with-bot-name"),
+        pytest.param("/start", ParsedKeywords(Intent.HELP), id="start"),
+        pytest.param("/bantuan", ParsedKeywords(Intent.HELP), id="bantuan"),
+        pytest.param("/help@lapor1708bot", ParsedKeywords(Intent.HELP), id="help-with-bot-name"),
         pytest.param(
             "/cek 4802-1593-6673",
-            Command(Intent.STATUS, tracking_raw="4802-1593-6673"),
+            ParsedKeywords(Intent.STATUS, tracking_raw="4802-1593-6673"),
             id="cek-slash",
         ),
         pytest.param(
-            "CEK 480215936673", Command(Intent.STATUS, tracking_raw="480215936673"), id="cek-word"
+            "CEK 480215936673",
+            ParsedKeywords(Intent.STATUS, tracking_raw="480215936673"),
+            id="cek-word",
         ),
-        pytest.param("/cek", Command(Intent.HELP), id="bare-cek"),
-        pytest.param("STOP", Command(Intent.STOP), id="stop"),
-        pytest.param("berhenti!", Command(Intent.STOP), id="berhenti"),
+        pytest.param("/cek", ParsedKeywords(Intent.HELP), id="bare-cek"),
+        pytest.param("STOP", ParsedKeywords(Intent.STOP), id="stop"),
+        pytest.param("berhenti!", ParsedKeywords(Intent.STOP), id="berhenti"),
         pytest.param(
             "Stop pungli di kelurahan Sukamaju sekarang",
-            Command(Intent.REPORT, text="Stop pungli di kelurahan Sukamaju sekarang"),
+            ParsedKeywords(Intent.REPORT, text="Stop pungli di kelurahan Sukamaju sekarang"),
             id="stop-in-a-complaint",
         ),
         pytest.param(
             f"/rahasia {COMPLAINT}",
-            Command(Intent.REPORT, text=COMPLAINT, confidential=True),
+            ParsedKeywords(Intent.REPORT, text=COMPLAINT, confidential=True),
             id="rahasia",
         ),
         pytest.param(
             f"/anonim /rahasia {COMPLAINT}",
-            Command(Intent.REPORT, text=COMPLAINT, confidential=True, anonymous=True),
+            ParsedKeywords(Intent.REPORT, text=COMPLAINT, confidential=True, anonymous=True),
             id="both-flags",
         ),
         pytest.param(
             f"ANONIM: {COMPLAINT}",
-            Command(Intent.REPORT, text=COMPLAINT, anonymous=True),
+            ParsedKeywords(Intent.REPORT, text=COMPLAINT, anonymous=True),
             id="anonim-word",
         ),
-        pytest.param("/rahasia", Command(Intent.HELP, confidential=True), id="flag-alone"),
-        pytest.param("rusak", Command(Intent.HELP), id="too-short"),
+        pytest.param("/rahasia", ParsedKeywords(Intent.HELP, confidential=True), id="flag-alone"),
+        pytest.param("rusak", ParsedKeywords(Intent.HELP), id="too-short"),
         pytest.param(
-            f"/start {COMPLAINT}", Command(Intent.REPORT, text=COMPLAINT), id="start-then-complaint"
+            f"/start {COMPLAINT}",
+            ParsedKeywords(Intent.REPORT, text=COMPLAINT),
+            id="start-then-complaint",
         ),
         pytest.param(
             f"tolong cek {COMPLAINT}",
-            Command(Intent.REPORT, text=f"tolong cek {COMPLAINT}"),
+            ParsedKeywords(Intent.REPORT, text=f"tolong cek {COMPLAINT}"),
             id="cek-as-a-word",
         ),
     ],
 )
-def test_parse_command(text: str, expected: Command) -> None:
+def test_parse_command(text: str, expected: ParsedKeywords) -> None:
     assert parse_command(text, min_chars=10) == expected
 
 
