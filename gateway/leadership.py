@@ -102,7 +102,10 @@ class Leadership:
         while True:
             await asyncio.sleep(self.renew_every_s)
             for name in list(self._until):
-                await self._try(name)
+                try:
+                    await self._try(name)
+                except Exception:  # renewals must outlive any one failure
+                    log.exception("lease renewal failed", extra={"lease": name})
 
     async def _try(self, name: str) -> None:
         """Take or extend *name*; a database that does not answer keeps the local view,
