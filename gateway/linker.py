@@ -17,8 +17,8 @@ Semantics, compared with linking at intake:
   whose forward is done, see ``SqliteStore.dedup_rows``). On PostgreSQL only the holder of
   the ``core-forwarder`` lease forwards (:class:`gateway.claims.LeaderQueue`), so one index
   sees the reports of every instance; it is warmed when the lease is taken. A retry after
-  a failed forward computes them again (the report itself is excluded; a report forwarded in between may
-  show up as an extra link).
+  a failed forward computes them again (the report itself is excluded; a report forwarded
+  in between may show up as an extra link).
 * The reporter's own recent reports (any shared identity, inside the level-2 window) are
   never linked: that is level 2's business. The index keeps hashes of each report's
   identities for this (:func:`gateway.similarity.owner_hashes`), so no database read is
