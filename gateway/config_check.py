@@ -70,7 +70,8 @@ def database_warnings(config: Config) -> list[str]:
     """Settings that a PostgreSQL database (several instances) makes moot."""
     if config.gateway.is_postgresql and config.outbox.core_forwarder == "process":
         return [
-            "outbox.core_forwarder: 'process' is not used with a postgresql database: each "
-            "instance's relay forwards the rows it claims (README, Running several instances)"
+            "outbox.core_forwarder: 'process' is not used with a postgresql database: the "
+            "instance holding the core-forwarder lease forwards inline (README, Running "
+            "several instances)"
         ]
     return []

@@ -44,16 +44,34 @@ class Leadership:
         self.margin_s = margin_s
         #: lease name -> monotonic time until which this instance may act as its holder
         self._until: dict[str, float] = {}
+        #: lease name -> how many times this instance gained it (see :meth:`term`)
+        self._terms: dict[str, int] = {}
+        #: lease name -> set once the first try to take it has its answer
+        self._first: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def holds(self, name: str) -> bool:
-        """True while this instance holds *name*; the first ask tries to take it."""
+        """True while this instance holds *name*; the first ask tries to take it (an ask
+        made meanwhile waits for that answer)."""
         if name not in self._until:
             self._until[name] = 0.0
-            await self._try(name)
+            self._first[name] = asked = asyncio.Event()
+            try:
+                await self._try(name)
+            finally:
+                del self._first[name]
+                asked.set()
             if self._task is None:
                 self._task = asyncio.create_task(self._loop(), name="leases")
+        elif (asking := self._first.get(name)) is not None:
+            await asking.wait()
         return time.monotonic() < self._until[name]
+
+    def term(self, name: str) -> int:
+        """How many times this instance has gained *name*: state built while holding it
+        is stale when the term changed (the lease was lost, maybe used by another
+        instance, and taken again)."""
+        return self._terms.get(name, 0)
 
     def held(self) -> list[str]:
         """The leases held now (``/readyz``)."""
@@ -84,7 +102,10 @@ class Leadership:
         while True:
             await asyncio.sleep(self.renew_every_s)
             for name in list(self._until):
-                await self._try(name)
+                try:
+                    await self._try(name)
+                except Exception:  # renewals must outlive any one failure
+                    log.exception("lease renewal failed", extra={"lease": name})
 
     async def _try(self, name: str) -> None:
         """Take or extend *name*; a database that does not answer keeps the local view,
@@ -97,6 +118,7 @@ class Leadership:
             return
         self._until[name] = asked_at + self.ttl_s - self.margin_s if got else 0.0
         if got and not was:
+            self._terms[name] = self._terms.get(name, 0) + 1
             log.info("lease taken", extra={"lease": name})
         elif was and not got:
             log.warning("lease lost to another instance", extra={"lease": name})

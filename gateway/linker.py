@@ -14,9 +14,11 @@ Semantics, compared with linking at intake:
 
 * Links are computed at the report's first forward attempt, against the reports forwarded
   before it (the relay forwards in outbox order; at start the index is warmed from reports
-  whose forward is done, see ``SqliteStore.dedup_rows``). A retry after a failed forward
-  computes them again (the report itself is excluded; a report forwarded in between may
-  show up as an extra link).
+  whose forward is done, see ``SqliteStore.dedup_rows``). On PostgreSQL only the holder of
+  the ``core-forwarder`` lease forwards (:class:`gateway.claims.LeaderQueue`), so one index
+  sees the reports of every instance; it is warmed when the lease is taken. A retry after
+  a failed forward computes them again (the report itself is excluded; a report forwarded
+  in between may show up as an extra link).
 * The reporter's own recent reports (any shared identity, inside the level-2 window) are
   never linked: that is level 2's business. The index keeps hashes of each report's
   identities for this (:func:`gateway.similarity.owner_hashes`), so no database read is
@@ -64,16 +66,28 @@ class Linker:
         self.config = config
         #: how far back the reporter's own reports are excluded (level 2's window)
         self.own_window = timedelta(hours=config.window_hours)
-        self.index = SimilarityIndex(
-            threshold=config.similar_threshold,
-            window=timedelta(days=config.similar_window_days),
-            max_candidates=config.max_candidates,
-            partition_by=config.partition_by,
-            fact_bonus=config.fact_bonus,
+        self.index = self._empty_index()
+
+    def _empty_index(self) -> SimilarityIndex:
+        return SimilarityIndex(
+            threshold=self.config.similar_threshold,
+            window=timedelta(days=self.config.similar_window_days),
+            max_candidates=self.config.max_candidates,
+            partition_by=self.config.partition_by,
+            fact_bonus=self.config.fact_bonus,
         )
 
-    async def warm(self, store: WarmupSource) -> int:
-        """Index the stored reports of the last ``similar_window_days`` (at start)."""
+    def reset(self) -> None:
+        """Forget every indexed report: the index is stale once another instance has
+        forwarded reports (it lost the ``core-forwarder`` lease), and its memory is freed
+        until this instance forwards again."""
+        self.index = self._empty_index()
+
+    async def warm(self, store: WarmupSource, *, fresh: bool = False) -> int:
+        """Index the stored reports of the last ``similar_window_days`` (at start, or on
+        taking the ``core-forwarder`` lease); with *fresh*, into an empty index."""
+        if fresh:
+            self.reset()
         since = datetime.now(UTC) - timedelta(days=self.config.similar_window_days)
         count = await self.load(await store.dedup_rows(since))
         log.info("similarity index warmed", extra={"reports": count})

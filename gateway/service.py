@@ -1,7 +1,8 @@
 """The running gateway: store, pipeline, adapters, outbox relay and HTTP listener.
 
 Start order: store (migrations) -> level-3 index warmed (when this process
-forwards to the core; otherwise the forwarder process warms its own) -> adapters built ->
+forwards to the core; otherwise the forwarder process warms its own; on PostgreSQL the
+instance that takes the ``core-forwarder`` lease warms it then) -> adapters built ->
 HTTP listening -> adapters started -> core client -> forwarder process -> background loops
 (the relays, gauges, forwarder supervision) in one task group. Stop order (SIGTERM) is the
 reverse, with the listener first: gauges stop -> stop listening and let in-flight requests
@@ -28,7 +29,7 @@ from aiohttp import web
 from gateway import metrics
 from gateway.adapter import Adapter, AdapterContext, StoreUnavailableError
 from gateway.app import build_app
-from gateway.claims import ClaimingQueue, instance_name
+from gateway.claims import CORE_FORWARDER_LEASE, ClaimingQueue, LeaderQueue, instance_name
 from gateway.config import Config
 from gateway.dedup import Deduplicator
 from gateway.delivery import GatewayDeliverer
@@ -95,8 +96,8 @@ class Gateway:
         self.adapters: dict[str, Adapter] = {}
         self.forwarder: ForwarderProcess | None = None
         # with the embedded case store forwarding is a local write: it stays here; on
-        # PostgreSQL the relay of each instance forwards what it claims (a forwarder process
-        # reads only, so it cannot claim): check-config warns about the setting
+        # PostgreSQL the instance holding the core-forwarder lease forwards what it claims
+        # (a forwarder process reads only, so it cannot claim): check-config warns about it
         if (
             config.outbox.core_forwarder == "process"
             and config.core.url
@@ -129,8 +130,25 @@ class Gateway:
             if config.gateway.is_postgresql
             else self.store
         )
+        # one forwarder among instances, so one level-3 index sees every forwarded report:
+        # the lease holder warms its index from the database when it takes the lease (a
+        # standby keeps none: no memory or CPU spent on an index it may never use)
+        self.core_lease: LeaderQueue | None = None
+        if self.leadership is not None and self.linker is not None:
+            linker = self.linker
+            self.core_lease = LeaderQueue(
+                queue,
+                self.leadership,
+                CORE_FORWARDER_LEASE,
+                prepare=lambda: linker.warm(self.store, fresh=True),
+                release=linker.reset,
+            )
 
-        def relay(only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()) -> Relay:
+        def relay(
+            queue: OutboxQueue,
+            only: frozenset[str] | None = None,
+            skip: frozenset[str] = frozenset(),
+        ) -> Relay:
             return Relay(
                 queue,
                 deliverer,
@@ -148,8 +166,10 @@ class Gateway:
         # level-3 linking) have a relay of their own, here or in the forwarder process
         core = frozenset({CORE_TARGET})
         #: the relay of everything but the core (acks, status updates, callbacks)
-        self.relay = relay(skip=core)
-        self.relays = [self.relay] if self.forwarder else [self.relay, relay(only=core)]
+        self.relay = relay(queue, skip=core)
+        self.relays = (
+            [self.relay] if self.forwarder else [self.relay, relay(self.core_lease or queue, core)]
+        )
         self.pipeline.after_commit = self._committed
         self.status_api = StatusApi(
             self.pipeline,
@@ -212,7 +232,7 @@ class Gateway:
                 await stack.enter_async_context(self.store)
             if self.leadership is not None:  # gives up the leases adapters took, on failure
                 stack.push_async_callback(self.leadership.stop)
-            if self.linker is not None:
+            if self.linker is not None and self.core_lease is None:
                 await self.linker.warm(self.store)
             self.adapters.update(build_adapters(self.ctx, self.config.adapters))
             metrics.declare(self.adapters)
@@ -235,6 +255,8 @@ class Gateway:
                     await stack.enter_async_context(adapter)
             if self.core is not None:
                 await stack.enter_async_context(self.core)
+            if self.core_lease is not None:  # after the relays: a warm-up still running
+                stack.push_async_callback(self.core_lease.close)
             # the loops below run in the task group; their stop() waits for them to end
             for relay in self.relays:
                 stack.push_async_callback(relay.stop)
@@ -387,6 +409,7 @@ class Gateway:
                 "ok": relay_ok,
                 "paused_targets": paused,
                 "core_forwarder": "process" if self.forwarder else "inline",
+                **({"core_lease": self.core_lease.state} if self.core_lease else {}),
                 **({"forwarder_restarts": self.forwarder.restarts} if self.forwarder else {}),
             },
             "outbox_pending": self._pending,

@@ -135,15 +135,17 @@ async def test_readyz_and_metrics_name_the_instance_and_its_database(
     dsn = pg_cluster.new_database()
     h = await gateway_factory(make_config(tmp_path, {"gateway": {"database": dsn}}))
     assert await h.gw.leadership.holds("x-pollers")  # type: ignore[union-attr]
+    assert await h.gw.leadership.holds("core-forwarder")  # type: ignore[union-attr]
     status, ready = await h.get("/readyz")
     assert status == 200 and ready["store"]["ok"]
     assert ready["instance"]["database"] == "postgresql"
-    assert ready["instance"]["leases"] == ["x-pollers"]
+    assert ready["instance"]["leases"] == ["core-forwarder", "x-pollers"]
     await h.gw.refresh_gauges()
     _, text = await h.get("/metrics")
     name = ready["instance"]["name"]
     assert f'lapor_instance_info{{database="postgresql",instance="{name}"}} 1.0' in text
     assert 'lapor_lease_held{lease="x-pollers"} 1.0' in text
+    assert 'lapor_lease_held{lease="core-forwarder"} 1.0' in text
 
 
 async def test_web_intake_answers_retry_while_postgresql_restarts(

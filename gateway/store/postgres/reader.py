@@ -39,10 +39,13 @@ from outbox.jobs import OutboxItem
 T = TypeVar("T")
 #: a connection, as the pool lends it or opened alone (what every query function takes)
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
-#: what a lost, refused or read-only database raises through asyncpg
+#: what a lost, refused or read-only database raises through asyncpg (InternalClientError:
+#: a pooled connection the server terminated, e.g. a fast shutdown, used again before the
+#: driver noticed -- "cannot switch to state N; another operation is in progress")
 DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     OSError,
     TimeoutError,
 )
