@@ -13,11 +13,10 @@ vendored htmx (``static/``) only swaps pages in place and refreshes the overview
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from gateway.console import reports
 from gateway.console.audit import AuditLog
 from gateway.console.auth import Access, Lockout, Session
 from gateway.console.health import HealthTracker
@@ -32,22 +32,24 @@ from gateway.console.host import ConsoleHost
 from gateway.console.i18n import COOKIE as LANG_COOKIE
 from gateway.console.i18n import LANGS, pick_lang, translate
 from gateway.console.overview import build_overview
-from gateway.console.present import Clock, held_senders, reporter_label, text_excerpt
+from gateway.console.paths import (
+    LANG,
+    LIST_LIMIT,
+    LOGIN_COOKIE,
+    PREFIX,
+    SESSION,
+    SESSION_COOKIE,
+    see_other,
+)
+from gateway.console.present import Clock, held_senders
 from gateway.operations import NotReplayableError, replay_dead_letters
+from gateway.resilience.periodic import Periodic
 from normalizer import tracking
 from normalizer.privacy import scrub
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/console"
-SESSION_COOKIE = "lapor_console"
-LOGIN_COOKIE = "lapor_console_login"
-#: most rows a list page shows
-LIST_LIMIT = 200
-RECENT_REPORTS = 50
 _HERE = Path(__file__).parent
-LANG = web.RequestKey("console_lang", str)
-SESSION: web.RequestKey[Session | None] = web.RequestKey("console_session")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -165,7 +167,7 @@ class Console:
         resp: web.StreamResponse
         if session is None and not public:
             if request.method == "GET":
-                resp = _see_other(f"{PREFIX}/login?next={quote(request.path_qs, safe='/')}")
+                resp = see_other(f"{PREFIX}/login?next={quote(request.path_qs, safe='/')}")
             else:
                 await self.record(request, f"{request.method} {request.path}", "no_session")
                 resp = self.refused(request, 403, "csrf_refused")
@@ -209,7 +211,7 @@ class Console:
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
         if request[SESSION] is not None:
-            return _see_other(f"{PREFIX}/")
+            return see_other(f"{PREFIX}/")
         return await self.login_form(request)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
@@ -244,7 +246,7 @@ class Console:
                 flash_error=True,
             )
         await self.record(request, "login", "ok", operator=name)
-        resp = _see_other(_safe_next(str(form.get("next", ""))) or f"{PREFIX}/")
+        resp = see_other(_safe_next(str(form.get("next", ""))) or f"{PREFIX}/")
         self.set_cookie(
             request, resp, SESSION_COOKIE, self.access.issue(name), int(self.config.session_ttl_s)
         )
@@ -256,7 +258,7 @@ class Console:
         if session is not None:  # the middleware lets no POST here without one
             self.access.revoke(session)
         await self.record(request, "logout", "ok")
-        resp = _see_other(f"{PREFIX}/login")
+        resp = see_other(f"{PREFIX}/login")
         resp.del_cookie(SESSION_COOKIE, path=PREFIX)
         return resp
 
@@ -308,7 +310,7 @@ class Console:
         await self.record(request, "replay", "ok", target, count=count)
         if count:
             self.host.outbox_changed()
-        return _see_other(f"{PREFIX}/dead-letters?done=replayed&count={count}")
+        return see_other(f"{PREFIX}/dead-letters?done=replayed&count={count}")
 
     async def held(self, request: web.Request) -> web.Response:
         held = await self.host.store.held_reports(LIST_LIMIT + 1)
@@ -332,110 +334,24 @@ class Console:
                 tids = []
             if not tids:
                 await self.record(request, "release", "refused")
-                return _see_other(f"{PREFIX}/held")
+                return see_other(f"{PREFIX}/held")
         target = "all" if tids is None else ",".join(tids)
         count = await self.host.store.release_held(tids)
         await self.record(request, "release", "ok", target, count=count)
         if count:
             self.host.outbox_changed()
-        return _see_other(f"{PREFIX}/held?done=released&count={count}")
-
-    async def reports(self, request: web.Request) -> web.StreamResponse:
-        lang = request[LANG]
-        query = request.query.get("q", "").strip()
-        problem: str | None = None
-        status = 200
-        if query:
-            try:
-                tid = tracking.parse(query)
-            except tracking.InvalidTrackingIdError as exc:
-                bad_check = exc.problem is tracking.TrackingIdProblem.BAD_CHECK
-                key = "bad_check_digit" if bad_check else "malformed"
-                problem, status = translate(lang, key, raw=query[:40]), 400
-            else:
-                if await self.host.store.status_view(tid) is not None:
-                    return _see_other(f"{PREFIX}/reports/{tid}")
-                problem = translate(lang, "not_found", tracking_id=tracking.display(tid))
-                status = 404
-        rows = []
-        for summary in await self.host.store.list_reports(None, RECENT_REPORTS):
-            found = await self.host.store.get_report(summary["tracking_id"])
-            if found is None:
-                continue
-            report = found[0]
-            rows.append(
-                {
-                    **summary,
-                    "received": report.received_at,
-                    "reporter": reporter_label(report),
-                    "excerpt": text_excerpt(report),
-                }
-            )
-        return self.render(
-            request,
-            "reports.html",
-            status=status,
-            page="reports",
-            rows=rows,
-            q=query,
-            flash=problem,
-            flash_error=problem is not None,
-        )
-
-    async def report(self, request: web.Request) -> web.Response:
-        lang = request[LANG]
-        raw = request.match_info["tracking_id"]
-        try:
-            tid = tracking.parse(raw)
-        except tracking.InvalidTrackingIdError:
-            return self.refused(request, 400, "malformed", raw=raw[:40])
-        found = await self.host.store.get_report(tid)
-        view = await self.host.store.status_view(tid)
-        if found is None or view is None:
-            return self.refused(request, 404, "not_found", tracking_id=tracking.display(tid))
-        report, current = found
-        await self.record(request, "view_report", "ok", tid)
-        outbox = [
-            {k: r[k] for k in ("id", "kind", "target", "state", "attempts", "delivery_state")}
-            | {"last_error": scrub(r["last_error"] or "")}
-            for r in await self.host.store.outbox_rows(tid)
-        ]
-        followups = [] if report.confidential else await self.host.store.followups(tid)
-        return self.render(
-            request,
-            "report.html",
-            page="reports",
-            r=report,
-            tid=tid,
-            status_now=current,
-            view=view,
-            reporter=reporter_label(report),
-            text=None if report.confidential else report.text,
-            followups=followups,
-            outbox=outbox,
-            lang_name=lang,
-        )
+        return see_other(f"{PREFIX}/held?done=released&count={count}")
 
     # -- background ------------------------------------------------------------------------
 
     async def sampling(self, app: web.Application) -> AsyncIterator[None]:
         """Sample adapters' health every 2 s, so "since" is right even between page views."""
 
-        async def loop() -> None:
-            while True:
-                self.tracker.sample(self.host.adapters)
-                await asyncio.sleep(2.0)
+        async def sample() -> None:
+            self.tracker.sample(self.host.adapters)
 
-        task = asyncio.create_task(loop(), name="console-health")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def _see_other(location: str) -> web.Response:
-    """303 to *location*: after a POST the browser GETs the page (a reload repeats nothing)."""
-    return web.Response(status=303, headers={"Location": location})
+        async with Periodic("console-health", sample, 2.0, run_at_start=True):
+            yield
 
 
 def _safe_next(value: str | None) -> str | None:
@@ -458,7 +374,7 @@ def build_console(host: ConsoleHost) -> web.Application:
     app.router.add_post("/dead-letters/replay", console.replay)
     app.router.add_get("/held", console.held)
     app.router.add_post("/held/release", console.release)
-    app.router.add_get("/reports", console.reports)
-    app.router.add_get("/reports/{tracking_id}", console.report)
+    app.router.add_get("/reports", partial(reports.reports, console))
+    app.router.add_get("/reports/{tracking_id}", partial(reports.report, console))
     app.router.add_static("/static", _HERE / "static")
     return app
