@@ -6,18 +6,35 @@ rendered; opening one report is written to the audit log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from gateway.console.host import ConsoleHost
 from gateway.console.i18n import translate
 from gateway.console.paths import LANG, PREFIX, RECENT_REPORTS, see_other
 from gateway.console.present import reporter_label, text_excerpt
 from normalizer import tracking
 from normalizer.privacy import scrub
 
-if TYPE_CHECKING:
-    from gateway.console.app import Console
+
+class Console(Protocol):
+    """What the report pages use of :class:`gateway.console.app.Console`."""
+
+    @property
+    def host(self) -> ConsoleHost: ...
+
+    def render(
+        self, request: web.Request, template: str, *, status: int = 200, **context: Any
+    ) -> web.Response: ...
+
+    def refused(
+        self, request: web.Request, status: int, message: str, **params: str
+    ) -> web.Response: ...
+
+    async def record(
+        self, request: web.Request, action: str, outcome: str, target: str | None = None, **kw: Any
+    ) -> None: ...
 
 
 async def reports(console: Console, request: web.Request) -> web.StreamResponse:
