@@ -58,3 +58,6 @@ class ClaimingQueue:
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
         await self.store.finish_outbox(outcomes)
+
+    async def unclaim(self, items: list[OutboxItem]) -> None:
+        await self.claims.unclaim_outbox(self.claimer, [i.id for i in items])
