@@ -38,6 +38,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from adapters.sms.gammu.inject import read_sent
 from tests.adapters.sms.smsc_sim import TcpProxy, free_port
 from tests.adapters.twitter.fake_x import BEARER, FakeX
 from tests.pg import PgCluster
@@ -337,8 +338,8 @@ class ClusterRun(CrashRun):
             await conn.close()
 
     def _check_sms_recipients(self, rows: list[tuple[str, str, str]]) -> None:
-        """Each SMPP ack went to the phone the SMS came from (over either bind), with its
-        report's tracking ID."""
+        """Each SMS ack went to the phone the SMS came from, with its report's tracking ID:
+        over either bind for SMPP, through the modem for the modem's."""
         tracking = {
             m.group(1): tid
             for tid, _channel, body in rows
@@ -353,6 +354,10 @@ class ClusterRun(CrashRun):
             phone = _phone("S", int(marker[1:]))[1:]
             tid = tracking[marker]
             assert any(tid in t for t in by_phone.get(phone, ())), f"{marker} never acked"
+        modem_sent = {(r.get("to"), r.get("tracking_id")) for r in read_sent(str(self.device))}
+        for marker in self.sent.gammu_acked:
+            phone = _phone("G", int(marker[1:]))
+            assert (phone, tracking[marker]) in modem_sent, f"{marker} never acked"
 
     def _check_x(self, rows: list[tuple[str, str, str]], x_markers: list[str]) -> None:
         """One report per mention (the cursor was not processed twice, and the survivor did
