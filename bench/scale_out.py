@@ -1,5 +1,5 @@
-"""Benchmark: web intake on 1 SQLite instance vs 1 and 2 instances on one PostgreSQL, and
-the failover time of a leader lease, in one run.
+"""Benchmark: web intake on 1 SQLite instance vs 1 and 2 instances on one PostgreSQL, the
+outbox drain rate with 1 and 2 instances, and the failover time of a leader lease, in one run.
 
 Each gateway is a ``lapor-gateway run`` process (web door only, flood control out of the
 way, core URL on a closed port so forwarding only probes: the intake alone is measured).
@@ -7,10 +7,18 @@ PostgreSQL is a throwaway cluster with fsync on (tests/pg.py). wrk sends pre-sig
 distinct reports; with two instances one wrk per instance runs at the same time (the
 connections split evenly, as a load balancer would) and their rates are summed.
 
+Outbox drain: N reports filed (signed web requests, through the first instance) while the
+core case store (:class:`tests.fakes.core.FakeCore`, in this process) answers 503 with
+``Retry-After: 1``, so N forwards wait in the shared outbox; then the core answers again and
+the time until it holds all N is measured, with every instance's relay claiming rows
+(``FOR UPDATE SKIP LOCKED``). The rate is given from the core's return (including the wait
+for the next probe) and from the first forward.
+
 Failover: instance A takes lease ``x-pollers`` and stops renewing (it died); the time until
 B, renewing every 3 s, holds it (10 s lease, the gateway's defaults).
 
-Usage: python bench/scale_out.py [--seconds 10] [--connections 32] [--no-fsync]
+Usage: python bench/scale_out.py [--seconds 10] [--connections 32] [--drain-rows 2000]
+                                 [--no-fsync]
 """
 
 from __future__ import annotations
@@ -35,13 +43,17 @@ from bench._harness import (
     stop,
     wait_http,
 )
+from bench.outbox_drain import _fill
 from bench.web_intake import SECRET, make_requests
 from gateway.leadership import Leadership
 from gateway.store.postgres import PostgresStore
+from tests.fakes.core import FakeCore
 from tests.pg import PgCluster
 
 
-def write_config(tmp: Path, name: str, database: str, port: int) -> Path:
+def write_config(tmp: Path, name: str, database: str, port: int, core_url: str = "") -> Path:
+    """One instance: web door only, flood control out of the way; the core at *core_url*,
+    or on a closed port (forwarding only probes, the intake alone is measured)."""
     path = tmp / f"{name}.toml"
     path.write_text(
         f"""
@@ -53,7 +65,7 @@ log_level = "WARNING"
 host = "127.0.0.1"
 port = {port}
 [core]
-url = "http://127.0.0.1:{free_port()}/cases"
+url = "{core_url or f"http://127.0.0.1:{free_port()}/cases"}"
 events_secret = "bench"
 [outbox]
 core_forwarder = "inline"
@@ -123,6 +135,39 @@ def intake(tmp: Path, databases: list[str], seconds: int, connections: int) -> f
             stop(proc)
 
 
+async def drain(tmp: Path, dsn: str, instances: int, rows: int) -> tuple[float, float]:
+    """Rows/s drained to the core by *instances* instances on *dsn*, after *rows* forwards
+    piled up while it was down: from its return, and from its first forward."""
+    core = FakeCore()
+    await core.start()
+    core.state.mode = "fail503"
+    core.state.retry_after = "1"
+    ports = [free_port() for _ in range(instances)]
+    configs = [
+        write_config(tmp, f"d{instances}-{n}", dsn, port, core.url) for n, port in enumerate(ports)
+    ]
+    procs = [spawn([PY, "-m", "gateway.cli", "run", "--config", str(c)]) for c in configs]
+    try:
+        for port in ports:
+            await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/healthz")
+        await _fill(ports[0], rows)
+        core.state.mode = "ok"
+        up_at = time.monotonic()
+        first = 0.0
+        while len(core.state.cases) < rows:
+            if not first and core.state.cases:
+                first = time.monotonic()
+            if time.monotonic() - up_at > 300:
+                raise RuntimeError(f"drained only {len(core.state.cases)} of {rows} in 300 s")
+            await asyncio.sleep(0.005)
+        done = time.monotonic()
+        return rows / (done - up_at), rows / (done - (first or up_at))
+    finally:
+        for proc in procs:
+            stop(proc)
+        await core.stop()
+
+
 async def failover(dsn: str) -> float:
     """Seconds from the leader's last renewal until another instance holds the lease."""
     a_store, b_store = PostgresStore(dsn), PostgresStore(dsn)
@@ -148,6 +193,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--drain-rows", type=int, default=2000, help="forwards piled up for the drain")
     ap.add_argument(
         "--no-fsync",
         action="store_true",
@@ -163,6 +209,10 @@ def main() -> None:
         one = intake(tmp, [cluster.create_database("one")], args.seconds, args.connections)
         shared = cluster.create_database("two")
         two = intake(tmp, [shared, shared], args.seconds, args.connections)
+        drains = {
+            n: asyncio.run(drain(tmp, cluster.create_database(f"drain{n}"), n, args.drain_rows))
+            for n in (1, 2)
+        }
         took = asyncio.run(failover(cluster.create_database("lease")))
     print(f"{'setup':<34}{'reports/s':>10}{'vs SQLite':>11}")
     for name, rate in (
@@ -172,6 +222,14 @@ def main() -> None:
     ):
         print(f"{name:<34}{rate:>10.0f}{rate / sqlite:>10.2f}x")
     print(f"2 vs 1 PostgreSQL instance: {two / one:.2f}x")
+    print(
+        f"outbox drain, {args.drain_rows} forwards after a core outage (503, Retry-After: 1), "
+        "rows/s from the core's return (from its first forward):"
+    )
+    for n, (from_return, from_first) in drains.items():
+        label = f"{n} instance{'s' if n > 1 else ''}, one PostgreSQL"
+        print(f"  {label:<32}{from_return:>8.0f} ({from_first:.0f})")
+    print(f"  2 vs 1 instance: {drains[2][0] / drains[1][0]:.2f}x")
     print(f"leader lease failover (10 s lease, renewed every 3 s): {took:.1f} s")
 
 

@@ -23,7 +23,7 @@ from typing import Literal
 from gateway.leadership import Leadership
 from gateway.store.interfaces import ClaimRows, OutboxStore
 from outbox.jobs import OutboxItem, OutboxOutcome
-from outbox.relay import OutboxQueue
+from outbox.relay import OutboxQueue, Unclaiming
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,9 @@ class ClaimingQueue:
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None:
         await self.store.finish_outbox(outcomes)
+
+    async def unclaim(self, items: list[OutboxItem]) -> None:
+        await self.claims.unclaim_outbox(self.claimer, [i.id for i in items])
 
 
 class LeaderQueue:
@@ -175,3 +178,8 @@ class LeaderQueue:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    async def unclaim(self, items: list[OutboxItem]) -> None:
+        """Give back rows a pass took but did not attempt (see :class:`ClaimingQueue`)."""
+        if isinstance(self.queue, Unclaiming):
+            await self.queue.unclaim(items)

@@ -29,7 +29,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from outbox.backoff import RetryPolicy
 from outbox.core_client import Delivered
@@ -48,6 +48,14 @@ class OutboxQueue(Protocol):
     ) -> list[OutboxItem]: ...
 
     async def finish_outbox(self, outcomes: list[OutboxOutcome]) -> None: ...
+
+
+@runtime_checkable
+class Unclaiming(Protocol):
+    """A queue whose due rows are claimed (several instances on one database): rows a pass
+    took but did not attempt are given back, so they do not wait for the claim's lease."""
+
+    async def unclaim(self, items: list[OutboxItem]) -> None: ...
 
 
 class Deliverer(Protocol):
@@ -171,39 +179,44 @@ class Relay:
         )
         if not items:
             return 0
-        items = self._probe_only(items)
+        items, left = self._probe_only(items)
         semaphore = asyncio.Semaphore(self.concurrency)
         newly_paused: set[str] = set()
 
         async def attempt(item: OutboxItem) -> None:
             async with semaphore:
                 if item.target in newly_paused:
-                    return  # its target failed earlier in this batch: leave it due
+                    left.append(item)  # its target failed earlier in this batch: leave it due
+                    return
                 outcome = await self._attempt(item, newly_paused)
             # recorded as soon as it is known (the store group-commits these): a crash then
             # repeats only the sends in flight, not every send of the batch so far
             await self.queue.finish_outbox([outcome])
 
         await asyncio.gather(*(attempt(i) for i in items))
+        if left and isinstance(self.queue, Unclaiming):
+            await self.queue.unclaim(left)
         return len(items)
 
-    def _probe_only(self, items: list[OutboxItem]) -> list[OutboxItem]:
+    def _probe_only(self, items: list[OutboxItem]) -> tuple[list[OutboxItem], list[OutboxItem]]:
         """For a target that has been failing, send only one row (a probe): its oldest due
         row, or the next one if the oldest was the last probe. The backlog goes out again,
-        in order, once a probe succeeds."""
+        in order, once a probe succeeds. Returns the rows to send and the rows left."""
         candidates: dict[str, list[OutboxItem]] = {}
         kept = []
         for item in items:
             if not self._failures.get(item.target):
                 kept.append(item)
-            elif len(found := candidates.setdefault(item.target, [])) < 2:
-                found.append(item)
+            else:
+                candidates.setdefault(item.target, []).append(item)
+        left = []
         for target, found in candidates.items():
             last = self._last_probe.get(target)
             probe = found[1] if found[0].id == last and len(found) > 1 else found[0]
             self._last_probe[target] = probe.id
             kept.append(probe)
-        return sorted(kept, key=lambda i: i.id)
+            left += [i for i in found if i is not probe]
+        return sorted(kept, key=lambda i: i.id), left
 
     def _pause(
         self, item: OutboxItem, exc: SendError, policy: RetryPolicy, pass_: set[str]

@@ -181,6 +181,13 @@ class ClaimRows(Protocol):
         the lease runs out (the claimer died: another takes the row over)."""
         ...
 
+    async def unclaim_outbox(self, claimer: str, ids: list[int]) -> None:
+        """End *claimer*'s claim on rows *ids* it claimed but did not attempt (their target
+        failed earlier in the pass, or only a probe of it was sent): they are due again at
+        once, here or on another instance, instead of when the lease runs out. Rows that
+        another claimer holds by now are left alone."""
+        ...
+
 
 class OutboxStore(DueRows, ClaimRows, HeldRows, Protocol):
     """The outbox: the relay's queue and outcomes, and the operator's commands on it."""

@@ -341,6 +341,13 @@ def claim_outbox(
     return ids
 
 
+def unclaim_outbox(c: sqlite3.Connection, claimer: str, ids: list[int]) -> None:
+    c.executemany(
+        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+        [(i, claimer) for i in ids],
+    )
+
+
 def replay(c: sqlite3.Connection, ids: list[int] | None) -> int:
     now = time.time()
     if ids is None:

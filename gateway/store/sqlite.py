@@ -140,6 +140,10 @@ class SqliteStore(SqliteReader, CommitHealth):
         )
         return await self.outbox_items(ids)
 
+    async def unclaim_outbox(self, claimer: str, ids: list[int]) -> None:
+        if ids:
+            await self.write(lambda c: q.unclaim_outbox(c, claimer, ids))
+
     async def replay(self, ids: list[int] | None) -> int:
         return await self.write(lambda c: q.replay(c, ids))
 

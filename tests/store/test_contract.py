@@ -676,6 +676,17 @@ async def test_an_outcome_ends_the_claim(store: Store) -> None:
     assert await store.claim_outbox("c", retry_at + 7200, 10, lease_s=60) == []
 
 
+async def test_unclaimed_rows_are_due_again_at_once_for_anyone(store: Store) -> None:
+    for n in range(3):
+        await file(store, report(f"laporan {n}", reply=False), f"k{n}")
+    now = later()
+    a, b, c = await store.claim_outbox("a", now, 10, lease_s=3600)
+    await store.unclaim_outbox("a", [a.id, b.id])
+    await store.unclaim_outbox("b", [c.id])  # not b's claim: left alone
+    again = await store.claim_outbox("b", now, 10, lease_s=3600)
+    assert [i.id for i in again] == [a.id, b.id] and again[0].attempts == 0
+
+
 # -- leader leases ---------------------------------------------------------------------------
 
 

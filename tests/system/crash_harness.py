@@ -130,36 +130,27 @@ class CallbackSink:
             await self._runner.cleanup()
 
 
-def write_config(tmp: Path, *, port: int, core_url: str, smsc_port: int, log_level: str) -> Path:
-    path = tmp / "config.toml"
-    path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "{log_level}"
-shutdown_grace_s = 2.0
-[http]
-host = "127.0.0.1"
-port = {port}
-[core]
-url = "{core_url}"
-events_secret = "crash-core-secret"
-[core.retry]
-initial_backoff_s = 0.05
-max_backoff_s = 0.5
-[outbox]
-poll_interval_s = 0.05
-[flood]
-sender_burst = 1000
-sender_per_min = 1000.0
-[adapters.web]
-secret = "{WEB_SECRET}"
-[adapters.mobile]
-secret = "{MOBILE_SECRET}"
-[adapters.open311]
-enabled = false
-[adapters.sms.gammu]
+def write_config(
+    tmp: Path,
+    *,
+    port: int,
+    core_url: str,
+    smsc_port: int,
+    log_level: str,
+    name: str = "",
+    database: str = "",
+    smpp: bool = True,
+    gammu: bool = True,
+    claim_lease_s: float = 60.0,
+    extra: str = "",
+) -> Path:
+    """The gateway's config: every door on, a SQLite file in *tmp*. For several instances
+    on one database: *name* (``<name>.toml``, data in ``<name>/``), the *database* URL, the
+    SMPP bind and the modem on or off, the outbox claim lease, and *extra* TOML tables
+    (e.g. ``[adapters.twitter]``)."""
+    path = tmp / f"{name or 'config'}.toml"
+    gammu_toml = (
+        f"""[adapters.sms.gammu]
 enabled = true
 poll_interval_s = 0.1
 reconnect_min_s = 0.1
@@ -169,8 +160,12 @@ name = "dummy"
 model = "dummy"
 connection = "none"
 device = "{tmp / "modem"}"
-rate = 200.0
-[adapters.sms.smpp]
+rate = 200.0"""
+        if gammu
+        else "[adapters.sms.gammu]\nenabled = false"
+    )
+    smpp_toml = (
+        f"""[adapters.sms.smpp]
 enabled = true
 sweep_interval_s = 1.0
 [[adapters.sms.smpp.binds]]
@@ -184,7 +179,41 @@ window = 20
 enquire_link_s = 1.0
 response_timeout_s = 2.0
 reconnect_initial_s = 0.05
-reconnect_max_s = 0.5
+reconnect_max_s = 0.5"""
+        if smpp
+        else "[adapters.sms.smpp]\nenabled = false"
+    )
+    path.write_text(
+        f"""
+[gateway]
+data_dir = "{tmp / (name or "data")}"
+database = "{database or f"sqlite:///{tmp / 'lapor.db'}"}"
+log_level = "{log_level}"
+shutdown_grace_s = 2.0
+[http]
+host = "127.0.0.1"
+port = {port}
+[core]
+url = "{core_url}"
+events_secret = "crash-core-secret"
+[core.retry]
+initial_backoff_s = 0.05
+max_backoff_s = 0.5
+[outbox]
+poll_interval_s = 0.05
+claim_lease_s = {claim_lease_s}
+[flood]
+sender_burst = 1000
+sender_per_min = 1000.0
+[adapters.web]
+secret = "{WEB_SECRET}"
+[adapters.mobile]
+secret = "{MOBILE_SECRET}"
+[adapters.open311]
+enabled = false
+{gammu_toml}
+{smpp_toml}
+{extra}
 """
     )
     return path
@@ -206,6 +235,54 @@ def live_processes(needle: str, *, parent: int | None = None) -> list[int]:
         if needle.encode() in cmdline and state != "Z" and parent in (None, ppid):
             found.append(int(pid))
     return found
+
+
+async def post_report(
+    session: aiohttp.ClientSession,
+    port: int,
+    marker: str,
+    text: str,
+    callback_url: str,
+    sent: Sent,
+) -> bool:
+    """One signed web (``W``) or mobile (``M``) report to the gateway on *port*, with its
+    marker's Idempotency-Key; records the answer in *sent*. True on a 2xx, False when the
+    client should retry (no answer, or 503)."""
+    door = "web" if marker[0] == "W" else "mobile"
+    secret = WEB_SECRET if door == "web" else MOBILE_SECRET
+    i = int(marker[1:])
+    document: dict[str, Any] = {
+        "text": text,
+        "reporter": {"phone": _phone(marker[0], i), "name": f"Warga {marker}"},
+        "callback_url": f"{callback_url}/{door}",
+    }
+    if door == "mobile":
+        document.update(device_id=f"dev-{i}", app_version="3.1.0")
+    body = json.dumps(document).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": f"key-{marker}",
+        **signing.signed_headers(secret.encode(), body),
+    }
+    url = f"http://127.0.0.1:{port}/v1/{door}/reports"
+    try:
+        async with session.post(
+            url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+        ) as r:
+            status = r.status
+            answer = await r.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        sent.interrupted += 1
+        return False
+    if status in (200, 201):
+        tid = str(answer["tracking_id"])
+        sent.http_acked[marker] = tid
+        sent.http_answers.setdefault(marker, set()).add(tid)
+        return True
+    if status == 503:
+        sent.temp_errors += 1
+        return False
+    raise AssertionError(f"{marker}: unexpected {status} {answer}")
 
 
 class GatewayProcess:
@@ -298,41 +375,9 @@ class CrashRun:
     # -- senders ---------------------------------------------------------------------------
 
     async def _post(self, session: aiohttp.ClientSession, marker: str) -> bool:
-        door = "web" if marker[0] == "W" else "mobile"
-        secret = WEB_SECRET if door == "web" else MOBILE_SECRET
-        i = int(marker[1:])
-        document: dict[str, Any] = {
-            "text": self.texts[marker],
-            "reporter": {"phone": _phone(marker[0], i), "name": f"Warga {marker}"},
-            "callback_url": f"{self.sink.url}/{door}",
-        }
-        if door == "mobile":
-            document.update(device_id=f"dev-{i}", app_version="3.1.0")
-        body = json.dumps(document).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": f"key-{marker}",
-            **signing.signed_headers(secret.encode(), body),
-        }
-        url = f"http://127.0.0.1:{self.port}/v1/{door}/reports"
-        try:
-            async with session.post(
-                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
-            ) as r:
-                status = r.status
-                answer = await r.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            self.sent.interrupted += 1
-            return False
-        if status in (200, 201):
-            tid = str(answer["tracking_id"])
-            self.sent.http_acked[marker] = tid
-            self.sent.http_answers.setdefault(marker, set()).add(tid)
-            return True
-        if status == 503:
-            self.sent.temp_errors += 1
-            return False
-        raise AssertionError(f"{marker}: unexpected {status} {answer}")
+        return await post_report(
+            session, self.port, marker, self.texts[marker], self.sink.url, self.sent
+        )
 
     async def _http_sender(self, queue: asyncio.Queue[str]) -> None:
         async with aiohttp.ClientSession() as session:
@@ -482,22 +527,30 @@ class CrashRun:
         )
 
 
-def _acks_by_tracking_id(run: CrashRun) -> Counter[str]:
+def acks_by_tracking_id(sink: CallbackSink, smsc: SmscSim, device: Path) -> Counter[str]:
     """Every ack the citizens got, counted per tracking ID, over all four channels."""
     counts: Counter[str] = Counter()
-    for doc in run.sink.received:
+    for doc in sink.received:
         if doc.get("kind") == "received":
             counts[str(doc["tracking_id"])] += 1
-    texts = [s.short_message.decode("latin-1") for s in run.smsc.submitted if s.status == 0]
-    texts += [str(r.get("text", "")) for r in read_sent(str(run.device))]
+    texts = [s.short_message.decode("latin-1") for s in smsc.submitted if s.status == 0]
+    texts += [str(r.get("text", "")) for r in read_sent(str(device))]
     for text in texts:
         for shown in set(re.findall(r"\d{4}-\d{4}-\d{4}", text)):
             counts[shown.replace("-", "")] += 1
     return counts
 
 
-def check(run: CrashRun, markers: list[str]) -> dict[str, Any]:
-    """The invariants, against what each sender was told:
+def check(
+    run: CrashRun,
+    markers: list[str],
+    rows: list[tuple[str, str, str]] | None = None,
+    others: set[str] | None = None,
+) -> dict[str, Any]:
+    """The invariants, against what each sender was told (*rows*: the stored reports'
+    tracking ID, channel and body, read from the run's SQLite file when not given;
+    *others*: tracking IDs of reports from channels the caller checks itself, which the
+    core holds too):
 
     1. every acknowledged message exists exactly once (by its marker);
     2. no report has two tracking IDs (an HTTP retry always got the same one);
@@ -507,11 +560,12 @@ def check(run: CrashRun, markers: list[str]) -> dict[str, Any]:
        recorded after the send, so each kill may repeat at most ``outbox.concurrency``).
     """
     sent = run.sent
-    con = sqlite3.connect(run.tmp / "lapor.db")
-    try:
-        rows = con.execute("SELECT tracking_id, channel, body FROM reports").fetchall()
-    finally:
-        con.close()
+    if rows is None:
+        con = sqlite3.connect(run.tmp / "lapor.db")
+        try:
+            rows = con.execute("SELECT tracking_id, channel, body FROM reports").fetchall()
+        finally:
+            con.close()
     by_marker: dict[str, list[str]] = {}
     for tid, _channel, body in rows:
         text = json.loads(body).get("text") or ""
@@ -530,11 +584,12 @@ def check(run: CrashRun, markers: list[str]) -> dict[str, Any]:
         assert answers == {by_marker[marker][0]}, f"{marker} got tracking IDs {answers}"
     # 3: the core
     stored = {tid for tids in by_marker.values() for tid in tids}
-    assert set(run.core.state.cases) == stored, "core cases differ from the reports"
+    forwarded = stored | (others or set())
+    assert set(run.core.state.cases) == forwarded, "core cases differ from the reports"
     core_posts = Counter(r["key"] for r in run.core.state.requests)
-    assert set(core_posts) == stored
+    assert set(core_posts) == forwarded
     # 4: acks
-    acks = _acks_by_tracking_id(run)
+    acks = acks_by_tracking_id(run.sink, run.smsc, run.device)
     never = sorted(stored - set(acks))
     assert not never, f"reports never acknowledged to the citizen: {never[:10]}"
     assert set(acks) <= stored, "an ack for an unknown tracking ID"
@@ -552,7 +607,7 @@ def check(run: CrashRun, markers: list[str]) -> dict[str, Any]:
         "temporary_errors": sent.temp_errors,
         "redelivered_after_ack": sent.redelivered,
         "core_posts": sum(core_posts.values()),
-        "core_repeats": sum(core_posts.values()) - len(stored),
+        "core_repeats": sum(core_posts.values()) - len(forwarded),
         "acks": sum(acks.values()),
         "repeated_acks": repeats,
     }

@@ -129,6 +129,10 @@ class PostgresStore(PostgresReader, CommitHealth):
             lambda c: w.claim_outbox(c, claimer, now, limit, lease_s, exclude_targets, only_targets)
         )
 
+    async def unclaim_outbox(self, claimer: str, ids: list[int]) -> None:
+        if ids:
+            await self.write(lambda c: w.unclaim_outbox(c, claimer, ids))
+
     async def replay(self, ids: list[int] | None) -> int:
         return await self.write(lambda c: w.replay(c, ids))
 

@@ -382,6 +382,15 @@ async def claim_outbox(
     return [outbox_item(r) for r in rows]
 
 
+async def unclaim_outbox(c: Conn, claimer: str, ids: list[int]) -> None:
+    await c.execute(
+        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL "
+        "WHERE id = ANY($1) AND claimed_by = $2",
+        ids,
+        claimer,
+    )
+
+
 async def replay(c: Conn, ids: list[int] | None) -> int:
     now = time.time()
     status = await c.execute(

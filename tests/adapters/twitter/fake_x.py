@@ -77,6 +77,9 @@ class FakeX:
         self.posted: list[dict[str, Any]] = []
         self.sent_dms: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: (monotonic time, Host header, method, path) of each request: which client asked
+        #: when, for clients reaching this server through different proxies
+        self.origins: list[tuple[float, str, str, str]] = []
         self.faults: list[Fault] = []
         self.reject_auth = False
         self.closed_dm_users: set[str] = set()
@@ -264,6 +267,7 @@ class FakeX:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path, dict(request.query)))
+        self.origins.append((time.monotonic(), request.host, request.method, request.path))
         for fault in list(self.faults):
             if fault.method == request.method and request.path.startswith(fault.path_prefix):
                 fault.times -= 1
