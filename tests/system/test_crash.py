@@ -24,6 +24,7 @@ import pytest
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
+from tests.process_config import config_head
 from tests.system.crash_harness import GatewayProcess, live_processes
 
 SECRET = "crash-secret"
@@ -32,14 +33,8 @@ SECRET = "crash-secret"
 def _write_config(tmp: Path, core_url: str, port: int, core_forwarder: str = "inline") -> Path:
     path = tmp / "config.toml"
     path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "WARNING"
-[http]
-host = "127.0.0.1"
-port = {port}
+        config_head(tmp, port)
+        + f"""
 [core]
 url = "{core_url}"
 events_secret = "x"

@@ -23,6 +23,7 @@ from pathlib import Path
 from normalizer.tracking import display
 from tests.adapters.sms.smsc_sim import free_port
 from tests.adapters.telegram.fake_bot_api import TOKEN, FakeBotApi
+from tests.process_config import config_head
 from tests.system.crash_harness import GatewayProcess
 
 MESSAGES = 60
@@ -36,14 +37,8 @@ IN_FLIGHT = 16
 def _config(tmp: Path, port: int, api: str) -> Path:
     path = tmp / "config.toml"
     path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "DEBUG"
-[http]
-host = "127.0.0.1"
-port = {port}
+        config_head(tmp, port, log_level="DEBUG")
+        + f"""
 [core]
 events_secret = "x"
 [outbox]

@@ -22,6 +22,7 @@ import aiohttp
 from schemathesis.specs.openapi import definitions
 
 from tests.adapters.sms.smsc_sim import free_port
+from tests.process_config import config_head
 from tests.system.crash_harness import ROOT, GatewayProcess
 
 SECRETS = {"ST_WEB_SECRET": "st-web", "ST_MOBILE_SECRET": "st-mobile", "ST_CORE_SECRET": "st-core"}
@@ -30,14 +31,8 @@ SECRETS = {"ST_WEB_SECRET": "st-web", "ST_MOBILE_SECRET": "st-mobile", "ST_CORE_
 def _config(tmp: Path, port: int) -> Path:
     path = tmp / "config.toml"
     path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "WARNING"
-[http]
-host = "127.0.0.1"
-port = {port}
+        config_head(tmp, port)
+        + f"""
 status_rate_per_min = 100000
 request_timeout_s = 10.0
 [core]

@@ -25,6 +25,7 @@ from adapters import signing
 from adapters.sms.gammu.inject import deliver_parts, read_sent, write_inbox
 from tests.adapters.sms.smsc_sim import SmscSim, free_port
 from tests.fakes.core import FakeCore
+from tests.process_config import config_head
 from tests.system.crash_harness import CallbackSink, GatewayProcess
 
 SECRETS = {
@@ -54,14 +55,8 @@ def _phone_forms(local: str) -> list[str]:
 def _config(tmp: Path, port: int, core_url: str, smsc_port: int) -> Path:
     path = tmp / "config.toml"
     path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "DEBUG"
-[http]
-host = "127.0.0.1"
-port = {port}
+        config_head(tmp, port, log_level="DEBUG")
+        + f"""
 [core]
 url = "{core_url}"
 token = "{SECRETS["core_token"]}"

@@ -28,6 +28,7 @@ from wa_harness import APP_SECRET, NUMBER, VERIFY_TOKEN, envelope, text_msg
 
 from adapters.whatsapp.webhook import PATH, signature
 from tests.adapters.sms.smsc_sim import free_port
+from tests.process_config import config_head
 from tests.system.crash_harness import GatewayProcess
 
 BATCH = 10
@@ -37,14 +38,8 @@ OUTBOX_CONCURRENCY = 16  # the [outbox] default
 def _config(tmp: Path, graph: FakeGraph, port: int) -> Path:
     path = tmp / "config.toml"
     path.write_text(
-        f"""
-[gateway]
-data_dir = "{tmp / "data"}"
-database = "sqlite:///{tmp / "lapor.db"}"
-log_level = "WARNING"
-[http]
-host = "127.0.0.1"
-port = {port}
+        config_head(tmp, port)
+        + f"""
 [core]
 events_secret = "x"
 [outbox]
