@@ -384,13 +384,16 @@ async def main(args: argparse.Namespace) -> None:
                 )
             await asyncio.sleep(1)
             smsc.acks.clear()
+            cpu = cpu_seconds(child.pid)
             lat = await latency(smsc, args.rate, args.seconds, 50_000_000)
+            cpu = cpu_seconds(child.pid) - cpu
             if lat:
                 p50, p99 = percentiles(lat)
                 print(
                     f"ack latency deliver_sm -> submit_sm at {args.rate:.0f} msg/s for "
                     f"{args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-                    f"({len(lat)} acks)"
+                    f"({len(lat)} acks); gateway CPU {cpu * 1000 / len(lat):.2f} s per "
+                    "1,000 messages"
                 )
             if args.core_rate > 0:
                 await asyncio.sleep(1)

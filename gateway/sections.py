@@ -122,7 +122,7 @@ class OutboxSection(Settings):
     linger_s: float = Field(default=0.05, ge=0, le=5)
     #: ... but only while the relay is busy: at this many wake-ups (commits) or rows per
     #: second or more; at a lower rate a wake-up starts its pass at once (0: always linger)
-    linger_from_per_s: float = Field(default=200.0, ge=0)
+    linger_from_per_s: float = Field(default=150.0, ge=0)
     #: "process": reports go to the core from a second process (its own CPU core; see
     #: gateway/forwarder.py); "inline": from the main process (one process in all)
     core_forwarder: Literal["inline", "process"] = "inline"
