@@ -37,8 +37,10 @@ from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, SendError
 
 log = logging.getLogger(__name__)
 
-#: the relay's rate (wake-ups or rows per second) is measured over windows this long
-RATE_WINDOW_S = 0.25
+#: the relay's rate (wake-ups or rows per second) is measured over windows this long: long
+#: enough that a burst at a low rate (a sender catching up after a stall) is not taken for
+#: load
+RATE_WINDOW_S = 1.0
 
 
 class OutboxQueue(Protocol):
@@ -107,6 +109,7 @@ class Relay:
         self._wakes = 0
         self._rows = 0
         self._window_start = time.monotonic()
+        self.rate_window_s = RATE_WINDOW_S
         self.rate_per_s = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class Relay:
         coalesce, its rows do not; the acks' relay has no rows while only forwards are
         committed, but every commit wakes it)."""
         elapsed = now - self._window_start
-        if elapsed >= RATE_WINDOW_S:
+        if elapsed >= self.rate_window_s:
             self.rate_per_s = max(self._wakes, self._rows) / elapsed
             self._wakes = self._rows = 0
             self._window_start = now

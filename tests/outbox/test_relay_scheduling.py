@@ -140,6 +140,7 @@ async def test_a_busy_relay_lingers_and_gathers_rows_into_one_pass() -> None:
         return Delivered()
 
     relay = _relay(queue, deliver, linger_s=0.2, linger_from_per_s=200.0)
+    relay.rate_window_s = 0.25
     relay.start()
     try:
         # hundreds of commits per second (these wake-ups queue no row), and meanwhile five
@@ -162,6 +163,7 @@ def test_linger_follows_the_rate_of_the_last_window() -> None:
     """The rule itself: the larger of wake-ups and rows per second, over the last window,
     against ``linger_from_per_s``; 0 keeps the relay lingering at every rate."""
     relay = _relay(MemoryQueue(), None, linger_s=0.05, linger_from_per_s=200.0)
+    relay.rate_window_s = 0.25
     start = relay._window_start
     relay._wakes = 10  # 40 per second over the first window
     assert relay.linger_for(start + 0.25) == 0.0
