@@ -139,14 +139,14 @@ async def test_a_busy_relay_lingers_and_gathers_rows_into_one_pass() -> None:
     async def deliver(item: OutboxItem) -> Delivered:
         return Delivered()
 
-    relay = _relay(queue, deliver, linger_s=0.2, linger_from_per_s=200.0)
+    relay = _relay(queue, deliver, linger_s=0.5, linger_from_per_s=200.0)
     relay.rate_window_s = 0.25
     relay.start()
     try:
         # hundreds of commits per second (these wake-ups queue no row), and meanwhile five
         # rows 10 ms apart: without lingering each would be a pass of its own
         for n in range(90):
-            for _ in range(5):
+            for _ in range(20):
                 relay.wake()
             if n >= 60 and n % 2 == 0 and queue._next <= 5:
                 queue.put()
