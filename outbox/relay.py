@@ -184,12 +184,14 @@ class Relay:
         nothing.
 
         Busy means the last window's wake-ups or rows per second reached
-        ``linger_from_per_s``. At a low rate a pass carries one row whether it lingers or
-        not, so lingering would only delay it; under load lingering turns many one-row
-        passes into a few large ones. Both counts are measured, not the passes: passes get
-        fewer by lingering, wake-ups and rows do not (the forwarder process's wake-ups
-        coalesce, its rows do not; the acks' relay has no rows while only forwards are
-        committed, but every commit wakes it)."""
+        ``linger_from_per_s``. At a low rate lingering saves few passes (their CPU is
+        small) and delays every row by ``linger_s``; under load it turns many one-row passes
+        into a few large ones, and without it a closed loop of senders can slow down enough
+        never to look busy (hence a threshold well under the rates where batching pays).
+        Both counts are measured, not the passes: passes get fewer by lingering, wake-ups
+        and rows do not (the forwarder process's wake-ups coalesce, its rows do not; the
+        acks' relay has no rows while only forwards are committed, but every commit wakes
+        it)."""
         elapsed = now - self._window_start
         if elapsed >= self.rate_window_s:
             self.rate_per_s = max(self._wakes, self._rows) / elapsed
