@@ -68,10 +68,17 @@ def children(pid: int) -> list[int]:
 
 
 def write_gateway_config(
-    tmp: Path, port: int, core_url: str, secret: str, *, core_forwarder: str = "process"
+    tmp: Path,
+    port: int,
+    core_url: str,
+    secret: str,
+    *,
+    core_forwarder: str = "process",
+    outbox_extra: str = "",
 ) -> Path:
     """A benchmark config: web intake only, flood control out of the way, and the core
-    forwarder as shipped in config.toml (its own process) unless told otherwise."""
+    forwarder as shipped in config.toml (its own process) unless told otherwise;
+    *outbox_extra*: more lines of ``[outbox]``."""
     path = tmp / "config.toml"
     path.write_text(
         f"""
@@ -87,6 +94,7 @@ url = "{core_url}"
 events_secret = "bench"
 [outbox]
 core_forwarder = "{core_forwarder}"
+{outbox_extra}
 [adapters.web]
 secret = "{secret}"
 [adapters.sms.gammu]

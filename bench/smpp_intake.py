@@ -35,10 +35,11 @@ The gateway's flood limits ([flood], per sender and per channel) are raised in t
 config: they hold back the *acks* of a burst on purpose, which would make phase 2 measure the
 flood policy instead of the ack path. Everything else is the shipped default; ``--linger``
 sets ``[outbox] linger_s``, the relays' wait for more rows after a wake-up (the CPU per
-message against the latency of acks and forwards).
+message against the latency of acks and forwards); ``--linger-from`` sets
+``[outbox] linger_from_per_s``, the rate from which they linger (0: at every rate).
 
 Usage: python bench/smpp_intake.py [--count 5000] [--windows 64,10] [--rate 100] [--seconds 10]
-       [--core-rate 50] [--core embedded|external] [--linger S]
+       [--core-rate 50] [--core embedded|external] [--linger S] [--linger-from N]
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ url = "{core_url}"
 [outbox]
 poll_interval_s = 0.05
 concurrency = 64
-core_forwarder = "{forwarder}"{linger}
+core_forwarder = "{forwarder}"{linger}{linger_from}
 
 [flood]
 sender_burst = 1000000
@@ -117,7 +118,9 @@ max_inflight = 512
 """
 
 
-async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str, linger_s: str) -> None:
+async def serve(
+    tmp: Path, smsc_port: int, tps: float, core_url: str, linger_s: str, linger_from_s: str
+) -> None:
     from adapters.sms.smpp import SmppAdapter
     from gateway.config import load_config
     from gateway.service import Gateway
@@ -126,6 +129,7 @@ async def serve(tmp: Path, smsc_port: int, tps: float, core_url: str, linger_s: 
     path = tmp / "bench.toml"
     forwarder = "process" if core_url else "inline"
     linger = f"\nlinger_s = {float(linger_s)}" if linger_s else ""
+    linger_from = f"\nlinger_from_per_s = {float(linger_from_s)}" if linger_from_s else ""
     path.write_text(CHILD_CONFIG.format(**locals()), encoding="utf-8")
     config = load_config(path, env={})
     import logging
@@ -349,6 +353,7 @@ async def main(args: argparse.Namespace) -> None:
                 str(args.tps),
                 core_url,
                 "" if args.linger is None else str(args.linger),
+                "" if args.linger_from is None else str(args.linger_from),
             ],
             cwd=ROOT,
         )
@@ -379,13 +384,16 @@ async def main(args: argparse.Namespace) -> None:
                 )
             await asyncio.sleep(1)
             smsc.acks.clear()
+            cpu = cpu_seconds(child.pid)
             lat = await latency(smsc, args.rate, args.seconds, 50_000_000)
+            cpu = cpu_seconds(child.pid) - cpu
             if lat:
                 p50, p99 = percentiles(lat)
                 print(
                     f"ack latency deliver_sm -> submit_sm at {args.rate:.0f} msg/s for "
                     f"{args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-                    f"({len(lat)} acks)"
+                    f"({len(lat)} acks); gateway CPU {cpu * 1000 / len(lat):.2f} s per "
+                    "1,000 messages"
                 )
             if args.core_rate > 0:
                 await asyncio.sleep(1)
@@ -410,7 +418,14 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         asyncio.run(
-            serve(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6])
+            serve(
+                Path(sys.argv[2]),
+                int(sys.argv[3]),
+                float(sys.argv[4]),
+                sys.argv[5],
+                sys.argv[6],
+                sys.argv[7],
+            )
         )
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -430,5 +445,11 @@ if __name__ == "__main__":
     parser.add_argument("--tps", type=float, default=2000.0, help="ack submit_sm rate limit")
     parser.add_argument(
         "--linger", type=float, default=None, help="[outbox] linger_s (default: as shipped)"
+    )
+    parser.add_argument(
+        "--linger-from",
+        type=float,
+        default=None,
+        help="[outbox] linger_from_per_s (default: as shipped; 0: linger at every rate)",
     )
     asyncio.run(main(parser.parse_args()))

@@ -134,13 +134,20 @@ def count_reports(db: Path) -> int:
 
 
 @contextlib.contextmanager
-def gateway_with_core(tmp: Path, forwarder: str, *, core: bool = True) -> Iterator[tuple[int, int]]:
+def gateway_with_core(
+    tmp: Path, forwarder: str, *, core: bool = True, outbox_extra: str = ""
+) -> Iterator[tuple[int, int]]:
     """A fast local core and the gateway on a temp config; yields (gateway port, its pid).
     Without *core* the core URL is a closed port (forwarding out of the picture)."""
     core_port, gw_port = free_port(), free_port()
     procs = [spawn([PY, "bench/_servers.py", "core", str(core_port)])] if core else []
     config = write_gateway_config(
-        tmp, gw_port, f"http://127.0.0.1:{core_port}/cases", SECRET, core_forwarder=forwarder
+        tmp,
+        gw_port,
+        f"http://127.0.0.1:{core_port}/cases",
+        SECRET,
+        core_forwarder=forwarder,
+        outbox_extra=outbox_extra,
     )
     gw = spawn([PY, "-m", "gateway.cli", "run", "--config", str(config)])
     try:
@@ -192,15 +199,21 @@ def latency_only(args: argparse.Namespace) -> None:
     """p50/p99 at the fixed rate on a warm gateway that has not just absorbed a burst."""
     with (
         tempfile.TemporaryDirectory() as tmp_s,
-        gateway_with_core(Path(tmp_s), args.forwarder) as (gw_port, _),
+        gateway_with_core(Path(tmp_s), args.forwarder, outbox_extra=args.outbox) as (
+            gw_port,
+            gw_pid,
+        ),
     ):
         fixed_rate(gw_port, args.rate // 2, 1.0)  # warm-up: first-request costs
         time.sleep(2.0)
+        cpu0, wall0 = cpu_seconds(gw_pid), time.monotonic()
         p50, p99 = percentiles_ms(fixed_rate(gw_port, args.rate, args.fixed_seconds))
+        cpu = (cpu_seconds(gw_pid) - cpu0) / (time.monotonic() - wall0)
         print(f"machine: {machine()}; date: {time.strftime('%Y-%m-%d')}")
         print(
             f"latency at {args.rate} req/s for {args.fixed_seconds:.0f} s (forwarder "
-            f"{args.forwarder}): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms)"
+            f"{args.forwarder}): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 <= 50 ms); "
+            f"main process CPU {cpu:.0%}"
         )
 
 
@@ -219,6 +232,11 @@ def main() -> None:
         help="only the fixed-rate phase, on a fresh gateway after a 1 s warm-up at half rate",
     )
     ap.add_argument("--forwarder", choices=["process", "inline"], default="process")
+    ap.add_argument(
+        "--outbox",
+        default="",
+        help='extra [outbox] lines for the gateway, e.g. "linger_from_per_s = 0"',
+    )
     ap.add_argument(
         "--intake-alone",
         action="store_true",

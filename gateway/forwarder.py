@@ -382,6 +382,7 @@ async def run_forwarder(config: GatewayConfig, link_fd: int) -> int:
         concurrency=config.outbox.concurrency,
         observe=queue.observe,
         linger_s=config.outbox.linger_s,
+        linger_from_per_s=config.outbox.linger_from_per_s,
         only_targets=frozenset({CORE_TARGET}),
     )
     stop = asyncio.Event()

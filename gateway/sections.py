@@ -120,6 +120,9 @@ class OutboxSection(Settings):
     #: after a wake-up the relay waits this long before reading due rows, so one pass
     #: carries every row committed meanwhile (adds at most this to forwarding latency)
     linger_s: float = Field(default=0.05, ge=0, le=5)
+    #: ... but only while the relay is busy: at this many wake-ups (commits) or rows per
+    #: second or more; at a lower rate a wake-up starts its pass at once (0: always linger)
+    linger_from_per_s: float = Field(default=150.0, ge=0)
     #: "process": reports go to the core from a second process (its own CPU core; see
     #: gateway/forwarder.py); "inline": from the main process (one process in all)
     core_forwarder: Literal["inline", "process"] = "inline"

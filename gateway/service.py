@@ -158,6 +158,7 @@ class Gateway:
                 concurrency=config.outbox.concurrency,
                 observe=self._observe,
                 linger_s=config.outbox.linger_s,
+                linger_from_per_s=config.outbox.linger_from_per_s,
                 only_targets=only,
                 skip_targets=skip,
             )

@@ -37,6 +37,11 @@ from outbox.jobs import Attempt, OutboxItem, OutboxOutcome, SendError
 
 log = logging.getLogger(__name__)
 
+#: the relay's rate (wake-ups or rows per second) is measured over windows this long: long
+#: enough that a burst at a low rate (a sender catching up after a stall) is not taken for
+#: load
+RATE_WINDOW_S = 1.0
+
 
 class OutboxQueue(Protocol):
     async def due_outbox(
@@ -79,11 +84,15 @@ class Relay:
         concurrency: int = 16,
         observe: Observer | None = None,
         linger_s: float = 0.0,
+        linger_from_per_s: float = 0.0,
         only_targets: frozenset[str] | None = None,
         skip_targets: frozenset[str] = frozenset(),
     ) -> None:
         self.queue = queue
         self.linger_s = linger_s
+        #: the relay lingers only while it is busy: at this many wake-ups (or rows) per
+        #: second or more; below it every wake-up starts a pass at once (0: always linger)
+        self.linger_from_per_s = linger_from_per_s
         #: this relay delivers only these targets (None: all) and never *skip_targets*, so
         #: two relays (two processes) can split the outbox without ever sharing a row
         self.only_targets = only_targets
@@ -104,6 +113,12 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         self.last_loop_at = 0.0
         self._last_pass_error_at = 0.0
+        #: wake-ups and rows counted since *_window_start*, and the rate of the last window
+        self._wakes = 0
+        self._rows = 0
+        self._window_start = time.monotonic()
+        self.rate_window_s = RATE_WINDOW_S
+        self.rate_per_s = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -121,6 +136,7 @@ class Relay:
 
     def wake(self) -> None:
         """Called after a commit that queued rows, so acks go out without waiting a poll."""
+        self._wakes += 1
         self._wake.set()
 
     async def stop(self) -> None:
@@ -160,14 +176,36 @@ class Relay:
                         extra={"error": f"{type(exc).__name__}: {exc}"},
                     )
                 processed = 0
+            self._rows += processed
             if processed >= self.batch_size:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-            if self.linger_s and not self._stopping:
+            linger = self.linger_for(time.monotonic())
+            if linger and not self._stopping:
                 # let the wake-up's neighbours commit too: under load one pass then carries
                 # tens of rows instead of one (one read, one group commit of outcomes)
-                await asyncio.sleep(self.linger_s)
+                await asyncio.sleep(linger)
+
+    def linger_for(self, now: float) -> float:
+        """How long to linger after this wake-up: ``linger_s`` while the relay is busy, else
+        nothing.
+
+        Busy means the last window's wake-ups or rows per second reached
+        ``linger_from_per_s``. At a low rate lingering saves few passes (their CPU is
+        small) and delays every row by ``linger_s``; under load it turns many one-row passes
+        into a few large ones, and without it a closed loop of senders can slow down enough
+        never to look busy (hence a threshold well under the rates where batching pays).
+        Both counts are measured, not the passes: passes get fewer by lingering, wake-ups
+        and rows do not (the forwarder process's wake-ups coalesce, its rows do not; the
+        acks' relay has no rows while only forwards are committed, but every commit wakes
+        it)."""
+        elapsed = now - self._window_start
+        if elapsed >= self.rate_window_s:
+            self.rate_per_s = max(self._wakes, self._rows) / elapsed
+            self._wakes = self._rows = 0
+            self._window_start = now
+        return self.linger_s if self.rate_per_s >= self.linger_from_per_s else 0.0
 
     # -- one pass --------------------------------------------------------------------------
 

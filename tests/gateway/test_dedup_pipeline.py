@@ -304,9 +304,11 @@ async def test_webhook_duplicate_and_back_pressure(
     status, second = await h.post_signed("/v1/web/reports", doc | {"text": DRAIN.lower()})
     assert status == 201
     assert second["duplicate_of"] == first["tracking_id"]
-    # pile up the outbox past the bound (the relay delivers to the embedded core, so pause
-    # it by stopping it), then the webhook sheds load with 503 + Retry-After
-    await h.gw.relay.stop()
+    # pile up the outbox past the bound (the relays deliver to the embedded core, so pause
+    # them by stopping them: the core's rows have a relay of their own), then the webhook
+    # sheds load with 503 + Retry-After
+    for relay in h.gw.relays:
+        await relay.stop()
     for i in range(4):
         await h.post_signed("/v1/web/reports", {"text": f"laporan berbeda nomor {i} soal {i}"})
     await h.gw.refresh_gauges()

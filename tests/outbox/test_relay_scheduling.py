@@ -104,3 +104,73 @@ async def test_linger_gathers_rows_committed_after_the_wake_up_into_one_pass() -
         assert queue.passes == [5]
     finally:
         await relay.stop()
+
+
+async def test_at_a_low_rate_the_relay_does_not_linger() -> None:
+    """Rows a few per second apart: each goes out at once, not ``linger_s`` later."""
+    queue = MemoryQueue()
+    delivered_at: list[float] = []
+
+    async def deliver(item: OutboxItem) -> Delivered:
+        delivered_at.append(time.monotonic())
+        return Delivered()
+
+    relay = _relay(queue, deliver, linger_s=0.5, linger_from_per_s=200.0)
+    relay.start()
+    try:
+        await asyncio.sleep(0.05)
+        for n in range(1, 4):
+            queue.put()
+            relay.wake()
+            woken = time.monotonic()
+            await _until(lambda n=n: len(queue.done) == n)  # type: ignore[misc]
+            assert delivered_at[-1] - woken < 0.25, "the pass waited for linger_s"
+            await asyncio.sleep(0.1)
+        assert queue.passes == [1, 1, 1]
+    finally:
+        await relay.stop()
+
+
+async def test_a_busy_relay_lingers_and_gathers_rows_into_one_pass() -> None:
+    """Many wake-ups per second (a burst of commits): the relay lingers again, so rows
+    committed after one wake-up join its pass."""
+    queue = MemoryQueue()
+
+    async def deliver(item: OutboxItem) -> Delivered:
+        return Delivered()
+
+    relay = _relay(queue, deliver, linger_s=0.5, linger_from_per_s=200.0)
+    relay.rate_window_s = 0.25
+    relay.start()
+    try:
+        # hundreds of commits per second (these wake-ups queue no row), and meanwhile five
+        # rows 10 ms apart: without lingering each would be a pass of its own
+        for n in range(90):
+            for _ in range(20):
+                relay.wake()
+            if n >= 60 and n % 2 == 0 and queue._next <= 5:
+                queue.put()
+                relay.wake()
+            await asyncio.sleep(0.005)
+        await _until(lambda: len(queue.done) == 5)
+        assert relay.rate_per_s >= 200.0
+        assert len(queue.passes) <= 2, queue.passes
+    finally:
+        await relay.stop()
+
+
+def test_linger_follows_the_rate_of_the_last_window() -> None:
+    """The rule itself: the larger of wake-ups and rows per second, over the last window,
+    against ``linger_from_per_s``; 0 keeps the relay lingering at every rate."""
+    relay = _relay(MemoryQueue(), None, linger_s=0.05, linger_from_per_s=200.0)
+    relay.rate_window_s = 0.25
+    start = relay._window_start
+    relay._wakes = 10  # 40 per second over the first window
+    assert relay.linger_for(start + 0.25) == 0.0
+    relay._rows = 60  # 240 rows per second (the forwarder's wake-ups coalesce)
+    relay._wakes = 5
+    assert relay.linger_for(start + 0.5) == 0.05
+    # within a window the last window's rate holds
+    assert relay.linger_for(start + 0.6) == 0.05
+    always = _relay(MemoryQueue(), None, linger_s=0.05, linger_from_per_s=0.0)
+    assert always.linger_for(always._window_start + 0.01) == 0.05
