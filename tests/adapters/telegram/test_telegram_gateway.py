@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from fake_bot_api import FakeBotApi
-from tg_harness import CITIZEN, CITIZEN2, WEBHOOK_SECRET, Db, tg_section, wait_for
+from tg_harness import CITIZEN, CITIZEN2, WEBHOOK_SECRET, Db, tg_section
 
 from adapters.telegram.config import DEFAULT_HELP
 from adapters.telegram.conversation import BLOCKED_PREFIX
 from adapters.telegram.webhook import PATH, SECRET_HEADER
 from normalizer.tracking import display
 from tests.conftest import CORE_EVENTS_SECRET, GatewayHarness
+from tests.db_view import wait_for
 
 COMPLAINT = "Jembatan di Desa Sukamaju retak parah sejak banjir kemarin"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + bytes(range(256)) * 40

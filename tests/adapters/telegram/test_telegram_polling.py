@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from fake_bot_api import TOKEN, FakeBotApi
-from tg_harness import CITIZEN, CITIZEN2, Db, wait_for
+from tg_harness import CITIZEN, CITIZEN2, Db
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.conversation import OFFSET
 from gateway.adapter import StoreUnavailableError
 from gateway.pipeline import Pipeline
+from tests.db_view import wait_for
 
 COMPLAINT = "Lampu jalan mati di Gg. Mawar RT 05 sejak Senin"
 

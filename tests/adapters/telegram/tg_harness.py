@@ -3,8 +3,6 @@ cannot clash with another folder's conftest)."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from fake_bot_api import TOKEN, FakeBotApi
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from gateway.adapter import AdapterContext, Intake
+from tests.db_view import DbView
 
 CITIZEN = 5550001
 CITIZEN2 = 5550002
@@ -79,37 +78,13 @@ async def make_adapter(
         await adapter.stop()
 
 
-class Db:
-    """Read-only look into the gateway's SQLite file (what was really committed)."""
+class Db(DbView):
+    """What was committed for the telegram door."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        con = sqlite3.connect(self.path)
-        con.row_factory = sqlite3.Row
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
-
-    def reports(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM reports WHERE channel = 'telegram' ORDER BY created_at")
-
-    def checkpoint(self, name: str) -> str | None:
-        rows = self.rows("SELECT value FROM checkpoints WHERE name = ?", (name,))
-        return rows[0]["value"] if rows else None
-
-    def outbox(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM outbox WHERE target = 'telegram' ORDER BY id")
+    channel = "telegram"
+    order_by = "created_at"
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Db:
     return Db(tmp_path / "lapor.db")
-
-
-async def wait_for(predicate: Callable[[], bool], limit_s: float = 8.0) -> None:
-    async with asyncio.timeout(limit_s):
-        while not predicate():  # noqa: ASYNC110 - polls SQLite and the fake; no event exists
-            await asyncio.sleep(0.02)

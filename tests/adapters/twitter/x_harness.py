@@ -14,6 +14,7 @@ from fake_x import ACCESS_SECRET, ACCESS_TOKEN, CONSUMER_KEY, CONSUMER_SECRET, F
 from adapters.twitter.adapter import TwitterAdapter
 from adapters.twitter.config import TwitterConfig
 from gateway.adapter import AdapterContext, Intake
+from tests.db_view import DbView
 
 CITIZEN = "42000001"
 CITIZEN2 = "42000002"
@@ -70,35 +71,17 @@ async def make_adapter(
         await adapter.stop()
 
 
-class Db:
-    """Read-only look into the gateway's SQLite file (what was really committed)."""
+class Db(DbView):
+    """What was committed for the twitter door."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        con = sqlite3.connect(self.path)
-        con.row_factory = sqlite3.Row
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
-
-    def reports(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM reports WHERE channel = 'twitter' ORDER BY external_id")
+    channel = "twitter"
+    order_by = "external_id"
 
     def external_ids(self) -> list[str]:
         return [r["external_id"] for r in self.reports()]
 
-    def checkpoint(self, name: str) -> str | None:
-        rows = self.rows("SELECT value FROM checkpoints WHERE name = ?", (name,))
-        return rows[0]["value"] if rows else None
-
     def acks(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM outbox WHERE target = 'twitter' ORDER BY id")
-
-    def followups(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM followups ORDER BY id")
+        return self.outbox()
 
 
 @pytest.fixture

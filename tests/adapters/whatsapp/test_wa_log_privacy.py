@@ -22,12 +22,12 @@ from wa_harness import (
     text_msg,
     typed_msg,
     wa_section,
-    wait_for,
 )
 
 from adapters.whatsapp.webhook import PATH
 from normalizer.privacy import mask_phone
 from tests.conftest import CORE_EVENTS_SECRET
+from tests.db_view import wait_for
 
 SECRET_TEXT = "Kepala dinas Sukamaju meminta setoran dua juta untuk izin warung"
 

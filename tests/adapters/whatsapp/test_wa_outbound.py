@@ -23,13 +23,13 @@ from wa_harness import (
     text_msg,
     typed_msg,
     wa_section,
-    wait_for,
 )
 
 from adapters.sms.config import SmsConfig
 from adapters.sms.conversation import InboundSms, SmsConversation
 from normalizer.tracking import display
 from tests.conftest import CORE_EVENTS_SECRET
+from tests.db_view import wait_for
 
 COMPLAINT = "Jalan di depan SDN 3 Sukamaju berlubang besar sejak sebulan, motor sering jatuh"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4

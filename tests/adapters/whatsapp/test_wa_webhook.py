@@ -21,11 +21,11 @@ from wa_harness import (
     post_webhook,
     text_msg,
     typed_msg,
-    wait_for,
 )
 
 from adapters.whatsapp.webhook import PATH
 from normalizer.tracking import display
+from tests.db_view import wait_for
 
 COMPLAINT = "Jalan di depan SDN 3 Sukamaju berlubang besar sejak sebulan, motor sering jatuh"
 

@@ -3,11 +3,10 @@ conftest here registers the fixtures)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from fake_graph import TOKEN, VERSION, FakeGraph
 
 from adapters.whatsapp.webhook import PATH, signature
+from tests.db_view import DbView
 
 APP_SECRET = "wa-test-app-secret"
 VERIFY_TOKEN = "wa-test-verify-token"
@@ -143,41 +143,17 @@ async def post_webhook(
         return resp.status, await resp.json(content_type=None)
 
 
-async def wait_for(predicate: Callable[[], bool], limit_s: float = 10.0) -> None:
-    async with asyncio.timeout(limit_s):
-        while not predicate():  # noqa: ASYNC110 - polls SQLite and the fake; no event exists
-            await asyncio.sleep(0.02)
+class Db(DbView):
+    """What was committed for the whatsapp door."""
 
-
-class Db:
-    """Read-only look into the gateway's SQLite file (what was really committed)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        con = sqlite3.connect(self.path)
-        con.row_factory = sqlite3.Row
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+    channel = "whatsapp"
+    order_by = "rowid"
 
     def reports(self, channel: str = "whatsapp") -> list[sqlite3.Row]:
         return self.rows("SELECT * FROM reports WHERE channel = ? ORDER BY rowid", (channel,))
 
     def report_docs(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.reports()]
-
-    def outbox(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM outbox WHERE target = 'whatsapp' ORDER BY id")
-
-    def followups(self) -> list[sqlite3.Row]:
-        return self.rows("SELECT * FROM followups ORDER BY id")
-
-    def checkpoint(self, name: str) -> str | None:
-        rows = self.rows("SELECT value FROM checkpoints WHERE name = ?", (name,))
-        return rows[0]["value"] if rows else None
 
 
 @pytest.fixture
