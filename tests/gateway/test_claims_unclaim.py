@@ -19,7 +19,7 @@ from outbox.backoff import RetryPolicy
 from outbox.core_client import Delivered
 from outbox.jobs import OutboxItem, SendError
 from outbox.relay import Relay
-from tests.store.test_contract import file, report
+from tests.store.contract_data import file, report
 
 POLICY = RetryPolicy(initial_s=0.01, max_s=0.01, max_attempts=50, throttled_give_up_after_s=60)
 

@@ -1,4 +1,4 @@
-"""The store backends the contract suite (``test_contract.py``) runs against.
+"""The store backends the contract suite (``test_contract*.py``) runs against.
 
 A backend is a :class:`Backend`: how to open its store (:class:`Store`) and its
 forwarder's read-only reader (:class:`ForwarderReader`) on fresh storage. Every test in

@@ -16,7 +16,7 @@ from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 from outbox.jobs import AckJob, OutboxOutcome, StatusUpdateJob
 from tests.pg import PgCluster
-from tests.store.test_contract import REPLY, file, later, report
+from tests.store.contract_data import REPLY, file, later, report
 
 
 async def fill(store: Store) -> dict[str, str]:
@@ -86,7 +86,7 @@ def test_a_sqlite_deployment_moves_to_postgresql_and_a_rerun_changes_nothing(
             seen: list[list[str]] = []
 
             def planner(r: object, prior: list) -> object:  # level 2 sees the old reports
-                from tests.store.test_contract import forward_and_ack
+                from tests.store.contract_data import forward_and_ack
 
                 seen.append([p.tracking_id for p in prior])
                 return forward_and_ack(r, prior)  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """What only the SQLite backend has: group commit, savepoints per operation, migrations
 and WAL, and the forwarder's read-only reader. The behaviour every backend shares is in
-``test_contract.py``."""
+``test_contract*.py``."""
 
 from __future__ import annotations
 
