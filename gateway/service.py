@@ -222,7 +222,7 @@ class Gateway:
         adapters, the forwarder process) before :class:`StartError` (naming the config key)
         or the unexpected exception propagates: a supervisor sees the process exit instead
         of a half-started gateway that never serves. The stack is entered in an order whose
-        reverse is the stop order (module docstring); the loops that run until stop (relay,
+        reverse is the stop order (module docstring); the loops that run until stop (relays,
         gauges, forwarder supervision) share one task group, :meth:`_background`."""
         if self._stack is not None:
             raise RuntimeError("the gateway is already started")
