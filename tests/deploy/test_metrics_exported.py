@@ -27,7 +27,7 @@ from adapters import signing
 from adapters.sms.gammu.inject import deliver_parts, write_inbox
 from tests.adapters.sms.smsc_sim import SmscSim, free_port
 from tests.deploy.promql import alert_rules, dashboard, dashboard_exprs, metric_names
-from tests.system.crash_harness import GatewayProcess
+from tests.system.gateway_process import GatewayProcess
 
 WEB_SECRET = "deploy-web-secret"
 #: series Prometheus writes itself for each scrape, never in /metrics

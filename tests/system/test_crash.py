@@ -25,7 +25,7 @@ from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
 from tests.process_config import config_head
-from tests.system.crash_harness import GatewayProcess, live_processes
+from tests.system.gateway_process import GatewayProcess, live_processes
 
 SECRET = "crash-secret"
 

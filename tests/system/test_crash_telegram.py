@@ -24,7 +24,7 @@ from normalizer.tracking import display
 from tests.adapters.sms.smsc_sim import free_port
 from tests.adapters.telegram.fake_bot_api import TOKEN, FakeBotApi
 from tests.process_config import config_head
-from tests.system.crash_harness import GatewayProcess
+from tests.system.gateway_process import GatewayProcess
 
 MESSAGES = 60
 CONFIDENTIAL = "camat menerima suap proyek drainase"

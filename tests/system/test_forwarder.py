@@ -23,7 +23,7 @@ import aiohttp
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.fakes.core import FakeCore
-from tests.system.crash_harness import GatewayProcess, live_processes
+from tests.system.gateway_process import GatewayProcess, live_processes
 from tests.system.test_crash import SECRET, _write_config
 
 

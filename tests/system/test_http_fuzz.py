@@ -23,7 +23,7 @@ from schemathesis.specs.openapi import definitions
 
 from tests.adapters.sms.smsc_sim import free_port
 from tests.process_config import config_head
-from tests.system.crash_harness import ROOT, GatewayProcess
+from tests.system.gateway_process import ROOT, GatewayProcess
 
 SECRETS = {"ST_WEB_SECRET": "st-web", "ST_MOBILE_SECRET": "st-mobile", "ST_CORE_SECRET": "st-core"}
 

@@ -26,7 +26,8 @@ from adapters.sms.gammu.inject import deliver_parts, read_sent, write_inbox
 from tests.adapters.sms.smsc_sim import SmscSim, free_port
 from tests.fakes.core import FakeCore
 from tests.process_config import config_head
-from tests.system.crash_harness import CallbackSink, GatewayProcess
+from tests.system.crash_harness import CallbackSink
+from tests.system.gateway_process import GatewayProcess
 
 SECRETS = {
     "web": "web-Zq8vT1secret",

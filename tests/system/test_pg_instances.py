@@ -18,7 +18,7 @@ import asyncpg
 from adapters import signing
 from tests.adapters.sms.smsc_sim import free_port
 from tests.pg import PgCluster
-from tests.system.crash_harness import GatewayProcess
+from tests.system.gateway_process import GatewayProcess
 
 SECRET = "pg-web-secret"
 REPORTS = 80

@@ -46,7 +46,6 @@ from tests.system.crash_harness import (
     ESME_ROK,
     MARKER,
     CrashRun,
-    GatewayProcess,
     Plan,
     _phone,
     _text,
@@ -54,6 +53,7 @@ from tests.system.crash_harness import (
     post_report,
     write_config,
 )
+from tests.system.gateway_process import GatewayProcess
 
 X_MENTIONS = 12
 #: of which the last ones are posted right after the leader's death: the survivor files them

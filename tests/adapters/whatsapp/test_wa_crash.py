@@ -29,7 +29,7 @@ from wa_harness import APP_SECRET, NUMBER, VERIFY_TOKEN, envelope, text_msg
 from adapters.whatsapp.webhook import PATH, signature
 from tests.adapters.sms.smsc_sim import free_port
 from tests.process_config import config_head
-from tests.system.crash_harness import GatewayProcess
+from tests.system.gateway_process import GatewayProcess
 
 BATCH = 10
 OUTBOX_CONCURRENCY = 16  # the [outbox] default
